@@ -1,0 +1,131 @@
+//! A record of every AWS API call stackctl makes, one JSON line per call, with the
+//! resource address the call was made for. It exists because the emulator is lenient
+//! about ordering: the only proof that a VPC was created before its subnets is the
+//! sequence of calls the engine really made. It is also a debugging aid for people
+//! (`--api-log FILE`).
+
+use crate::address::Address;
+use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::interceptors::Intercept;
+use aws_smithy_runtime_api::client::interceptors::context::{
+    BeforeSerializationInterceptorContextRef, FinalizerInterceptorContextRef,
+};
+use aws_smithy_runtime_api::client::orchestrator::Metadata;
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_smithy_types::config_bag::{ConfigBag, Storable, StoreReplace};
+use serde::{Deserialize, Serialize};
+use std::fs::File;
+use std::io::Write;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+tokio::task_local! {
+    /// The resource the current engine step works on; read by the interceptor.
+    pub static CURRENT_ADDRESS: Address;
+}
+
+/// One finished API call.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct CallRecord {
+    pub service: String,
+    pub operation: String,
+    /// None for calls made outside any resource step (e.g. reading the account).
+    pub address: Option<Address>,
+    /// Microseconds since the Unix epoch.
+    pub start_us: u128,
+    pub end_us: u128,
+    pub ok: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct CallLog {
+    file: Arc<Mutex<File>>,
+}
+
+impl CallLog {
+    pub fn create(path: &Path) -> std::io::Result<Self> {
+        let file = File::options().create(true).append(true).open(path)?;
+        Ok(CallLog {
+            file: Arc::new(Mutex::new(file)),
+        })
+    }
+
+    fn write(&self, record: &CallRecord) {
+        let mut line = serde_json::to_string(record).expect("call record serializes");
+        line.push('\n');
+        // A failed write of a debug log must not fail the deploy.
+        let _ = self.file.lock().map(|mut f| f.write_all(line.as_bytes()));
+    }
+
+    pub fn read(path: &Path) -> std::io::Result<Vec<CallRecord>> {
+        let text = std::fs::read_to_string(path)?;
+        text.lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| serde_json::from_str(l).map_err(std::io::Error::other))
+            .collect()
+    }
+}
+
+#[derive(Debug, Clone)]
+struct StartedAt(u128);
+
+impl Storable for StartedAt {
+    type Storer = StoreReplace<Self>;
+}
+
+fn now_us() -> u128 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_micros())
+        .unwrap_or_default()
+}
+
+#[derive(Debug)]
+pub struct CallLogInterceptor {
+    log: CallLog,
+}
+
+impl CallLogInterceptor {
+    pub fn new(log: CallLog) -> Self {
+        CallLogInterceptor { log }
+    }
+}
+
+impl Intercept for CallLogInterceptor {
+    fn name(&self) -> &'static str {
+        "stackctl-call-log"
+    }
+
+    fn read_before_execution(
+        &self,
+        _context: &BeforeSerializationInterceptorContextRef<'_>,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        cfg.interceptor_state().store_put(StartedAt(now_us()));
+        Ok(())
+    }
+
+    fn read_after_execution(
+        &self,
+        context: &FinalizerInterceptorContextRef<'_>,
+        _runtime_components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let (service, operation) = cfg
+            .load::<Metadata>()
+            .map(|m| (m.service().to_string(), m.name().to_string()))
+            .unwrap_or_default();
+        let start_us = cfg.load::<StartedAt>().map(|s| s.0).unwrap_or_default();
+        let ok = matches!(context.output_or_error(), Some(Ok(_)));
+        self.log.write(&CallRecord {
+            service,
+            operation,
+            address: CURRENT_ADDRESS.try_with(|a| a.clone()).ok(),
+            start_us,
+            end_us: now_us(),
+            ok,
+        });
+        Ok(())
+    }
+}

@@ -1,0 +1,265 @@
+//! Resource kinds: one AWS kind per file, all behind the one `Resource` trait.
+//!
+//! A kind describes itself to the planner through *attributes*: a flat map of field
+//! name to JSON value. `wanted` maps the desired spec to attributes (pure, references
+//! resolved where already known), `read` maps the live object to the same attribute
+//! names, normalized (sorted, AWS defaults filled in), so the planner can diff the two
+//! without knowing any kind. An attribute that `read` cannot see (write-only values,
+//! emulator gaps) is compared against what the last apply recorded instead.
+
+pub mod registry;
+pub mod tags;
+
+pub mod cloudfront_distribution;
+pub mod ecr_repository;
+pub mod ecs_cluster;
+pub mod ecs_service;
+pub mod elastic_ip;
+pub mod iam_role;
+pub mod internet_gateway;
+pub mod listener;
+pub mod listener_rule;
+pub mod load_balancer;
+pub mod log_group;
+pub mod nat_gateway;
+pub mod route_table;
+pub mod security_group;
+pub mod subnet;
+pub mod target_group;
+pub mod task_definition;
+pub mod vpc;
+
+use crate::address::{Address, CloudId, Kind};
+use crate::aws::{Aws, AwsError};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::fmt::Debug;
+use std::future::Future;
+
+/// Named values a resource exposes to the resources that reference it and to
+/// `stackctl output` (`id`, `arn`, `dns_name`, ...). `id` is always present.
+pub type Outputs = BTreeMap<String, String>;
+
+/// Normalized live settings, by attribute name.
+pub type Attrs = BTreeMap<String, Value>;
+
+/// A desired attribute: a value, or one that depends on an object not created yet.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Wanted {
+    Known(Value),
+    /// Known only after apply (e.g. the id of a VPC that is still to be created).
+    Unknown,
+}
+
+pub type WantedAttrs = BTreeMap<String, Wanted>;
+
+/// A reference from one resource's spec to an output of another. References are
+/// what the dependency graph is made of: the engine finds them in every spec.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Ref {
+    #[serde(rename = "ref")]
+    pub to: Address,
+    pub output: String,
+}
+
+impl Ref {
+    pub fn new(to: Address, output: &str) -> Self {
+        Ref {
+            to,
+            output: output.to_string(),
+        }
+    }
+
+    pub fn id(to: Address) -> Self {
+        Ref::new(to, "id")
+    }
+}
+
+/// Where references are resolved while planning: `None` when the value will only
+/// exist after apply.
+pub trait Lookup {
+    fn output(&self, r: &Ref) -> Option<String>;
+}
+
+/// Resolves a reference into a desired attribute.
+pub fn wanted_ref(lookup: &dyn Lookup, r: &Ref) -> Wanted {
+    match lookup.output(r) {
+        Some(v) => Wanted::Known(Value::String(v)),
+        None => Wanted::Unknown,
+    }
+}
+
+/// Resolves a list of references into one desired attribute, sorted like the live side.
+pub fn wanted_sorted_refs(lookup: &dyn Lookup, refs: &[Ref]) -> Wanted {
+    let mut out = Vec::with_capacity(refs.len());
+    for r in refs {
+        match lookup.output(r) {
+            Some(v) => out.push(v),
+            None => return Wanted::Unknown,
+        }
+    }
+    out.sort();
+    Wanted::Known(Value::from(out))
+}
+
+pub fn known(v: impl Into<Value>) -> Wanted {
+    Wanted::Known(v.into())
+}
+
+/// The live state of an object as `read` sees it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Live {
+    pub attrs: Attrs,
+    pub outputs: Outputs,
+}
+
+/// What `create` returns; saved to state before anything else happens.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Created {
+    pub id: CloudId,
+    pub outputs: Outputs,
+}
+
+/// Everything a create or update needs besides its spec.
+pub struct Ctx<'a> {
+    pub aws: &'a Aws,
+    pub stack: &'a str,
+    pub address: &'a Address,
+    /// Outputs of the resources this one references (all created by now).
+    pub deps: &'a BTreeMap<Address, Outputs>,
+}
+
+impl Ctx<'_> {
+    /// The value of a reference; every reference of a spec is resolvable here,
+    /// because the engine runs a step only after all it references exist.
+    pub fn resolve(&self, r: &Ref) -> Result<String, AwsError> {
+        self.deps
+            .get(&r.to)
+            .and_then(|o| o.get(&r.output))
+            .cloned()
+            .ok_or_else(|| {
+                AwsError::invalid(
+                    "resolve",
+                    format!("{} has no output `{}` (yet)", r.to, r.output),
+                )
+            })
+    }
+
+    pub fn resolve_all(&self, refs: &[Ref]) -> Result<Vec<String>, AwsError> {
+        refs.iter().map(|r| self.resolve(r)).collect()
+    }
+
+    /// The tags every taggable object of the stack carries.
+    pub fn tags(&self) -> Vec<(String, String)> {
+        tags::standard(self.stack, self.address)
+    }
+
+    /// `{stack}-{resource name}`: the AWS name and the `Name` tag.
+    pub fn name(&self) -> String {
+        tags::name(self.stack, self.address)
+    }
+}
+
+/// One AWS resource kind. Implementations do I/O only in `read`, `create`,
+/// `update`, `wait_ready` and `delete`; everything the planner uses is pure.
+pub trait Resource {
+    const KIND: Kind;
+    /// Attributes whose change cannot be made in place.
+    const REPLACE_ON: &'static [&'static str];
+    /// True where a replacement may create the new object before deleting the old
+    /// one (names are not reused, nothing refuses two at once).
+    const CREATE_BEFORE_DESTROY: bool = false;
+
+    type Spec: Serialize + DeserializeOwned + Clone + PartialEq + Debug + Send + Sync + 'static;
+
+    fn wanted(spec: &Self::Spec, lookup: &dyn Lookup) -> WantedAttrs;
+
+    /// `Ok(None)` when the object no longer exists (deleted outside stackctl).
+    fn read(aws: &Aws, id: &CloudId)
+    -> impl Future<Output = Result<Option<Live>, AwsError>> + Send;
+
+    fn create(
+        ctx: &Ctx<'_>,
+        spec: &Self::Spec,
+    ) -> impl Future<Output = Result<Created, AwsError>> + Send;
+
+    /// Waits until the object can be used by its dependents (NAT available, ALB active,
+    /// service stable, ...). Called after create and after update.
+    fn wait_ready(
+        _aws: &Aws,
+        _id: &CloudId,
+        _spec: &Self::Spec,
+    ) -> impl Future<Output = Result<(), AwsError>> + Send {
+        async { Ok(()) }
+    }
+
+    /// Brings the object in line with `spec`; `changed` names the attributes that
+    /// differ (never one of `REPLACE_ON`).
+    fn update(
+        ctx: &Ctx<'_>,
+        id: &CloudId,
+        spec: &Self::Spec,
+        changed: &[String],
+    ) -> impl Future<Output = Result<(), AwsError>> + Send;
+
+    /// Deletes the object and waits until it is gone, so that what it depended on can
+    /// be deleted next. An object that is already gone is success.
+    fn delete(aws: &Aws, id: &CloudId) -> impl Future<Output = Result<(), AwsError>> + Send;
+}
+
+/// Every address a spec references, found by walking its JSON form: a kind cannot
+/// forget to declare a dependency it uses.
+pub fn references(spec: &Value) -> Vec<Address> {
+    fn walk(v: &Value, out: &mut Vec<Address>) {
+        match v {
+            Value::Object(map) => {
+                if let (Some(Value::String(to)), Some(Value::String(_)), 2) =
+                    (map.get("ref"), map.get("output"), map.len())
+                    && let Ok(a) = to.parse()
+                {
+                    out.push(a);
+                    return;
+                }
+                map.values().for_each(|v| walk(v, out));
+            }
+            Value::Array(items) => items.iter().for_each(|v| walk(v, out)),
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    walk(spec, &mut out);
+    out.sort();
+    out.dedup();
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn references_are_found_anywhere_in_a_spec() {
+        #[derive(Serialize)]
+        struct S {
+            vpc: Ref,
+            nested: Vec<Option<Ref>>,
+            other: String,
+        }
+        let vpc = Address::new(Kind::Vpc, "main");
+        let nat = Address::new(Kind::NatGateway, "nat-0");
+        let spec = serde_json::to_value(S {
+            vpc: Ref::id(vpc.clone()),
+            nested: vec![
+                None,
+                Some(Ref::new(nat.clone(), "id")),
+                Some(Ref::id(vpc.clone())),
+            ],
+            other: "vpc.main".into(),
+        })
+        .unwrap();
+        assert_eq!(references(&spec), vec![vpc, nat]);
+    }
+}

@@ -1,0 +1,138 @@
+//! VPC, with DNS hostnames on: ALB and interface endpoints need them, and tasks
+//! resolve each other by name.
+
+use super::tags::ec2_tag_spec;
+use super::{Created, Ctx, Live, Lookup, Resource, WantedAttrs, known};
+use crate::address::{CloudId, Kind};
+use crate::aws::{Aws, AwsError, NotFoundExt, SdkResultExt, wait};
+use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType, VpcAttributeName};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VpcSpec {
+    pub cidr: String,
+}
+
+pub struct Vpc;
+
+impl Resource for Vpc {
+    const KIND: Kind = Kind::Vpc;
+    const REPLACE_ON: &'static [&'static str] = &["cidr_block"];
+    type Spec = VpcSpec;
+
+    fn wanted(spec: &VpcSpec, _lookup: &dyn Lookup) -> WantedAttrs {
+        WantedAttrs::from([
+            ("cidr_block".into(), known(spec.cidr.clone())),
+            ("dns_hostnames".into(), known(true)),
+            ("dns_support".into(), known(true)),
+        ])
+    }
+
+    async fn read(aws: &Aws, id: &CloudId) -> Result<Option<Live>, AwsError> {
+        let out = aws
+            .ec2
+            .describe_vpcs()
+            .vpc_ids(id.as_str())
+            .send()
+            .await
+            .op("DescribeVpcs")
+            .found()?;
+        let Some(vpc) = out.as_ref().and_then(|o| o.vpcs().first()) else {
+            return Ok(None);
+        };
+        let hostnames = attribute(aws, id, VpcAttributeName::EnableDnsHostnames).await?;
+        let support = attribute(aws, id, VpcAttributeName::EnableDnsSupport).await?;
+        Ok(Some(Live {
+            attrs: [
+                (
+                    "cidr_block".into(),
+                    vpc.cidr_block().unwrap_or_default().into(),
+                ),
+                ("dns_hostnames".into(), hostnames.into()),
+                ("dns_support".into(), support.into()),
+            ]
+            .into(),
+            outputs: [("id".into(), id.to_string())].into(),
+        }))
+    }
+
+    async fn create(ctx: &Ctx<'_>, spec: &VpcSpec) -> Result<Created, AwsError> {
+        let out = ctx
+            .aws
+            .ec2
+            .create_vpc()
+            .cidr_block(&spec.cidr)
+            .tag_specifications(ec2_tag_spec(ResourceType::Vpc, &ctx.tags()))
+            .send()
+            .await
+            .op("CreateVpc")?;
+        let id = out
+            .vpc()
+            .and_then(|v| v.vpc_id())
+            .ok_or_else(|| AwsError::invalid("CreateVpc", "no VPC id in the answer"))?;
+        let id = CloudId::new(id);
+        set_dns(ctx.aws, &id).await?;
+        Ok(Created {
+            outputs: [("id".into(), id.to_string())].into(),
+            id,
+        })
+    }
+
+    async fn update(
+        ctx: &Ctx<'_>,
+        id: &CloudId,
+        _spec: &VpcSpec,
+        _changed: &[String],
+    ) -> Result<(), AwsError> {
+        set_dns(ctx.aws, id).await
+    }
+
+    async fn delete(aws: &Aws, id: &CloudId) -> Result<(), AwsError> {
+        wait::while_in_use(wait::WaitPolicy::minutes(5), || async {
+            aws.ec2
+                .delete_vpc()
+                .vpc_id(id.as_str())
+                .send()
+                .await
+                .op("DeleteVpc")
+                .map(|_| ())
+        })
+        .await
+    }
+}
+
+/// DNS support and hostnames take one call each: EC2 refuses both in one request.
+async fn set_dns(aws: &Aws, id: &CloudId) -> Result<(), AwsError> {
+    let on = || AttributeBooleanValue::builder().value(true).build();
+    aws.ec2
+        .modify_vpc_attribute()
+        .vpc_id(id.as_str())
+        .enable_dns_support(on())
+        .send()
+        .await
+        .op("ModifyVpcAttribute")?;
+    aws.ec2
+        .modify_vpc_attribute()
+        .vpc_id(id.as_str())
+        .enable_dns_hostnames(on())
+        .send()
+        .await
+        .op("ModifyVpcAttribute")?;
+    Ok(())
+}
+
+async fn attribute(aws: &Aws, id: &CloudId, name: VpcAttributeName) -> Result<bool, AwsError> {
+    let out = aws
+        .ec2
+        .describe_vpc_attribute()
+        .vpc_id(id.as_str())
+        .attribute(name.clone())
+        .send()
+        .await
+        .op("DescribeVpcAttribute")?;
+    let value = match name {
+        VpcAttributeName::EnableDnsHostnames => out.enable_dns_hostnames(),
+        _ => out.enable_dns_support(),
+    };
+    Ok(value.and_then(|v| v.value()).unwrap_or(false))
+}

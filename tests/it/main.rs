@@ -1,0 +1,5 @@
+//! The integration test binary: everything here runs against the moto emulator,
+//! started per test on a free loopback port (see support/emulator.rs).
+
+mod kinds;
+mod support;

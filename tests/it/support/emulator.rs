@@ -1,0 +1,93 @@
+//! Starts a private moto server for one test on a free loopback port and stops it
+//! when dropped. Every test gets its own, so tests run in parallel without seeing
+//! each other's resources.
+
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub const REGION: &str = "eu-west-2";
+
+pub struct Emulator {
+    child: Child,
+    pub endpoint: String,
+}
+
+/// Where moto_server is: `STACKCTL_MOTO_SERVER`, else the repository's `.venv`
+/// (which `scripts/test` creates).
+fn moto_server() -> PathBuf {
+    if let Some(p) = std::env::var_os("STACKCTL_MOTO_SERVER") {
+        return PathBuf::from(p);
+    }
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/moto_server")
+}
+
+fn free_port() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
+    listener.local_addr().expect("local addr").port()
+}
+
+impl Emulator {
+    pub fn start() -> Emulator {
+        Self::start_with(&[])
+    }
+
+    /// `env` adds switches such as `MOTO_ECS_SERVICE_FAILED_TASKS`.
+    pub fn start_with(env: &[(&str, &str)]) -> Emulator {
+        let server = moto_server();
+        assert!(
+            server.exists(),
+            "{} not found: run scripts/test (it installs moto into .venv), or set STACKCTL_MOTO_SERVER",
+            server.display()
+        );
+        // A port picked free can be taken before moto binds it; try a few.
+        for _ in 0..5 {
+            let port = free_port();
+            let mut cmd = Command::new(&server);
+            cmd.args(["-H", "127.0.0.1", "-p", &port.to_string()])
+                .env("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
+                .env("MOTO_ECS_SERVICE_RUNNING", "10")
+                .stdout(Stdio::null())
+                .stderr(Stdio::null());
+            for (k, v) in env {
+                cmd.env(k, v);
+            }
+            let child = cmd.spawn().expect("start moto_server");
+            let mut emulator = Emulator {
+                child,
+                endpoint: format!("http://127.0.0.1:{port}"),
+            };
+            if emulator.wait_listening(port) {
+                return emulator;
+            }
+        }
+        panic!("moto_server did not start listening");
+    }
+
+    fn wait_listening(&mut self, port: u16) -> bool {
+        let addr: SocketAddr = ([127, 0, 0, 1], port).into();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return false;
+            }
+            if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        false
+    }
+
+    pub async fn aws(&self) -> stackctl::aws::Aws {
+        stackctl::aws::Aws::for_emulator(REGION, &self.endpoint).await
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
