@@ -1,0 +1,81 @@
+//! The command line: global flags, one file per command.
+
+pub mod apply;
+pub mod confirm;
+pub mod destroy;
+pub mod exit;
+pub mod output;
+pub mod plan;
+pub mod session;
+pub mod validate;
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "stackctl",
+    version,
+    about = "Provision a containerized web app on AWS ECS Fargate from stack.toml"
+)]
+pub struct Cli {
+    /// The stack description.
+    #[arg(
+        long,
+        global = true,
+        default_value = "stack.toml",
+        env = "STACKCTL_STACK"
+    )]
+    pub stack: PathBuf,
+    /// The state file [default: <stack file's name>.state.json beside it].
+    #[arg(long, global = true, env = "STACKCTL_STATE")]
+    pub state: Option<PathBuf>,
+    /// Append every AWS API call made (service, operation, resource, timing) to FILE
+    /// as JSON lines.
+    #[arg(long, global = true, value_name = "FILE", env = "STACKCTL_API_LOG")]
+    pub api_log: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Show what apply would change.
+    #[command(after_help = "Example: stackctl plan --detailed-exitcode")]
+    Plan(plan::Args),
+    /// Create or update the stack to match stack.toml.
+    #[command(after_help = "Example (CI): stackctl apply --auto-approve")]
+    Apply(apply::Args),
+    /// Delete every resource of the stack.
+    #[command(after_help = "Example: stackctl destroy --auto-approve")]
+    Destroy(destroy::Args),
+    /// Print the stack's outputs (URL, load balancer, repositories, ...).
+    #[command(after_help = "Example: stackctl output url")]
+    Output(output::Args),
+    /// Check stack.toml without calling AWS.
+    #[command(after_help = "Example: stackctl validate --stack examples/weather/stack.toml")]
+    Validate,
+}
+
+impl Cli {
+    pub fn state_path(&self) -> PathBuf {
+        self.state.clone().unwrap_or_else(|| {
+            let stem = self
+                .stack
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_else(|| "stack".into());
+            self.stack.with_file_name(format!("{stem}.state.json"))
+        })
+    }
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<exit::Code> {
+    match &cli.command {
+        Command::Plan(args) => plan::run(&cli, args).await,
+        Command::Apply(args) => apply::run(&cli, args).await,
+        Command::Destroy(args) => destroy::run(&cli, args).await,
+        Command::Output(args) => output::run(&cli, args),
+        Command::Validate => validate::run(&cli),
+    }
+}

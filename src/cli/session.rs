@@ -1,0 +1,82 @@
+//! What every command that talks to AWS needs: the validated stack, the state (under
+//! a lock for commands that write it), the AWS clients, and the refreshed live view.
+
+use super::Cli;
+use crate::aws::Aws;
+use crate::aws::call_log::{CURRENT_ADDRESS, CallLog};
+use crate::config::{self, Validated};
+use crate::plan::Observed;
+use crate::resources::registry;
+use crate::state::lock::Lock;
+use crate::state::{State, file};
+use anyhow::Context;
+use std::path::PathBuf;
+
+pub struct Session {
+    pub config: Validated,
+    pub state_path: PathBuf,
+    pub state: State,
+    pub aws: Aws,
+    /// Held while the session lives, for commands that may write state.
+    pub _lock: Option<Lock>,
+}
+
+pub fn env_region() -> Option<String> {
+    std::env::var("AWS_REGION")
+        .or_else(|_| std::env::var("AWS_DEFAULT_REGION"))
+        .ok()
+        .filter(|r| !r.is_empty())
+}
+
+pub fn load_config(cli: &Cli) -> anyhow::Result<Validated> {
+    Ok(config::load(&cli.stack, env_region())?)
+}
+
+impl Session {
+    pub async fn open(cli: &Cli, command: &str, lock: bool) -> anyhow::Result<Session> {
+        let config = load_config(cli)?;
+        let state_path = cli.state_path();
+        let lock = if lock {
+            Some(Lock::acquire(&state_path, command)?)
+        } else {
+            None
+        };
+        let state = file::load(&state_path, &config.config.stack.name)?
+            .unwrap_or_else(|| State::new(&config.config.stack.name));
+        let call_log = match &cli.api_log {
+            Some(p) => Some(
+                CallLog::create(p)
+                    .with_context(|| format!("cannot open API log {}", p.display()))?,
+            ),
+            None => None,
+        };
+        let aws = Aws::connect(&config.region, call_log.as_ref()).await;
+        Ok(Session {
+            config,
+            state_path,
+            state,
+            aws,
+            _lock: lock,
+        })
+    }
+
+    /// Reads every recorded resource from AWS, all at once.
+    pub async fn refresh(&self) -> anyhow::Result<Observed> {
+        let reads = self.state.resources.iter().map(|(address, record)| {
+            let aws = self.aws.clone();
+            let address = address.clone();
+            let id = record.id.clone();
+            CURRENT_ADDRESS.scope(address.clone(), async move {
+                let live = registry::read(address.kind(), &aws, &id).await;
+                (address, live)
+            })
+        });
+        let mut observed = Observed::new();
+        for (address, live) in futures::future::join_all(reads).await {
+            let live =
+                live.with_context(|| format!("{address}: cannot read its current settings"))?;
+            observed.insert(address, live);
+        }
+        Ok(observed)
+    }
+}

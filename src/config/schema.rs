@@ -1,0 +1,317 @@
+//! The serde types of stack.toml. Every table denies unknown keys (a typo must not
+//! silently fall back to a default) and every default is one a careful operator
+//! would pick; docs/stack-toml.md lists them all.
+
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub stack: Stack,
+    #[serde(default)]
+    pub network: Network,
+    #[serde(default)]
+    pub cluster: Cluster,
+    #[serde(default)]
+    pub repositories: BTreeMap<String, Repository>,
+    #[serde(default)]
+    pub services: BTreeMap<String, Service>,
+    #[serde(default)]
+    pub load_balancer: LoadBalancer,
+    #[serde(default)]
+    pub cdn: Cdn,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Stack {
+    /// Prefixes every AWS name and is the value of the `stackctl:stack` tag.
+    pub name: String,
+    /// Falls back to AWS_REGION / AWS_DEFAULT_REGION when absent.
+    pub region: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Network {
+    pub cidr: String,
+    pub azs: Azs,
+    pub nat: NatMode,
+    pub public_subnets: Option<Vec<String>>,
+    pub private_subnets: Option<Vec<String>>,
+}
+
+impl Default for Network {
+    fn default() -> Self {
+        Network {
+            cidr: "10.0.0.0/16".into(),
+            azs: Azs::Count(2),
+            nat: NatMode::Single,
+            public_subnets: None,
+            private_subnets: None,
+        }
+    }
+}
+
+/// A count picks `{region}a`, `{region}b`, ...; names are used as given.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(untagged)]
+pub enum Azs {
+    Count(u32),
+    Names(Vec<String>),
+}
+
+/// One NAT gateway for the VPC (cheap; egress stops if its AZ fails), one per AZ
+/// (each AZ independent; N times the cost), or none (tasks must run in public subnets).
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum NatMode {
+    Single,
+    PerAz,
+    None,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Cluster {
+    pub container_insights: bool,
+}
+
+impl Default for Cluster {
+    fn default() -> Self {
+        Cluster {
+            container_insights: true,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Repository {
+    pub scan_on_push: bool,
+    pub tag_mutability: TagMutability,
+    /// Keep the newest N images; 0 keeps all.
+    pub keep_images: u32,
+    pub force_delete: bool,
+}
+
+impl Default for Repository {
+    fn default() -> Self {
+        Repository {
+            scan_on_push: true,
+            tag_mutability: TagMutability::Mutable,
+            keep_images: 30,
+            force_delete: false,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum TagMutability {
+    Mutable,
+    Immutable,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Service {
+    /// `REPO:TAG` for a repository of this stack, or a full image URI with a registry.
+    pub image: String,
+    #[serde(default = "defaults::cpu")]
+    pub cpu: u32,
+    #[serde(default = "defaults::memory")]
+    pub memory: u32,
+    pub port: Option<u16>,
+    #[serde(default = "defaults::desired_count")]
+    pub desired_count: u32,
+    #[serde(default)]
+    pub arch: Arch,
+    #[serde(default)]
+    pub placement: Placement,
+    #[serde(default)]
+    pub health_check: HealthCheck,
+    #[serde(default = "defaults::routes")]
+    pub routes: Vec<String>,
+    /// Listener rule priority; required when several services have non-default routes.
+    pub priority: Option<u32>,
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+    /// Name -> ARN (Secrets Manager or SSM); the value never passes through stackctl.
+    #[serde(default)]
+    pub secrets: BTreeMap<String, String>,
+    #[serde(default = "defaults::log_retention_days")]
+    pub log_retention_days: u32,
+    #[serde(default = "defaults::grace_period")]
+    pub grace_period: u32,
+    #[serde(default = "defaults::deregistration_delay")]
+    pub deregistration_delay: u32,
+    #[serde(default = "defaults::yes")]
+    pub circuit_breaker: bool,
+    #[serde(default = "defaults::min_healthy_percent")]
+    pub min_healthy_percent: u32,
+    #[serde(default = "defaults::max_percent")]
+    pub max_percent: u32,
+    #[serde(default)]
+    pub spot: bool,
+    /// Managed policy ARNs for a task role; the role exists only when this is non-empty.
+    #[serde(default)]
+    pub task_role_policies: Vec<String>,
+    /// Wait for the rollout to complete before apply reports success.
+    #[serde(default = "defaults::yes")]
+    pub wait: bool,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Arch {
+    #[default]
+    #[serde(alias = "amd64")]
+    X86_64,
+    #[serde(alias = "aarch64")]
+    Arm64,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Placement {
+    /// Private subnets, no public IP, egress through NAT.
+    #[default]
+    Private,
+    /// Public subnets with a public IP (no NAT needed); still reachable only from the ALB.
+    Public,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct HealthCheck {
+    pub path: String,
+    pub interval: u32,
+    pub timeout: u32,
+    pub healthy: u32,
+    pub unhealthy: u32,
+    pub matcher: String,
+}
+
+impl Default for HealthCheck {
+    fn default() -> Self {
+        HealthCheck {
+            path: "/".into(),
+            interval: 30,
+            timeout: 5,
+            healthy: 5,
+            unhealthy: 2,
+            matcher: "200-399".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LoadBalancer {
+    pub http_port: u16,
+    pub https: Option<Https>,
+    pub idle_timeout: u32,
+}
+
+impl Default for LoadBalancer {
+    fn default() -> Self {
+        LoadBalancer {
+            http_port: 80,
+            https: None,
+            idle_timeout: 60,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Https {
+    pub certificate_arn: String,
+    #[serde(default = "defaults::https_port")]
+    pub port: u16,
+    #[serde(default = "defaults::yes")]
+    pub redirect_http: bool,
+    pub ssl_policy: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Cdn {
+    pub enabled: bool,
+    pub viewer_protocol: ViewerProtocol,
+    pub caching: Caching,
+    pub aliases: Vec<String>,
+    /// ACM certificate for the aliases; CloudFront only takes certificates in us-east-1.
+    pub certificate_arn: Option<String>,
+    pub price_class: String,
+    pub wait: bool,
+}
+
+impl Default for Cdn {
+    fn default() -> Self {
+        Cdn {
+            enabled: false,
+            viewer_protocol: ViewerProtocol::RedirectToHttps,
+            caching: Caching::Disabled,
+            aliases: Vec::new(),
+            certificate_arn: None,
+            price_class: "PriceClass_100".into(),
+            wait: true,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum ViewerProtocol {
+    AllowAll,
+    RedirectToHttps,
+    HttpsOnly,
+}
+
+/// Dynamic apps want CachingDisabled (every request reaches Flask); `optimized`
+/// caches by the managed CachingOptimized policy.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Caching {
+    Disabled,
+    Optimized,
+}
+
+mod defaults {
+    pub fn cpu() -> u32 {
+        256
+    }
+    pub fn memory() -> u32 {
+        512
+    }
+    pub fn desired_count() -> u32 {
+        2
+    }
+    pub fn routes() -> Vec<String> {
+        vec!["/*".into()]
+    }
+    pub fn log_retention_days() -> u32 {
+        30
+    }
+    pub fn grace_period() -> u32 {
+        60
+    }
+    pub fn deregistration_delay() -> u32 {
+        30
+    }
+    pub fn min_healthy_percent() -> u32 {
+        100
+    }
+    pub fn max_percent() -> u32 {
+        200
+    }
+    pub fn https_port() -> u16 {
+        443
+    }
+    pub fn yes() -> bool {
+        true
+    }
+}

@@ -1,0 +1,514 @@
+//! Semantic checks of a parsed stack.toml, and the values derived from it that the
+//! expansion needs (region, AZ names, subnet CIDRs, routing). Pure: no AWS calls.
+
+use super::error::Problem;
+use super::schema::*;
+use ipnet::Ipv4Net;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// A stack.toml that passed every check, with its derived values.
+#[derive(Debug, Clone)]
+pub struct Validated {
+    pub config: Config,
+    pub region: String,
+    pub azs: Vec<String>,
+    pub vpc_cidr: Ipv4Net,
+    pub public_cidrs: Vec<Ipv4Net>,
+    pub private_cidrs: Vec<Ipv4Net>,
+    /// The service the listener forwards to when no rule matches (it routes `/*`).
+    pub default_service: Option<String>,
+    /// Listener rules: service -> (priority, path patterns other than `/*`).
+    pub rules: BTreeMap<String, (u32, Vec<String>)>,
+    /// Image of each service, resolved against the stack's repositories.
+    pub images: BTreeMap<String, Image>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Image {
+    /// A repository of this stack and the tag (or `@digest`) in it.
+    Repository {
+        repository: String,
+        reference: String,
+    },
+    Uri(String),
+}
+
+impl Validated {
+    pub fn routed_services(&self) -> impl Iterator<Item = (&String, &Service)> {
+        self.config
+            .services
+            .iter()
+            .filter(|(_, s)| !s.routes.is_empty())
+    }
+
+    pub fn has_load_balancer(&self) -> bool {
+        self.routed_services().next().is_some()
+    }
+}
+
+/// Longest stack name that keeps every derived AWS name within its limit
+/// (ALB and target group names: 32 characters).
+const MAX_NAME_LEN: usize = 32;
+const FARGATE_SIZES: &[(u32, u32, u32, u32)] = &[
+    // cpu, min memory, max memory, memory step (MiB)
+    (256, 512, 2048, 512),
+    (512, 1024, 4096, 1024),
+    (1024, 2048, 8192, 1024),
+    (2048, 4096, 16384, 1024),
+    (4096, 8192, 30720, 1024),
+    (8192, 16384, 61440, 4096),
+    (16384, 32768, 122880, 8192),
+];
+const RETENTION_DAYS: &[u32] = &[
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
+    3288, 3653,
+];
+
+pub fn validate(config: Config, env_region: Option<String>) -> Result<Validated, Vec<Problem>> {
+    let mut p = Vec::new();
+    let mut problem = |key: &str, message: String| {
+        p.push(Problem {
+            key: key.to_string(),
+            message,
+        })
+    };
+
+    let stack = &config.stack.name;
+    if !valid_name(stack, 20) {
+        problem(
+            "stack.name",
+            format!(
+                "`{stack}` must be 1-20 lowercase letters, digits or hyphens, starting with a letter (it prefixes AWS names with tight length limits)"
+            ),
+        );
+    }
+    let region = config
+        .stack
+        .region
+        .clone()
+        .or(env_region)
+        .unwrap_or_default();
+    if region.is_empty() {
+        problem(
+            "stack.region",
+            "no region: set stack.region or AWS_REGION".into(),
+        );
+    }
+
+    let azs = match &config.network.azs {
+        Azs::Count(n) if (1..=6).contains(n) => (0..*n)
+            .map(|i| format!("{region}{}", (b'a' + i as u8) as char))
+            .collect(),
+        Azs::Count(n) => {
+            problem("network.azs", format!("{n} AZs: use 1 to 6"));
+            Vec::new()
+        }
+        Azs::Names(names) => {
+            if names.is_empty() || names.len() > 6 {
+                problem("network.azs", "list 1 to 6 availability zones".into());
+            }
+            for n in names {
+                if !n.starts_with(&region) {
+                    problem(
+                        "network.azs",
+                        format!("`{n}` is not an availability zone of {region}"),
+                    );
+                }
+            }
+            names.clone()
+        }
+    };
+
+    let vpc_cidr: Option<Ipv4Net> = match config.network.cidr.parse::<Ipv4Net>() {
+        Ok(net) if net.prefix_len() < 16 || net.prefix_len() > 24 => {
+            problem(
+                "network.cidr",
+                format!("{net}: AWS takes VPC blocks from /16 to /24"),
+            );
+            None
+        }
+        Ok(net) if net != net.trunc() => {
+            problem(
+                "network.cidr",
+                format!("{net} has host bits set; did you mean {}?", net.trunc()),
+            );
+            None
+        }
+        Ok(net) => Some(net),
+        Err(_) => {
+            problem(
+                "network.cidr",
+                format!("`{}` is not an IPv4 CIDR block", config.network.cidr),
+            );
+            None
+        }
+    };
+
+    let (mut public_cidrs, mut private_cidrs) = (Vec::new(), Vec::new());
+    if let Some(vpc) = vpc_cidr
+        && !azs.is_empty()
+    {
+        let carved = carve(vpc, azs.len());
+        for (key, given, out, default) in [
+            (
+                "network.public_subnets",
+                &config.network.public_subnets,
+                &mut public_cidrs,
+                carved.as_ref().map(|c| c.0.clone()),
+            ),
+            (
+                "network.private_subnets",
+                &config.network.private_subnets,
+                &mut private_cidrs,
+                carved.as_ref().map(|c| c.1.clone()),
+            ),
+        ] {
+            match given {
+                Some(list) => {
+                    if list.len() != azs.len() {
+                        problem(
+                            key,
+                            format!(
+                                "{} blocks for {} AZs: give one per AZ",
+                                list.len(),
+                                azs.len()
+                            ),
+                        );
+                    }
+                    for s in list {
+                        match s.parse::<Ipv4Net>() {
+                            Ok(net) if !vpc.contains(&net) => {
+                                problem(key, format!("{net} is outside the VPC block {vpc}"))
+                            }
+                            Ok(net) if net.prefix_len() > 28 => {
+                                problem(key, format!("{net}: AWS subnets are /28 or larger"))
+                            }
+                            Ok(net) => out.push(net.trunc()),
+                            Err(_) => problem(key, format!("`{s}` is not an IPv4 CIDR block")),
+                        }
+                    }
+                }
+                None => match default {
+                    Some(list) => *out = list,
+                    None => problem(
+                        key,
+                        format!(
+                            "{vpc} is too small to carve subnets for {} AZs; list them explicitly",
+                            azs.len()
+                        ),
+                    ),
+                },
+            }
+        }
+        let all: Vec<Ipv4Net> = public_cidrs.iter().chain(&private_cidrs).copied().collect();
+        for (i, a) in all.iter().enumerate() {
+            for b in &all[i + 1..] {
+                if a.contains(b) || b.contains(a) {
+                    problem("network", format!("subnets {a} and {b} overlap"));
+                }
+            }
+        }
+    }
+
+    let mut images = BTreeMap::new();
+    for name in config.repositories.keys() {
+        if !valid_name(name, 32) {
+            problem(
+                &format!("repositories.{name}"),
+                "repository names are lowercase letters, digits and hyphens, starting with a letter".into(),
+            );
+        }
+    }
+    let private_needs_nat = config.network.nat == NatMode::None;
+    let mut default_service = None;
+    let mut rules = BTreeMap::new();
+    let mut seen_paths: BTreeMap<String, String> = BTreeMap::new();
+    let mut seen_priorities: BTreeMap<u32, String> = BTreeMap::new();
+    let with_rules = config
+        .services
+        .values()
+        .filter(|s| s.routes.iter().any(|r| r != "/*"))
+        .count();
+    for (name, s) in &config.services {
+        let key = |k: &str| format!("services.{name}.{k}");
+        if !valid_name(name, 32) {
+            problem(
+                &format!("services.{name}"),
+                "service names are lowercase letters, digits and hyphens, starting with a letter"
+                    .into(),
+            );
+        } else if stack.len() + 1 + name.len() > MAX_NAME_LEN {
+            problem(
+                &format!("services.{name}"),
+                format!(
+                    "`{stack}-{name}` is longer than the {MAX_NAME_LEN} characters AWS allows for a target group name; shorten the stack or service name"
+                ),
+            );
+        }
+        match FARGATE_SIZES.iter().find(|(cpu, ..)| *cpu == s.cpu) {
+            None => problem(
+                &key("cpu"),
+                format!(
+                    "{} is not a Fargate CPU size; use one of 256, 512, 1024, 2048, 4096, 8192, 16384",
+                    s.cpu
+                ),
+            ),
+            Some((cpu, min, max, step)) => {
+                if s.memory < *min || s.memory > *max || (s.memory - min) % step != 0 {
+                    problem(
+                        &key("memory"),
+                        format!(
+                            "{} MiB does not fit cpu = {cpu}: Fargate takes {min} to {max} MiB in steps of {step}",
+                            s.memory
+                        ),
+                    );
+                }
+            }
+        }
+        if s.port == Some(0) {
+            problem(&key("port"), "port 0 is not a port".into());
+        }
+        if !s.routes.is_empty() && s.port.is_none() {
+            problem(
+                &key("port"),
+                "a service with routes needs the container port the load balancer forwards to"
+                    .into(),
+            );
+        }
+        if s.placement == Placement::Private && private_needs_nat {
+            problem(
+                &key("placement"),
+                "private tasks need a NAT gateway to pull images; set network.nat = \"single\" or placement = \"public\"".into(),
+            );
+        }
+        if !RETENTION_DAYS.contains(&s.log_retention_days) {
+            problem(
+                &key("log_retention_days"),
+                format!("CloudWatch keeps logs for one of {RETENTION_DAYS:?} days"),
+            );
+        }
+        if s.deregistration_delay > 3600 {
+            problem(&key("deregistration_delay"), "at most 3600 seconds".into());
+        }
+        let hc = &s.health_check;
+        if !hc.path.starts_with('/') {
+            problem(&key("health_check.path"), "must start with /".into());
+        }
+        if !(5..=300).contains(&hc.interval)
+            || !(2..=120).contains(&hc.timeout)
+            || hc.timeout >= hc.interval
+        {
+            problem(
+                &key("health_check"),
+                "interval 5-300 s, timeout 2-120 s and shorter than the interval".into(),
+            );
+        }
+        if !(2..=10).contains(&hc.healthy) || !(2..=10).contains(&hc.unhealthy) {
+            problem(
+                &key("health_check"),
+                "healthy and unhealthy thresholds are 2 to 10".into(),
+            );
+        }
+        if s.min_healthy_percent > 100 || s.max_percent < 100 || s.max_percent > 200 {
+            problem(
+                &key("min_healthy_percent"),
+                "min_healthy_percent is 0-100 and max_percent 100-200".into(),
+            );
+        }
+        for (var, arn) in &s.secrets {
+            if !arn.starts_with("arn:") {
+                problem(
+                    &key(&format!("secrets.{var}")),
+                    "give the ARN of a Secrets Manager secret or SSM parameter, never the value"
+                        .into(),
+                );
+            }
+        }
+        for path in &s.routes {
+            if !path.starts_with('/') {
+                problem(&key("routes"), format!("`{path}` must start with /"));
+            }
+            if let Some(other) = seen_paths.insert(path.clone(), name.clone()) {
+                problem(
+                    &key("routes"),
+                    format!("`{path}` is already routed to service `{other}`"),
+                );
+            }
+        }
+        if s.routes.iter().any(|r| r == "/*") {
+            default_service = Some(name.clone());
+        }
+        let paths: Vec<String> = s.routes.iter().filter(|r| *r != "/*").cloned().collect();
+        if !paths.is_empty() {
+            let priority = match s.priority {
+                Some(p) => Some(p),
+                None if with_rules == 1 => Some(100),
+                None => {
+                    problem(
+                        &key("priority"),
+                        "several services have path routes: give each a listener rule priority (1-50000, lower wins)".into(),
+                    );
+                    None
+                }
+            };
+            if let Some(pr) = priority {
+                if !(1..=50000).contains(&pr) {
+                    problem(
+                        &key("priority"),
+                        "listener rule priorities are 1 to 50000".into(),
+                    );
+                }
+                if let Some(other) = seen_priorities.insert(pr, name.clone()) {
+                    problem(
+                        &key("priority"),
+                        format!("priority {pr} is already taken by service `{other}`"),
+                    );
+                }
+                if paths.len() > 5 {
+                    problem(
+                        &key("routes"),
+                        "an ALB rule takes at most 5 path patterns".into(),
+                    );
+                }
+                rules.insert(name.clone(), (pr, paths));
+            }
+        }
+        match parse_image(&s.image, &config.repositories) {
+            Ok(image) => {
+                images.insert(name.clone(), image);
+            }
+            Err(message) => problem(&key("image"), message),
+        }
+    }
+
+    let lb = &config.load_balancer;
+    if lb.http_port == 0 {
+        problem("load_balancer.http_port", "port 0 is not a port".into());
+    }
+    if let Some(https) = &lb.https {
+        if !https.certificate_arn.starts_with("arn:") || !https.certificate_arn.contains(":acm:") {
+            problem(
+                "load_balancer.https.certificate_arn",
+                "give the ARN of an ACM certificate".into(),
+            );
+        } else if !https.certificate_arn.contains(&format!(":acm:{region}:")) {
+            problem(
+                "load_balancer.https.certificate_arn",
+                format!("the ALB's certificate must be in the stack's region {region}"),
+            );
+        }
+        if https.port == lb.http_port {
+            problem(
+                "load_balancer.https.port",
+                "HTTP and HTTPS need different ports".into(),
+            );
+        }
+    }
+    let has_lb = config.services.values().any(|s| !s.routes.is_empty());
+    let cdn = &config.cdn;
+    if cdn.enabled {
+        if !has_lb {
+            problem(
+                "cdn.enabled",
+                "CloudFront needs the load balancer as its origin, and no service has routes"
+                    .into(),
+            );
+        }
+        match &cdn.certificate_arn {
+            Some(arn) if !arn.contains(":acm:us-east-1:") => problem(
+                "cdn.certificate_arn",
+                "CloudFront only takes ACM certificates from us-east-1".into(),
+            ),
+            None if !cdn.aliases.is_empty() => problem(
+                "cdn.aliases",
+                "aliases need cdn.certificate_arn (an ACM certificate in us-east-1 covering them)"
+                    .into(),
+            ),
+            _ => {}
+        }
+        if !["PriceClass_100", "PriceClass_200", "PriceClass_All"]
+            .contains(&cdn.price_class.as_str())
+        {
+            problem(
+                "cdn.price_class",
+                "one of PriceClass_100, PriceClass_200, PriceClass_All".into(),
+            );
+        }
+    }
+
+    drop(problem);
+    if !p.is_empty() {
+        return Err(p);
+    }
+    Ok(Validated {
+        region,
+        azs,
+        vpc_cidr: vpc_cidr.expect("checked above"),
+        public_cidrs,
+        private_cidrs,
+        default_service,
+        rules,
+        images,
+        config,
+    })
+}
+
+/// Lowercase letters, digits and hyphens, starting with a letter, not ending in a
+/// hyphen: valid in every AWS name stackctl derives from it.
+fn valid_name(name: &str, max: usize) -> bool {
+    name.len() <= max
+        && name.starts_with(|c: char| c.is_ascii_lowercase())
+        && !name.ends_with('-')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+}
+
+/// Public subnets from the bottom of the VPC block, private ones from its upper
+/// half, each 1/256 of the block (a /24 in a /16), never smaller than /28.
+fn carve(vpc: Ipv4Net, count: usize) -> Option<(Vec<Ipv4Net>, Vec<Ipv4Net>)> {
+    let prefix = (vpc.prefix_len() + 8).min(28);
+    let blocks: Vec<Ipv4Net> = vpc.subnets(prefix).ok()?.collect();
+    let half = blocks.len() / 2;
+    if count > half {
+        return None;
+    }
+    Some((
+        blocks[..count].to_vec(),
+        blocks[half..half + count].to_vec(),
+    ))
+}
+
+/// `weather:latest` or `weather@sha256:...` names a repository of this stack; anything
+/// with a registry host (`a.b/c:tag`) is used as is.
+fn parse_image(image: &str, repositories: &BTreeMap<String, Repository>) -> Result<Image, String> {
+    if image.is_empty() {
+        return Err("empty image".into());
+    }
+    if image.contains('/') {
+        return Ok(Image::Uri(image.to_string()));
+    }
+    let (repository, reference) = match image.split_once('@') {
+        Some((r, digest)) => (r, format!("@{digest}")),
+        None => match image.split_once(':') {
+            Some((r, tag)) => (r, tag.to_string()),
+            None => (image, "latest".to_string()),
+        },
+    };
+    if repositories.contains_key(repository) {
+        Ok(Image::Repository {
+            repository: repository.to_string(),
+            reference,
+        })
+    } else {
+        let known: BTreeSet<&str> = repositories.keys().map(String::as_str).collect();
+        Err(format!(
+            "`{image}` names no repository of this stack (repositories: {}); add [repositories.{repository}] or give a full image URI such as public.ecr.aws/docker/library/{image}",
+            if known.is_empty() {
+                "none".to_string()
+            } else {
+                known.into_iter().collect::<Vec<_>>().join(", ")
+            }
+        ))
+    }
+}

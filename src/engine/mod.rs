@@ -1,0 +1,10 @@
+//! Applying a plan: each change becomes one or two operations (destroy the old
+//! object, apply the new), ordered by the dependency graph, run concurrently as
+//! soon as what they need is done, with the state saved after every step.
+
+pub mod event;
+pub mod ops;
+pub mod walker;
+
+pub use event::{Event, Observer};
+pub use walker::{ApplyError, apply};

@@ -1,0 +1,102 @@
+//! From a plan to the operations the walker runs and the order between them.
+//!
+//! Ordering rules (X -> Y: X finishes before Y starts):
+//! - apply of a dependency -> apply of its dependent;
+//! - destroy of anything that recorded a dependency on Z, or the apply that moves it
+//!   off Z -> destroy of Z (reverse order on destroy, derived, never hand-written);
+//! - replace, destroy first: destroy of Z -> apply of Z;
+//! - replace, create first: apply of Z and of every dependent of Z -> destroy of
+//!   the old Z (so nothing points at it when it goes).
+
+use crate::address::Address;
+use crate::plan::{Action, Change, Plan};
+use crate::resources::registry;
+use crate::state::State;
+use std::collections::{BTreeMap, BTreeSet};
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Op {
+    /// Create, update, or create the replacement.
+    Apply(Address),
+    /// Delete the recorded object (delete, or replace destroy-first).
+    Destroy(Address),
+    /// Delete the objects a create-first replacement left behind.
+    DestroyDeposed(Address),
+}
+
+impl Op {
+    pub fn address(&self) -> &Address {
+        match self {
+            Op::Apply(a) | Op::Destroy(a) | Op::DestroyDeposed(a) => a,
+        }
+    }
+}
+
+/// Operations with the operations each must wait for.
+pub fn build(plan: &Plan, state: &State) -> BTreeMap<Op, BTreeSet<Op>> {
+    let mut ops: BTreeMap<Op, BTreeSet<Op>> = BTreeMap::new();
+    let changes: BTreeMap<&Address, &Change> = plan.pending().map(|c| (&c.address, c)).collect();
+    for c in changes.values() {
+        let a = &c.address;
+        match c.action {
+            Action::Create | Action::Update => {
+                ops.insert(Op::Apply(a.clone()), BTreeSet::new());
+            }
+            Action::Delete => {
+                ops.insert(Op::Destroy(a.clone()), BTreeSet::new());
+            }
+            Action::Replace if registry::create_before_destroy(a.kind()) => {
+                ops.insert(Op::Apply(a.clone()), BTreeSet::new());
+                ops.insert(Op::DestroyDeposed(a.clone()), BTreeSet::new());
+            }
+            Action::Replace => {
+                ops.insert(Op::Apply(a.clone()), BTreeSet::new());
+                ops.insert(Op::Destroy(a.clone()), BTreeSet::new());
+            }
+            Action::NoOp => {}
+        }
+    }
+    // Also pick up deposed objects a crashed run left in state.
+    for (a, r) in &state.resources {
+        if !r.deposed.is_empty() {
+            ops.entry(Op::DestroyDeposed(a.clone())).or_default();
+        }
+    }
+    let keys: Vec<Op> = ops.keys().cloned().collect();
+    for op in keys {
+        let mut before = BTreeSet::new();
+        match &op {
+            Op::Apply(a) => {
+                let c = changes[a];
+                for d in &c.depends_on {
+                    before.insert(Op::Apply(d.clone()));
+                }
+                before.insert(Op::Destroy(a.clone()));
+            }
+            Op::Destroy(z) => {
+                for (x, r) in &state.resources {
+                    if x != z && r.depends_on.contains(z) {
+                        before.insert(Op::Destroy(x.clone()));
+                        // An update that moves x off z goes first; one that keeps z
+                        // (the replacement of z) must follow z's new object instead.
+                        let moves_off = changes.get(x).is_some_and(|c| !c.depends_on.contains(z));
+                        if moves_off {
+                            before.insert(Op::Apply(x.clone()));
+                        }
+                    }
+                }
+            }
+            Op::DestroyDeposed(z) => {
+                before.insert(Op::Apply(z.clone()));
+                for c in changes.values() {
+                    if c.depends_on.contains(z) {
+                        before.insert(Op::Apply(c.address.clone()));
+                    }
+                }
+            }
+        }
+        before.retain(|b| *b != op && ops.contains_key(b));
+        ops.insert(op, before);
+    }
+    ops
+}

@@ -1,0 +1,347 @@
+//! The walker: runs every operation as soon as all it waits for has finished, many
+//! at once, and records each result in the state file before anything else happens.
+//! When an operation fails, everything that waits on it is skipped and reported as
+//! skipped; only root failures are errors.
+
+use super::event::{Event, Observer};
+use super::ops::{self, Op};
+use crate::address::{Address, CloudId};
+use crate::aws::call_log::CURRENT_ADDRESS;
+use crate::aws::{Aws, AwsError};
+use crate::plan::{Action, Change, Plan};
+use crate::resources::{Ctx, Lookup, Outputs, Ref, Wanted, registry};
+use crate::state::{Record, State, file};
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+use tokio::task::JoinSet;
+
+/// How many operations run at once. Waits (NAT, ALB, services) hold a slot, so this
+/// is well above the number of slow objects in one stack.
+const MAX_IN_FLIGHT: usize = 16;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApplyError {
+    #[error("{}", failures.iter().map(|(a, e)| format!("{a}: {e}")).collect::<Vec<_>>().join("\n"))]
+    Failed {
+        failures: Vec<(Address, String)>,
+        skipped: usize,
+    },
+    #[error("the plan's operations wait on each other in a cycle: {0}")]
+    Cycle(String),
+}
+
+struct Shared {
+    aws: Aws,
+    stack: String,
+    state_path: PathBuf,
+    state: Mutex<State>,
+    observer: Observer,
+    changes: BTreeMap<Address, Change>,
+}
+
+impl Shared {
+    fn emit(&self, e: Event) {
+        (self.observer)(&e);
+    }
+
+    /// Applies `f` to the state and writes it out at once.
+    fn save(&self, f: impl FnOnce(&mut State)) -> Result<(), String> {
+        let mut state = self.state.lock().expect("state lock");
+        f(&mut state);
+        file::save(&self.state_path, &mut state).map_err(|e| e.to_string())
+    }
+
+    fn outputs_of(&self, deps: &[Address]) -> BTreeMap<Address, Outputs> {
+        let state = self.state.lock().expect("state lock");
+        deps.iter()
+            .filter_map(|d| {
+                state
+                    .resources
+                    .get(d)
+                    .map(|r| (d.clone(), r.outputs.clone()))
+            })
+            .collect()
+    }
+}
+
+struct Resolved<'a>(&'a BTreeMap<Address, Outputs>);
+
+impl Lookup for Resolved<'_> {
+    fn output(&self, r: &Ref) -> Option<String> {
+        self.0.get(&r.to).and_then(|o| o.get(&r.output)).cloned()
+    }
+}
+
+pub async fn apply(
+    aws: Aws,
+    state: State,
+    state_path: PathBuf,
+    plan: &Plan,
+    observer: Observer,
+) -> (State, Result<(), ApplyError>) {
+    let mut waits = ops::build(plan, &state);
+    let shared = Arc::new(Shared {
+        aws,
+        stack: state.stack.clone(),
+        state_path,
+        state: Mutex::new(state),
+        observer,
+        changes: plan
+            .pending()
+            .map(|c| (c.address.clone(), c.clone()))
+            .collect(),
+    });
+    let mut running: JoinSet<(Op, Result<(), String>)> = JoinSet::new();
+    let mut in_flight: BTreeSet<Op> = BTreeSet::new();
+    let mut done: BTreeSet<Op> = BTreeSet::new();
+    let mut failures = Vec::new();
+    let mut skipped = 0;
+    loop {
+        let ready: Vec<Op> = waits
+            .iter()
+            .filter(|(op, before)| {
+                !in_flight.contains(*op) && before.iter().all(|b| done.contains(b))
+            })
+            .map(|(op, _)| op.clone())
+            .take(MAX_IN_FLIGHT.saturating_sub(in_flight.len()))
+            .collect();
+        for op in ready {
+            in_flight.insert(op.clone());
+            let shared = shared.clone();
+            let address = op.address().clone();
+            running.spawn(CURRENT_ADDRESS.scope(address, async move {
+                let result = run(&shared, &op).await;
+                (op, result)
+            }));
+        }
+        let Some(joined) = running.join_next().await else {
+            break;
+        };
+        let (op, result) = joined.expect("operations do not panic");
+        in_flight.remove(&op);
+        waits.remove(&op);
+        match result {
+            Ok(()) => {
+                done.insert(op);
+            }
+            Err(error) => {
+                let action = action_of(&shared, &op);
+                shared.emit(Event::Failed {
+                    address: op.address().clone(),
+                    action,
+                    error: error.clone(),
+                });
+                failures.push((op.address().clone(), error));
+                // Skip everything that (transitively) waits on the failed operation.
+                let mut blocked = vec![op];
+                while let Some(b) = blocked.pop() {
+                    let dependents: Vec<Op> = waits
+                        .iter()
+                        .filter(|(_, before)| before.contains(&b))
+                        .map(|(o, _)| o.clone())
+                        .collect();
+                    for d in dependents {
+                        waits.remove(&d);
+                        skipped += 1;
+                        shared.emit(Event::Skipped {
+                            address: d.address().clone(),
+                            action: action_of(&shared, &d),
+                            because: b.address().clone(),
+                        });
+                        blocked.push(d);
+                    }
+                }
+            }
+        }
+    }
+    let result = if !failures.is_empty() {
+        Err(ApplyError::Failed { failures, skipped })
+    } else if !waits.is_empty() {
+        let stuck: Vec<String> = waits.keys().map(|o| o.address().to_string()).collect();
+        Err(ApplyError::Cycle(stuck.join(", ")))
+    } else {
+        Ok(())
+    };
+    let shared = Arc::try_unwrap(shared)
+        .ok()
+        .expect("all operations finished");
+    (shared.state.into_inner().expect("state lock"), result)
+}
+
+fn action_of(shared: &Shared, op: &Op) -> Action {
+    match op {
+        Op::Destroy(_) | Op::DestroyDeposed(_) => Action::Delete,
+        Op::Apply(a) => shared
+            .changes
+            .get(a)
+            .map(|c| c.action)
+            .unwrap_or(Action::Create),
+    }
+}
+
+async fn run(shared: &Shared, op: &Op) -> Result<(), String> {
+    let address = op.address().clone();
+    let action = action_of(shared, op);
+    let started = Instant::now();
+    shared.emit(Event::Started {
+        address: address.clone(),
+        action,
+    });
+    match op {
+        Op::Destroy(a) => destroy(shared, a).await?,
+        Op::DestroyDeposed(a) => destroy_deposed(shared, a).await?,
+        Op::Apply(a) => {
+            let change = &shared.changes[a];
+            match change.action {
+                Action::Update => update(shared, change).await?,
+                _ => create(shared, change).await?,
+            }
+        }
+    }
+    shared.emit(Event::Finished {
+        address,
+        action,
+        elapsed: started.elapsed(),
+    });
+    Ok(())
+}
+
+fn err(e: AwsError) -> String {
+    e.to_string()
+}
+
+/// The attributes as applied: every reference resolves now.
+fn applied_attrs(
+    change: &Change,
+    deps: &BTreeMap<Address, Outputs>,
+) -> Result<crate::resources::Attrs, String> {
+    let spec = change
+        .spec
+        .as_ref()
+        .expect("creates and updates have a spec");
+    let wanted = registry::wanted(change.address.kind(), spec, &Resolved(deps)).map_err(err)?;
+    Ok(wanted
+        .into_iter()
+        .filter_map(|(k, w)| match w {
+            Wanted::Known(v) => Some((k, v)),
+            Wanted::Unknown => None,
+        })
+        .collect())
+}
+
+async fn create(shared: &Shared, change: &Change) -> Result<(), String> {
+    let a = &change.address;
+    let spec = change.spec.as_ref().expect("creates have a spec");
+    let deps = shared.outputs_of(&change.depends_on);
+    let attrs = applied_attrs(change, &deps)?;
+    let ctx = Ctx {
+        aws: &shared.aws,
+        stack: &shared.stack,
+        address: a,
+        deps: &deps,
+    };
+    let created = registry::create(a.kind(), &ctx, spec).await.map_err(err)?;
+    let id = created.id.clone();
+    let mut outputs = created.outputs;
+    outputs.insert("id".into(), id.to_string());
+    shared.save(|state| {
+        let deposed = state
+            .resources
+            .remove(a)
+            .map(|old| {
+                let mut d = old.deposed;
+                d.push(old.id);
+                d
+            })
+            .unwrap_or_default();
+        state.resources.insert(
+            a.clone(),
+            Record {
+                id: id.clone(),
+                spec: spec.clone(),
+                attrs,
+                outputs,
+                depends_on: change.depends_on.clone(),
+                deposed,
+            },
+        );
+    })?;
+    shared.emit(Event::Recorded {
+        address: a.clone(),
+        id: id.clone(),
+    });
+    registry::wait_ready(a.kind(), &shared.aws, &id, spec)
+        .await
+        .map_err(err)
+}
+
+async fn update(shared: &Shared, change: &Change) -> Result<(), String> {
+    let a = &change.address;
+    let spec = change.spec.as_ref().expect("updates have a spec");
+    let deps = shared.outputs_of(&change.depends_on);
+    let attrs = applied_attrs(change, &deps)?;
+    let id = recorded_id(shared, a)?;
+    let ctx = Ctx {
+        aws: &shared.aws,
+        stack: &shared.stack,
+        address: a,
+        deps: &deps,
+    };
+    let changed: Vec<String> = change.diffs.iter().map(|d| d.name.clone()).collect();
+    registry::update(a.kind(), &ctx, &id, spec, &changed)
+        .await
+        .map_err(err)?;
+    shared.save(|state| {
+        if let Some(r) = state.resources.get_mut(a) {
+            r.spec = spec.clone();
+            r.attrs = attrs;
+            r.depends_on = change.depends_on.clone();
+        }
+    })?;
+    registry::wait_ready(a.kind(), &shared.aws, &id, spec)
+        .await
+        .map_err(err)
+}
+
+fn recorded_id(shared: &Shared, a: &Address) -> Result<CloudId, String> {
+    let state = shared.state.lock().expect("state lock");
+    state
+        .resources
+        .get(a)
+        .map(|r| r.id.clone())
+        .ok_or_else(|| format!("{a} is not in the state"))
+}
+
+async fn destroy(shared: &Shared, a: &Address) -> Result<(), String> {
+    let id = recorded_id(shared, a)?;
+    registry::delete(a.kind(), &shared.aws, &id)
+        .await
+        .map_err(err)?;
+    shared.save(|state| {
+        state.resources.remove(a);
+    })
+}
+
+async fn destroy_deposed(shared: &Shared, a: &Address) -> Result<(), String> {
+    let deposed = {
+        let state = shared.state.lock().expect("state lock");
+        state
+            .resources
+            .get(a)
+            .map(|r| r.deposed.clone())
+            .unwrap_or_default()
+    };
+    for id in deposed {
+        registry::delete(a.kind(), &shared.aws, &id)
+            .await
+            .map_err(err)?;
+        shared.save(|state| {
+            if let Some(r) = state.resources.get_mut(a) {
+                r.deposed.retain(|d| *d != id);
+            }
+        })?;
+    }
+    Ok(())
+}

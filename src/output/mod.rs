@@ -1,0 +1,5 @@
+//! Human rendering: plans, progress lines from engine events, stack outputs.
+
+pub mod plan_text;
+pub mod progress;
+pub mod stack_outputs;
