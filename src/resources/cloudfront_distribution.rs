@@ -1,10 +1,26 @@
-//! CloudFront distribution in front of the ALB. The id is the distribution id; outputs domain_name and arn.
+//! CloudFront distribution in front of the ALB. The id is the distribution id;
+//! outputs domain_name and arn.
+//!
+//! CloudFront changes take many minutes to deploy, and a distribution can only be
+//! deleted once it is disabled *and* that change is deployed. Delete therefore
+//! works from whatever state it finds (enabled, disabled but still deploying,
+//! disabled and deployed), so a destroy that was interrupted half-way finishes the
+//! job on the next run instead of leaving a disabled distribution behind.
 
-use super::{Created, Ctx, Live, Lookup, Ref, Resource, WantedAttrs};
+use super::{Created, Ctx, Live, Lookup, Ref, Resource, WantedAttrs, known, wanted_ref};
 use crate::address::{CloudId, Kind};
-use crate::aws::{Aws, AwsError};
+use crate::aws::{Aws, AwsError, NotFoundExt, SdkResultExt, wait};
+use aws_sdk_cloudfront::types::{
+    Aliases, AllowedMethods, CachedMethods, CustomOriginConfig, DefaultCacheBehavior,
+    DistributionConfig, DistributionConfigWithTags, HttpVersion, Method, MinimumProtocolVersion,
+    Origin, OriginProtocolPolicy, OriginSslProtocols, Origins, PriceClass, SslProtocol,
+    SslSupportMethod, Tag, Tags, ViewerCertificate, ViewerProtocolPolicy,
+};
+use aws_smithy_types::error::operation::BuildError;
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CloudfrontDistributionSpec {
@@ -31,36 +47,431 @@ pub struct CloudfrontDistributionSpec {
 
 pub struct CloudfrontDistribution;
 
+/// The one origin's id; the default cache behavior targets it.
+const ORIGIN_ID: &str = "alb";
+const DEPLOYED: &str = "Deployed";
+/// Deployments to all edge locations typically take 5-15 minutes, sometimes more.
+const DEPLOY_WAIT: wait::WaitPolicy = wait::WaitPolicy {
+    timeout: Duration::from_secs(30 * 60),
+    first: Duration::from_secs(1),
+    max: Duration::from_secs(30),
+};
+
 impl Resource for CloudfrontDistribution {
     const KIND: Kind = Kind::CloudfrontDistribution;
+    /// Every setting changes in place through UpdateDistribution.
     const REPLACE_ON: &'static [&'static str] = &[];
     type Spec = CloudfrontDistributionSpec;
 
-    fn wanted(_spec: &CloudfrontDistributionSpec, _lookup: &dyn Lookup) -> WantedAttrs {
-        todo!()
+    fn wanted(spec: &CloudfrontDistributionSpec, lookup: &dyn Lookup) -> WantedAttrs {
+        let mut aliases = spec.aliases.clone();
+        aliases.sort();
+        WantedAttrs::from([
+            (
+                "origin_domain".into(),
+                wanted_ref(lookup, &spec.origin_domain),
+            ),
+            (
+                "origin_protocol".into(),
+                known(spec.origin_protocol.clone()),
+            ),
+            ("origin_http_port".into(), known(spec.origin_http_port)),
+            ("origin_https_port".into(), known(spec.origin_https_port)),
+            (
+                "viewer_protocol".into(),
+                known(spec.viewer_protocol.clone()),
+            ),
+            (
+                "cache_policy_id".into(),
+                known(spec.cache_policy_id.clone()),
+            ),
+            (
+                "origin_request_policy_id".into(),
+                known(spec.origin_request_policy_id.clone()),
+            ),
+            ("aliases".into(), known(aliases)),
+            (
+                "certificate_arn".into(),
+                known(spec.certificate_arn.clone()),
+            ),
+            ("price_class".into(), known(spec.price_class.clone())),
+            ("comment".into(), known(spec.comment.clone())),
+            ("enabled".into(), known(true)),
+        ])
     }
 
-    async fn read(_aws: &Aws, _id: &CloudId) -> Result<Option<Live>, AwsError> {
-        todo!()
+    async fn read(aws: &Aws, id: &CloudId) -> Result<Option<Live>, AwsError> {
+        const OP: &str = "GetDistribution";
+        let out = aws
+            .cloudfront
+            .get_distribution()
+            .id(id.as_str())
+            .send()
+            .await
+            .op(OP)
+            .found()?;
+        let Some(dist) = out.as_ref().and_then(|o| o.distribution()) else {
+            return Ok(None);
+        };
+        let config = dist
+            .distribution_config()
+            .ok_or_else(|| AwsError::invalid(OP, "no distribution config in the answer"))?;
+        let behavior = config.default_cache_behavior();
+        let origin = config.origins().and_then(|o| {
+            let target = behavior.map(|b| b.target_origin_id()).unwrap_or(ORIGIN_ID);
+            o.items().iter().find(|origin| origin.id() == target)
+        });
+        let custom = origin.and_then(|o| o.custom_origin_config());
+        let mut aliases: Vec<String> = config
+            .aliases()
+            .map(|a| a.items().to_vec())
+            .unwrap_or_default();
+        aliases.sort();
+        // Only an ACM certificate counts; moto also reports the default-certificate
+        // flag as true next to an ACM certificate when the flag was not sent.
+        let certificate_arn = config
+            .viewer_certificate()
+            .and_then(|v| v.acm_certificate_arn())
+            .filter(|arn| !arn.is_empty());
+        let attrs = BTreeMap::from([
+            (
+                "origin_domain".to_string(),
+                origin.map(|o| o.domain_name()).into(),
+            ),
+            (
+                "origin_protocol".into(),
+                custom.map(|c| c.origin_protocol_policy().as_str()).into(),
+            ),
+            (
+                "origin_http_port".into(),
+                custom.map(|c| c.http_port()).into(),
+            ),
+            (
+                "origin_https_port".into(),
+                custom.map(|c| c.https_port()).into(),
+            ),
+            (
+                "viewer_protocol".into(),
+                behavior.map(|b| b.viewer_protocol_policy().as_str()).into(),
+            ),
+            (
+                "cache_policy_id".into(),
+                behavior.and_then(|b| b.cache_policy_id()).into(),
+            ),
+            (
+                "origin_request_policy_id".into(),
+                behavior.and_then(|b| b.origin_request_policy_id()).into(),
+            ),
+            ("aliases".into(), aliases.into()),
+            ("certificate_arn".into(), certificate_arn.into()),
+            (
+                "price_class".into(),
+                config.price_class().map(|p| p.as_str()).into(),
+            ),
+            ("comment".into(), config.comment().into()),
+            ("enabled".into(), Value::from(config.enabled())),
+        ]);
+        Ok(Some(Live {
+            attrs,
+            outputs: outputs(dist),
+        }))
     }
 
-    async fn create(
-        _ctx: &Ctx<'_>,
-        _spec: &CloudfrontDistributionSpec,
-    ) -> Result<Created, AwsError> {
-        todo!()
+    /// The caller reference is fresh on every call: a retried create after a crash
+    /// must not be answered with DistributionAlreadyExists; the engine's record of
+    /// intent and the tags are what find an earlier attempt.
+    async fn create(ctx: &Ctx<'_>, spec: &CloudfrontDistributionSpec) -> Result<Created, AwsError> {
+        const OP: &str = "CreateDistributionWithTags";
+        let mut config = DistributionConfig::builder()
+            .caller_reference(uuid::Uuid::new_v4().to_string())
+            .comment(&spec.comment)
+            .enabled(true)
+            .build()
+            .map_err(|e| build_error(OP, e))?;
+        apply(&mut config, spec, &ctx.resolve(&spec.origin_domain)?, OP)?;
+        let tags = ctx
+            .tags()
+            .into_iter()
+            .map(|(k, v)| Tag::builder().key(k).value(v).build())
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| build_error(OP, e))?;
+        let out = ctx
+            .aws
+            .cloudfront
+            .create_distribution_with_tags()
+            .distribution_config_with_tags(
+                DistributionConfigWithTags::builder()
+                    .distribution_config(config)
+                    .tags(Tags::builder().set_items(Some(tags)).build())
+                    .build(),
+            )
+            .send()
+            .await
+            .op(OP)?;
+        let dist = out
+            .distribution()
+            .ok_or_else(|| AwsError::invalid(OP, "no distribution in the answer"))?;
+        Ok(Created {
+            id: CloudId::new(&dist.id),
+            outputs: outputs(dist),
+        })
     }
 
+    /// Only when asked: the distribution serves (from the edge locations already
+    /// updated) long before it is Deployed everywhere, and nothing in the stack
+    /// depends on it.
+    async fn wait_ready(
+        aws: &Aws,
+        id: &CloudId,
+        spec: &CloudfrontDistributionSpec,
+    ) -> Result<(), AwsError> {
+        if !spec.wait_for_deployment {
+            return Ok(());
+        }
+        match wait_deployed(aws, id, "wait for distribution to be deployed").await? {
+            Some(_) => Ok(()),
+            None => Err(AwsError::not_found(
+                "GetDistribution",
+                format!("distribution {id} disappeared while deploying"),
+            )),
+        }
+    }
+
+    /// UpdateDistribution replaces the whole config, so the live config is the
+    /// starting point (settings stackctl does not manage survive) and its ETag
+    /// guards against a concurrent change.
     async fn update(
-        _ctx: &Ctx<'_>,
-        _id: &CloudId,
-        _spec: &CloudfrontDistributionSpec,
+        ctx: &Ctx<'_>,
+        id: &CloudId,
+        spec: &CloudfrontDistributionSpec,
         _changed: &[String],
     ) -> Result<(), AwsError> {
-        todo!()
+        const OP: &str = "UpdateDistribution";
+        let (mut config, etag) = live_config(ctx.aws, id).await?.ok_or_else(|| {
+            AwsError::not_found(
+                "GetDistributionConfig",
+                format!("distribution {id} is gone"),
+            )
+        })?;
+        apply(&mut config, spec, &ctx.resolve(&spec.origin_domain)?, OP)?;
+        ctx.aws
+            .cloudfront
+            .update_distribution()
+            .id(id.as_str())
+            .distribution_config(config)
+            .if_match(etag)
+            .send()
+            .await
+            .op(OP)?;
+        Ok(())
     }
 
-    async fn delete(_aws: &Aws, _id: &CloudId) -> Result<(), AwsError> {
-        todo!()
+    /// Disable (unless already disabled), wait until that is deployed, then delete
+    /// with the ETag of the deployed state. Gone at any step = done.
+    async fn delete(aws: &Aws, id: &CloudId) -> Result<(), AwsError> {
+        let Some((mut config, etag)) = live_config(aws, id).await? else {
+            return Ok(());
+        };
+        if config.enabled {
+            config.enabled = false;
+            let disabled = aws
+                .cloudfront
+                .update_distribution()
+                .id(id.as_str())
+                .distribution_config(config)
+                .if_match(etag)
+                .send()
+                .await
+                .op("UpdateDistribution")
+                .found()?;
+            if disabled.is_none() {
+                return Ok(());
+            }
+        }
+        let Some(etag) = wait_deployed(aws, id, "wait for disabled distribution to deploy").await?
+        else {
+            return Ok(());
+        };
+        aws.cloudfront
+            .delete_distribution()
+            .id(id.as_str())
+            .if_match(etag)
+            .send()
+            .await
+            .op("DeleteDistribution")
+            .found()?;
+        Ok(())
     }
+}
+
+fn outputs(dist: &aws_sdk_cloudfront::types::Distribution) -> super::Outputs {
+    BTreeMap::from([
+        ("id".to_string(), dist.id().to_string()),
+        ("domain_name".to_string(), dist.domain_name().to_string()),
+        ("arn".to_string(), dist.arn().to_string()),
+    ])
+}
+
+fn build_error(op: &'static str, e: BuildError) -> AwsError {
+    AwsError::invalid(op, e.to_string())
+}
+
+/// The live config and its ETag; `None` when the distribution is gone.
+async fn live_config(
+    aws: &Aws,
+    id: &CloudId,
+) -> Result<Option<(DistributionConfig, String)>, AwsError> {
+    const OP: &str = "GetDistributionConfig";
+    let Some(out) = aws
+        .cloudfront
+        .get_distribution_config()
+        .id(id.as_str())
+        .send()
+        .await
+        .op(OP)
+        .found()?
+    else {
+        return Ok(None);
+    };
+    let config = out
+        .distribution_config()
+        .cloned()
+        .ok_or_else(|| AwsError::invalid(OP, "no distribution config in the answer"))?;
+    let etag = out
+        .e_tag()
+        .ok_or_else(|| AwsError::invalid(OP, "no ETag in the answer"))?;
+    Ok(Some((config, etag.to_string())))
+}
+
+/// Polls until the distribution's status is Deployed; returns the ETag of that
+/// state, or `None` when the distribution is gone.
+async fn wait_deployed(
+    aws: &Aws,
+    id: &CloudId,
+    what: &'static str,
+) -> Result<Option<String>, AwsError> {
+    wait::until(what, DEPLOY_WAIT, || async {
+        const OP: &str = "GetDistribution";
+        let out = aws
+            .cloudfront
+            .get_distribution()
+            .id(id.as_str())
+            .send()
+            .await
+            .op(OP)
+            .found()?;
+        let Some(out) = out else {
+            return Ok(wait::Poll::Ready(None));
+        };
+        let status = out.distribution().map(|d| d.status()).unwrap_or_default();
+        if status != DEPLOYED {
+            return Ok(wait::Poll::Pending(format!("status {status}")));
+        }
+        let etag = out
+            .e_tag()
+            .ok_or_else(|| AwsError::invalid(OP, "no ETag in the answer"))?;
+        Ok(wait::Poll::Ready(Some(etag.to_string())))
+    })
+    .await
+}
+
+/// Sets every setting stackctl manages on `config`, leaving the rest as found.
+fn apply(
+    config: &mut DistributionConfig,
+    spec: &CloudfrontDistributionSpec,
+    origin_domain: &str,
+    op: &'static str,
+) -> Result<(), AwsError> {
+    let built = |e| build_error(op, e);
+    let origin = Origin::builder()
+        .id(ORIGIN_ID)
+        .domain_name(origin_domain)
+        .custom_origin_config(
+            CustomOriginConfig::builder()
+                .origin_protocol_policy(OriginProtocolPolicy::from(spec.origin_protocol.as_str()))
+                .http_port(spec.origin_http_port)
+                .https_port(spec.origin_https_port)
+                .origin_ssl_protocols(
+                    OriginSslProtocols::builder()
+                        .quantity(1)
+                        .items(SslProtocol::TlSv12)
+                        .build()
+                        .map_err(built)?,
+                )
+                .build()
+                .map_err(built)?,
+        )
+        .build()
+        .map_err(built)?;
+    config.origins = Some(
+        Origins::builder()
+            .quantity(1)
+            .items(origin)
+            .build()
+            .map_err(built)?,
+    );
+
+    // An ALB-backed app takes writes too; only GET/HEAD responses are cacheable.
+    let all_methods = [
+        Method::Get,
+        Method::Head,
+        Method::Options,
+        Method::Put,
+        Method::Post,
+        Method::Patch,
+        Method::Delete,
+    ];
+    let cached = [Method::Get, Method::Head];
+    config.default_cache_behavior = Some(
+        DefaultCacheBehavior::builder()
+            .target_origin_id(ORIGIN_ID)
+            .viewer_protocol_policy(ViewerProtocolPolicy::from(spec.viewer_protocol.as_str()))
+            .cache_policy_id(&spec.cache_policy_id)
+            .origin_request_policy_id(&spec.origin_request_policy_id)
+            .allowed_methods(
+                AllowedMethods::builder()
+                    .quantity(all_methods.len() as i32)
+                    .set_items(Some(all_methods.to_vec()))
+                    .cached_methods(
+                        CachedMethods::builder()
+                            .quantity(cached.len() as i32)
+                            .set_items(Some(cached.to_vec()))
+                            .build()
+                            .map_err(built)?,
+                    )
+                    .build()
+                    .map_err(built)?,
+            )
+            .compress(true)
+            .build()
+            .map_err(built)?,
+    );
+
+    let mut aliases = spec.aliases.clone();
+    aliases.sort();
+    config.aliases = Some(
+        Aliases::builder()
+            .quantity(aliases.len() as i32)
+            .set_items((!aliases.is_empty()).then_some(aliases))
+            .build()
+            .map_err(built)?,
+    );
+
+    config.viewer_certificate = Some(match &spec.certificate_arn {
+        Some(arn) => ViewerCertificate::builder()
+            .cloud_front_default_certificate(false)
+            .acm_certificate_arn(arn)
+            .ssl_support_method(SslSupportMethod::SniOnly)
+            .minimum_protocol_version(MinimumProtocolVersion::TlSv122021)
+            .build(),
+        None => ViewerCertificate::builder()
+            .cloud_front_default_certificate(true)
+            .build(),
+    });
+
+    config.price_class = Some(PriceClass::from(spec.price_class.as_str()));
+    config.comment = spec.comment.clone();
+    config.enabled = true;
+    config.http_version = Some(HttpVersion::Http2and3);
+    Ok(())
 }

@@ -1,9 +1,15 @@
 //! ALB listener with its default action. The id is its ARN.
 
-use super::{Created, Ctx, Live, Lookup, Ref, Resource, WantedAttrs};
+use super::load_balancer::elb_tags;
+use super::{Created, Ctx, Live, Lookup, Ref, Resource, Wanted, WantedAttrs, known, wanted_ref};
 use crate::address::{CloudId, Kind};
-use crate::aws::{Aws, AwsError};
+use crate::aws::{Aws, AwsError, NotFoundExt, SdkResultExt};
+use aws_sdk_elasticloadbalancingv2::types::{
+    Action, ActionTypeEnum, Certificate, FixedResponseActionConfig, ProtocolEnum,
+    RedirectActionConfig, RedirectActionStatusCodeEnum,
+};
 use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
 use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -37,33 +43,259 @@ pub enum ListenerAction {
 
 pub struct Listener;
 
+/// AWS's recommended policy (TLS 1.3 and 1.2, forward secrecy only); AWS itself
+/// would pick an older default when none is given.
+pub const DEFAULT_SSL_POLICY: &str = "ELBSecurityPolicy-TLS13-1-2-2021-06";
+const HTTPS: &str = "HTTPS";
+const REDIRECT_STATUS: &str = "HTTP_301";
+
 impl Resource for Listener {
     const KIND: Kind = Kind::Listener;
+    /// A listener cannot move to another load balancer; port, protocol, certificate,
+    /// policy and default action all change in place through ModifyListener.
     const REPLACE_ON: &'static [&'static str] = &["load_balancer_arn"];
     type Spec = ListenerSpec;
 
-    fn wanted(_spec: &ListenerSpec, _lookup: &dyn Lookup) -> WantedAttrs {
-        todo!()
+    fn wanted(spec: &ListenerSpec, lookup: &dyn Lookup) -> WantedAttrs {
+        let default_action = match &spec.default_action {
+            ListenerAction::Forward { target_group } => match wanted_ref(lookup, target_group) {
+                Wanted::Known(arn) => known(json!({"type": "forward", "target_group_arn": arn})),
+                Wanted::Unknown => Wanted::Unknown,
+            },
+            ListenerAction::RedirectHttps { port } => {
+                known(redirect_value(HTTPS, Value::from(*port), REDIRECT_STATUS))
+            }
+            ListenerAction::FixedResponse { status, body } => {
+                known(fixed_response_value(Value::from(*status), body))
+            }
+        };
+        WantedAttrs::from([
+            (
+                "load_balancer_arn".into(),
+                wanted_ref(lookup, &spec.load_balancer),
+            ),
+            ("port".into(), known(spec.port)),
+            ("protocol".into(), known(spec.protocol.clone())),
+            (
+                "certificate_arn".into(),
+                known(certificate(spec).map(str::to_string)),
+            ),
+            (
+                "ssl_policy".into(),
+                known(ssl_policy(spec).map(str::to_string)),
+            ),
+            ("default_action".into(), default_action),
+        ])
     }
 
-    async fn read(_aws: &Aws, _id: &CloudId) -> Result<Option<Live>, AwsError> {
-        todo!()
+    async fn read(aws: &Aws, id: &CloudId) -> Result<Option<Live>, AwsError> {
+        let out = aws
+            .elb
+            .describe_listeners()
+            .listener_arns(id.as_str())
+            .send()
+            .await
+            .op("DescribeListeners")
+            .found()?;
+        let Some(listener) = out.as_ref().and_then(|o| o.listeners().first()) else {
+            return Ok(None);
+        };
+        let protocol = listener.protocol().map(|p| p.as_str()).unwrap_or_default();
+        // Certificates and security policies only mean something on HTTPS; AWS drops
+        // them when a listener turns HTTP (moto keeps reporting a policy).
+        let https = protocol == HTTPS;
+        let certificate_arn = listener
+            .certificates()
+            .first()
+            .and_then(|c| c.certificate_arn())
+            .filter(|_| https);
+        let ssl_policy = listener.ssl_policy().filter(|_| https);
+        let mut actions = listener.default_actions().to_vec();
+        actions.sort_by_key(|a| a.order().unwrap_or(i32::MAX));
+        let default_action = actions.last().map(action_value).unwrap_or(Value::Null);
+        let attrs = BTreeMap::from([
+            (
+                "load_balancer_arn".to_string(),
+                listener.load_balancer_arn().into(),
+            ),
+            ("port".into(), listener.port().into()),
+            ("protocol".into(), protocol.into()),
+            ("certificate_arn".into(), certificate_arn.into()),
+            ("ssl_policy".into(), ssl_policy.into()),
+            ("default_action".into(), default_action),
+        ]);
+        Ok(Some(Live {
+            attrs,
+            outputs: [("id".into(), id.to_string())].into(),
+        }))
     }
 
-    async fn create(_ctx: &Ctx<'_>, _spec: &ListenerSpec) -> Result<Created, AwsError> {
-        todo!()
+    async fn create(ctx: &Ctx<'_>, spec: &ListenerSpec) -> Result<Created, AwsError> {
+        const OP: &str = "CreateListener";
+        let out = ctx
+            .aws
+            .elb
+            .create_listener()
+            .load_balancer_arn(ctx.resolve(&spec.load_balancer)?)
+            .port(spec.port)
+            .protocol(ProtocolEnum::from(spec.protocol.as_str()))
+            .set_certificates(certificates(spec))
+            .set_ssl_policy(ssl_policy(spec).map(str::to_string))
+            .default_actions(action(ctx, &spec.default_action)?)
+            .set_tags(Some(elb_tags(&ctx.tags())))
+            .send()
+            .await
+            .op(OP)?;
+        let arn = out
+            .listeners()
+            .first()
+            .and_then(|l| l.listener_arn())
+            .ok_or_else(|| AwsError::invalid(OP, "no listener ARN in the answer"))?;
+        Ok(Created {
+            outputs: [("id".into(), arn.to_string())].into(),
+            id: CloudId::new(arn),
+        })
     }
 
+    /// ModifyListener takes the whole desired listener at once; sending every
+    /// setting keeps one call whatever changed.
     async fn update(
-        _ctx: &Ctx<'_>,
-        _id: &CloudId,
-        _spec: &ListenerSpec,
+        ctx: &Ctx<'_>,
+        id: &CloudId,
+        spec: &ListenerSpec,
         _changed: &[String],
     ) -> Result<(), AwsError> {
-        todo!()
+        ctx.aws
+            .elb
+            .modify_listener()
+            .listener_arn(id.as_str())
+            .port(spec.port)
+            .protocol(ProtocolEnum::from(spec.protocol.as_str()))
+            .set_certificates(certificates(spec))
+            .set_ssl_policy(ssl_policy(spec).map(str::to_string))
+            .default_actions(action(ctx, &spec.default_action)?)
+            .send()
+            .await
+            .op("ModifyListener")?;
+        Ok(())
     }
 
-    async fn delete(_aws: &Aws, _id: &CloudId) -> Result<(), AwsError> {
-        todo!()
+    async fn delete(aws: &Aws, id: &CloudId) -> Result<(), AwsError> {
+        aws.elb
+            .delete_listener()
+            .listener_arn(id.as_str())
+            .send()
+            .await
+            .op("DeleteListener")
+            .found()?;
+        Ok(())
+    }
+}
+
+fn is_https(spec: &ListenerSpec) -> bool {
+    spec.protocol == HTTPS
+}
+
+fn certificate(spec: &ListenerSpec) -> Option<&str> {
+    spec.certificate_arn.as_deref().filter(|_| is_https(spec))
+}
+
+fn certificates(spec: &ListenerSpec) -> Option<Vec<Certificate>> {
+    certificate(spec).map(|arn| vec![Certificate::builder().certificate_arn(arn).build()])
+}
+
+fn ssl_policy(spec: &ListenerSpec) -> Option<&str> {
+    if is_https(spec) {
+        Some(spec.ssl_policy.as_deref().unwrap_or(DEFAULT_SSL_POLICY))
+    } else {
+        None
+    }
+}
+
+fn action(ctx: &Ctx<'_>, action: &ListenerAction) -> Result<Action, AwsError> {
+    Ok(match action {
+        ListenerAction::Forward { target_group } => Action::builder()
+            .r#type(ActionTypeEnum::Forward)
+            .target_group_arn(ctx.resolve(target_group)?)
+            .build(),
+        // Keeps host, path and query: only the scheme and port change.
+        ListenerAction::RedirectHttps { port } => Action::builder()
+            .r#type(ActionTypeEnum::Redirect)
+            .redirect_config(
+                RedirectActionConfig::builder()
+                    .protocol(HTTPS)
+                    .port(port.to_string())
+                    .host("#{host}")
+                    .path("/#{path}")
+                    .query("#{query}")
+                    .status_code(RedirectActionStatusCodeEnum::from(REDIRECT_STATUS))
+                    .build(),
+            )
+            .build(),
+        ListenerAction::FixedResponse { status, body } => Action::builder()
+            .r#type(ActionTypeEnum::FixedResponse)
+            .fixed_response_config(
+                FixedResponseActionConfig::builder()
+                    .status_code(status.to_string())
+                    .content_type("text/plain")
+                    .message_body(body)
+                    .build(),
+            )
+            .build(),
+    })
+}
+
+fn redirect_value(protocol: &str, port: Value, status: &str) -> Value {
+    json!({"type": "redirect", "protocol": protocol, "port": port, "status": status})
+}
+
+fn fixed_response_value(status: Value, body: &str) -> Value {
+    json!({"type": "fixed_response", "status": status, "body": body})
+}
+
+/// A number where AWS's text is one ("443", "503"), else the text ("#{port}").
+fn number_or_text(text: Option<&str>) -> Value {
+    match text {
+        Some(t) => t
+            .parse::<i64>()
+            .map(Value::from)
+            .unwrap_or_else(|_| Value::from(t)),
+        None => Value::Null,
+    }
+}
+
+/// A live action in the same shape `wanted` builds.
+fn action_value(action: &Action) -> Value {
+    match action.r#type() {
+        Some(ActionTypeEnum::Forward) => {
+            // AWS reports a single target group both ways; a weighted forward only
+            // in ForwardConfig.
+            let arn = action.target_group_arn().or_else(|| {
+                action
+                    .forward_config()
+                    .and_then(|f| f.target_groups().first())
+                    .and_then(|t| t.target_group_arn())
+            });
+            json!({"type": "forward", "target_group_arn": arn})
+        }
+        Some(ActionTypeEnum::Redirect) => {
+            let config = action.redirect_config();
+            redirect_value(
+                config.and_then(|c| c.protocol()).unwrap_or_default(),
+                number_or_text(config.and_then(|c| c.port())),
+                config
+                    .and_then(|c| c.status_code())
+                    .map(|s| s.as_str())
+                    .unwrap_or_default(),
+            )
+        }
+        Some(ActionTypeEnum::FixedResponse) => {
+            let config = action.fixed_response_config();
+            fixed_response_value(
+                number_or_text(config.and_then(|c| c.status_code())),
+                config.and_then(|c| c.message_body()).unwrap_or_default(),
+            )
+        }
+        other => json!({"type": other.map(|t| t.as_str())}),
     }
 }

@@ -1,9 +1,14 @@
 //! Listener rule: path patterns forwarded to one target group. The id is its ARN.
 
-use super::{Created, Ctx, Live, Lookup, Ref, Resource, WantedAttrs};
+use super::load_balancer::elb_tags;
+use super::{Created, Ctx, Live, Lookup, Ref, Resource, WantedAttrs, known, wanted_ref};
 use crate::address::{CloudId, Kind};
-use crate::aws::{Aws, AwsError};
+use crate::aws::{Aws, AwsError, NotFoundExt, SdkResultExt};
+use aws_sdk_elasticloadbalancingv2::types::{
+    Action, ActionTypeEnum, PathPatternConditionConfig, Rule, RuleCondition, RulePriorityPair,
+};
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -16,33 +21,196 @@ pub struct ListenerRuleSpec {
 
 pub struct ListenerRule;
 
+const PATH_PATTERN: &str = "path-pattern";
+
 impl Resource for ListenerRule {
     const KIND: Kind = Kind::ListenerRule;
+    /// A rule cannot move to another listener; priority, paths and target change in place.
     const REPLACE_ON: &'static [&'static str] = &["listener_arn"];
     type Spec = ListenerRuleSpec;
 
-    fn wanted(_spec: &ListenerRuleSpec, _lookup: &dyn Lookup) -> WantedAttrs {
-        todo!()
+    fn wanted(spec: &ListenerRuleSpec, lookup: &dyn Lookup) -> WantedAttrs {
+        WantedAttrs::from([
+            ("listener_arn".into(), wanted_ref(lookup, &spec.listener)),
+            ("priority".into(), known(spec.priority)),
+            ("paths".into(), known(sorted_paths(spec))),
+            (
+                "target_group_arn".into(),
+                wanted_ref(lookup, &spec.target_group),
+            ),
+        ])
     }
 
-    async fn read(_aws: &Aws, _id: &CloudId) -> Result<Option<Live>, AwsError> {
-        todo!()
+    async fn read(aws: &Aws, id: &CloudId) -> Result<Option<Live>, AwsError> {
+        let out = aws
+            .elb
+            .describe_rules()
+            .rule_arns(id.as_str())
+            .send()
+            .await
+            .op("DescribeRules")
+            .found()?;
+        let Some(rule) = out.as_ref().and_then(|o| o.rules().first()) else {
+            return Ok(None);
+        };
+        let priority = rule
+            .priority()
+            .and_then(|p| p.parse::<i64>().ok())
+            .map(Value::from)
+            .unwrap_or(Value::Null);
+        let attrs = BTreeMap::from([
+            ("listener_arn".to_string(), listener_arn(id).into()),
+            ("priority".into(), priority),
+            ("paths".into(), live_paths(rule).into()),
+            ("target_group_arn".into(), target_group_arn(rule).into()),
+        ]);
+        Ok(Some(Live {
+            attrs,
+            outputs: [("id".into(), id.to_string())].into(),
+        }))
     }
 
-    async fn create(_ctx: &Ctx<'_>, _spec: &ListenerRuleSpec) -> Result<Created, AwsError> {
-        todo!()
+    async fn create(ctx: &Ctx<'_>, spec: &ListenerRuleSpec) -> Result<Created, AwsError> {
+        const OP: &str = "CreateRule";
+        let out = ctx
+            .aws
+            .elb
+            .create_rule()
+            .listener_arn(ctx.resolve(&spec.listener)?)
+            .priority(spec.priority)
+            .conditions(condition(spec))
+            .actions(forward(ctx, spec)?)
+            .set_tags(Some(elb_tags(&ctx.tags())))
+            .send()
+            .await
+            .op(OP)?;
+        let arn = out
+            .rules()
+            .first()
+            .and_then(|r| r.rule_arn())
+            .ok_or_else(|| AwsError::invalid(OP, "no rule ARN in the answer"))?;
+        Ok(Created {
+            outputs: [("id".into(), arn.to_string())].into(),
+            id: CloudId::new(arn),
+        })
     }
 
+    /// The priority has its own call (SetRulePriorities); ModifyRule replaces the
+    /// conditions and actions.
     async fn update(
-        _ctx: &Ctx<'_>,
-        _id: &CloudId,
-        _spec: &ListenerRuleSpec,
-        _changed: &[String],
+        ctx: &Ctx<'_>,
+        id: &CloudId,
+        spec: &ListenerRuleSpec,
+        changed: &[String],
     ) -> Result<(), AwsError> {
-        todo!()
+        let changed = |name: &str| changed.iter().any(|c| c == name);
+        if changed("priority") {
+            ctx.aws
+                .elb
+                .set_rule_priorities()
+                .rule_priorities(
+                    RulePriorityPair::builder()
+                        .rule_arn(id.as_str())
+                        .priority(spec.priority)
+                        .build(),
+                )
+                .send()
+                .await
+                .op("SetRulePriorities")?;
+        }
+        if changed("paths") || changed("target_group_arn") {
+            ctx.aws
+                .elb
+                .modify_rule()
+                .rule_arn(id.as_str())
+                .conditions(condition(spec))
+                .actions(forward(ctx, spec)?)
+                .send()
+                .await
+                .op("ModifyRule")?;
+        }
+        Ok(())
     }
 
-    async fn delete(_aws: &Aws, _id: &CloudId) -> Result<(), AwsError> {
-        todo!()
+    async fn delete(aws: &Aws, id: &CloudId) -> Result<(), AwsError> {
+        aws.elb
+            .delete_rule()
+            .rule_arn(id.as_str())
+            .send()
+            .await
+            .op("DeleteRule")
+            .found()?;
+        Ok(())
     }
+}
+
+/// AWS does not report which listener a rule belongs to, but the rule's ARN is the
+/// listener's with a rule id appended:
+/// `...:listener-rule/app/NAME/LB/LISTENER/RULE` from `...:listener/app/NAME/LB/LISTENER`.
+fn listener_arn(rule_arn: &CloudId) -> Option<String> {
+    let (listener, _rule) = rule_arn.as_str().rsplit_once('/')?;
+    Some(listener.replacen(":listener-rule/", ":listener/", 1))
+}
+
+fn sorted_paths(spec: &ListenerRuleSpec) -> Vec<String> {
+    let mut paths = spec.paths.clone();
+    paths.sort();
+    paths
+}
+
+/// The path patterns of all path-pattern conditions, sorted (AWS keeps no order
+/// that matters: any one matching pattern matches).
+fn live_paths(rule: &Rule) -> Vec<String> {
+    let mut paths: Vec<String> = rule
+        .conditions()
+        .iter()
+        .filter(|c| c.field() == Some(PATH_PATTERN))
+        .flat_map(|c| {
+            // The old flat `Values` form is still reported for rules made with it.
+            let configured = c
+                .path_pattern_config()
+                .map(|p| p.values())
+                .unwrap_or_default();
+            if configured.is_empty() {
+                c.values().to_vec()
+            } else {
+                configured.to_vec()
+            }
+        })
+        .collect();
+    paths.sort();
+    paths.dedup();
+    paths
+}
+
+fn target_group_arn(rule: &Rule) -> Option<String> {
+    rule.actions()
+        .iter()
+        .find(|a| a.r#type() == Some(&ActionTypeEnum::Forward))
+        .and_then(|a| {
+            a.target_group_arn().or_else(|| {
+                a.forward_config()
+                    .and_then(|f| f.target_groups().first())
+                    .and_then(|t| t.target_group_arn())
+            })
+        })
+        .map(str::to_string)
+}
+
+fn condition(spec: &ListenerRuleSpec) -> RuleCondition {
+    RuleCondition::builder()
+        .field(PATH_PATTERN)
+        .path_pattern_config(
+            PathPatternConditionConfig::builder()
+                .set_values(Some(sorted_paths(spec)))
+                .build(),
+        )
+        .build()
+}
+
+fn forward(ctx: &Ctx<'_>, spec: &ListenerRuleSpec) -> Result<Action, AwsError> {
+    Ok(Action::builder()
+        .r#type(ActionTypeEnum::Forward)
+        .target_group_arn(ctx.resolve(&spec.target_group)?)
+        .build())
 }

@@ -1,8 +1,12 @@
 //! Application Load Balancer. The id is its ARN; outputs dns_name and zone_id.
 
-use super::{Created, Ctx, Live, Lookup, Ref, Resource, WantedAttrs};
+use super::{Created, Ctx, Live, Lookup, Ref, Resource, WantedAttrs, known, wanted_sorted_refs};
 use crate::address::{CloudId, Kind};
-use crate::aws::{Aws, AwsError};
+use crate::aws::{Aws, AwsError, NotFoundExt, SdkResultExt, wait};
+use aws_sdk_elasticloadbalancingv2::types::{
+    IpAddressType, LoadBalancerAttribute, LoadBalancerSchemeEnum, LoadBalancerStateEnum,
+    LoadBalancerTypeEnum, Tag,
+};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -18,33 +22,297 @@ pub struct LoadBalancerSpec {
 
 pub struct LoadBalancer;
 
+/// AWS refuses longer load balancer (and target group) names.
+const MAX_NAME_LEN: usize = 32;
+const IDLE_TIMEOUT: &str = "idle_timeout.timeout_seconds";
+const DELETION_PROTECTION: &str = "deletion_protection.enabled";
+/// What AWS uses when the idle timeout was never set.
+const DEFAULT_IDLE_TIMEOUT: i64 = 60;
+
 impl Resource for LoadBalancer {
     const KIND: Kind = Kind::LoadBalancer;
+    /// The name and the scheme are fixed at creation.
     const REPLACE_ON: &'static [&'static str] = &["name", "scheme"];
     type Spec = LoadBalancerSpec;
 
-    fn wanted(_spec: &LoadBalancerSpec, _lookup: &dyn Lookup) -> WantedAttrs {
-        todo!()
+    fn wanted(spec: &LoadBalancerSpec, lookup: &dyn Lookup) -> WantedAttrs {
+        WantedAttrs::from([
+            ("name".into(), known(spec.name.clone())),
+            ("scheme".into(), known(spec.scheme.clone())),
+            ("subnets".into(), wanted_sorted_refs(lookup, &spec.subnets)),
+            (
+                "security_groups".into(),
+                wanted_sorted_refs(lookup, &spec.security_groups),
+            ),
+            ("idle_timeout".into(), known(spec.idle_timeout)),
+        ])
     }
 
-    async fn read(_aws: &Aws, _id: &CloudId) -> Result<Option<Live>, AwsError> {
-        todo!()
+    async fn read(aws: &Aws, id: &CloudId) -> Result<Option<Live>, AwsError> {
+        let out = aws
+            .elb
+            .describe_load_balancers()
+            .load_balancer_arns(id.as_str())
+            .send()
+            .await
+            .op("DescribeLoadBalancers")
+            .found()?;
+        let Some(lb) = out.as_ref().and_then(|o| o.load_balancers().first()) else {
+            return Ok(None);
+        };
+        let Some(attributes) = attributes(aws, id).await? else {
+            return Ok(None);
+        };
+        let idle_timeout = attributes
+            .get(IDLE_TIMEOUT)
+            .and_then(|v| v.parse::<i64>().ok())
+            .unwrap_or(DEFAULT_IDLE_TIMEOUT);
+        let mut subnets: Vec<String> = lb
+            .availability_zones()
+            .iter()
+            .filter_map(|az| az.subnet_id().map(str::to_string))
+            .collect();
+        subnets.sort();
+        let mut security_groups = lb.security_groups().to_vec();
+        security_groups.sort();
+        let name = lb.load_balancer_name().unwrap_or_default();
+        let scheme = lb.scheme().map(|s| s.as_str()).unwrap_or_default();
+        Ok(Some(Live {
+            attrs: [
+                ("name".into(), name.into()),
+                ("scheme".into(), scheme.into()),
+                ("subnets".into(), subnets.into()),
+                ("security_groups".into(), security_groups.into()),
+                ("idle_timeout".into(), idle_timeout.into()),
+            ]
+            .into(),
+            outputs: outputs(id, lb),
+        }))
     }
 
-    async fn create(_ctx: &Ctx<'_>, _spec: &LoadBalancerSpec) -> Result<Created, AwsError> {
-        todo!()
+    async fn create(ctx: &Ctx<'_>, spec: &LoadBalancerSpec) -> Result<Created, AwsError> {
+        const OP: &str = "CreateLoadBalancer";
+        if spec.name.len() > MAX_NAME_LEN {
+            return Err(AwsError::invalid(
+                OP,
+                format!(
+                    "load balancer name `{}` is longer than {MAX_NAME_LEN} characters",
+                    spec.name
+                ),
+            ));
+        }
+        let out = ctx
+            .aws
+            .elb
+            .create_load_balancer()
+            .name(&spec.name)
+            .r#type(LoadBalancerTypeEnum::Application)
+            .scheme(LoadBalancerSchemeEnum::from(spec.scheme.as_str()))
+            .ip_address_type(IpAddressType::Ipv4)
+            .set_subnets(Some(ctx.resolve_all(&spec.subnets)?))
+            .set_security_groups(Some(ctx.resolve_all(&spec.security_groups)?))
+            .set_tags(Some(elb_tags(&ctx.tags())))
+            .send()
+            .await
+            .op(OP)?;
+        let lb = out
+            .load_balancers()
+            .first()
+            .ok_or_else(|| AwsError::invalid(OP, "no load balancer in the answer"))?;
+        let arn = lb
+            .load_balancer_arn()
+            .ok_or_else(|| AwsError::invalid(OP, "no load balancer ARN in the answer"))?;
+        let id = CloudId::new(arn);
+        let outputs = outputs(&id, lb);
+        set_idle_timeout(ctx.aws, &id, spec.idle_timeout).await?;
+        Ok(Created { id, outputs })
+    }
+
+    /// Listeners can be added while the ALB provisions, but targets only register
+    /// and traffic only flows once it is active; "failed" never recovers.
+    async fn wait_ready(aws: &Aws, id: &CloudId, _spec: &LoadBalancerSpec) -> Result<(), AwsError> {
+        wait::until(
+            "wait for load balancer to be active",
+            wait::WaitPolicy::minutes(10),
+            || async {
+                let out = aws
+                    .elb
+                    .describe_load_balancers()
+                    .load_balancer_arns(id.as_str())
+                    .send()
+                    .await
+                    .op("DescribeLoadBalancers")?;
+                let state = out
+                    .load_balancers()
+                    .first()
+                    .and_then(|lb| lb.state())
+                    .and_then(|s| s.code());
+                match state {
+                    Some(LoadBalancerStateEnum::Active) => Ok(wait::Poll::Ready(())),
+                    Some(LoadBalancerStateEnum::Failed) => Err(AwsError::invalid(
+                        "DescribeLoadBalancers",
+                        format!("load balancer {id} is in state failed"),
+                    )),
+                    other => Ok(wait::Poll::Pending(format!(
+                        "state {}",
+                        other.map(|s| s.as_str()).unwrap_or("unknown")
+                    ))),
+                }
+            },
+        )
+        .await
     }
 
     async fn update(
-        _ctx: &Ctx<'_>,
-        _id: &CloudId,
-        _spec: &LoadBalancerSpec,
-        _changed: &[String],
+        ctx: &Ctx<'_>,
+        id: &CloudId,
+        spec: &LoadBalancerSpec,
+        changed: &[String],
     ) -> Result<(), AwsError> {
-        todo!()
+        let changed = |name: &str| changed.iter().any(|c| c == name);
+        if changed("subnets") {
+            ctx.aws
+                .elb
+                .set_subnets()
+                .load_balancer_arn(id.as_str())
+                .set_subnets(Some(ctx.resolve_all(&spec.subnets)?))
+                .send()
+                .await
+                .op("SetSubnets")?;
+        }
+        if changed("security_groups") {
+            ctx.aws
+                .elb
+                .set_security_groups()
+                .load_balancer_arn(id.as_str())
+                .set_security_groups(Some(ctx.resolve_all(&spec.security_groups)?))
+                .send()
+                .await
+                .op("SetSecurityGroups")?;
+        }
+        if changed("idle_timeout") {
+            set_idle_timeout(ctx.aws, id, spec.idle_timeout).await?;
+        }
+        Ok(())
     }
 
-    async fn delete(_aws: &Aws, _id: &CloudId) -> Result<(), AwsError> {
-        todo!()
+    /// Deletion protection (turned on by hand or by another tool) makes AWS refuse
+    /// the delete, so it is turned off first. DeleteLoadBalancer returns before the
+    /// ALB is gone; its subnets and security groups can only go after that.
+    async fn delete(aws: &Aws, id: &CloudId) -> Result<(), AwsError> {
+        let Some(attributes) = attributes(aws, id).await? else {
+            return Ok(());
+        };
+        if attributes.get(DELETION_PROTECTION).map(String::as_str) == Some("true") {
+            let result = modify_attribute(aws, id, DELETION_PROTECTION, "false".into())
+                .await
+                .found()?;
+            if result.is_none() {
+                return Ok(());
+            }
+        }
+        aws.elb
+            .delete_load_balancer()
+            .load_balancer_arn(id.as_str())
+            .send()
+            .await
+            .op("DeleteLoadBalancer")
+            .found()?;
+        wait::until(
+            "wait for load balancer to be deleted",
+            wait::WaitPolicy::minutes(10),
+            || async {
+                let out = aws
+                    .elb
+                    .describe_load_balancers()
+                    .load_balancer_arns(id.as_str())
+                    .send()
+                    .await
+                    .op("DescribeLoadBalancers")
+                    .found()?;
+                match out.as_ref().and_then(|o| o.load_balancers().first()) {
+                    None => Ok(wait::Poll::Ready(())),
+                    Some(lb) => Ok(wait::Poll::Pending(format!(
+                        "still listed, state {}",
+                        lb.state()
+                            .and_then(|s| s.code())
+                            .map(|c| c.as_str())
+                            .unwrap_or("unknown")
+                    ))),
+                }
+            },
+        )
+        .await
     }
+}
+
+/// Outputs other kinds reference: listeners use the ARN, CloudFront and DNS records
+/// the DNS name and the hosted zone of an alias record.
+fn outputs(
+    id: &CloudId,
+    lb: &aws_sdk_elasticloadbalancingv2::types::LoadBalancer,
+) -> super::Outputs {
+    let mut outputs = BTreeMap::from([
+        ("id".to_string(), id.to_string()),
+        ("arn".to_string(), id.to_string()),
+    ]);
+    if let Some(dns) = lb.dns_name() {
+        outputs.insert("dns_name".into(), dns.to_string());
+    }
+    if let Some(zone) = lb.canonical_hosted_zone_id() {
+        outputs.insert("zone_id".into(), zone.to_string());
+    }
+    outputs
+}
+
+/// The ALB's attributes by key; `None` when the ALB is gone.
+async fn attributes(aws: &Aws, id: &CloudId) -> Result<Option<BTreeMap<String, String>>, AwsError> {
+    let out = aws
+        .elb
+        .describe_load_balancer_attributes()
+        .load_balancer_arn(id.as_str())
+        .send()
+        .await
+        .op("DescribeLoadBalancerAttributes")
+        .found()?;
+    Ok(out.map(|o| {
+        o.attributes()
+            .iter()
+            .filter_map(|a| Some((a.key()?.to_string(), a.value()?.to_string())))
+            .collect()
+    }))
+}
+
+async fn set_idle_timeout(aws: &Aws, id: &CloudId, seconds: i32) -> Result<(), AwsError> {
+    modify_attribute(aws, id, IDLE_TIMEOUT, seconds.to_string()).await
+}
+
+async fn modify_attribute(
+    aws: &Aws,
+    id: &CloudId,
+    key: &str,
+    value: String,
+) -> Result<(), AwsError> {
+    aws.elb
+        .modify_load_balancer_attributes()
+        .load_balancer_arn(id.as_str())
+        .attributes(
+            LoadBalancerAttribute::builder()
+                .key(key)
+                .value(value)
+                .build(),
+        )
+        .send()
+        .await
+        .op("ModifyLoadBalancerAttributes")?;
+    Ok(())
+}
+
+/// The standard tags in ELBv2's shape; ELBv2 takes tags in every create call
+/// (load balancer, target group, listener, rule), so nothing exists untagged.
+/// Shared by the other ELBv2 kinds.
+pub(crate) fn elb_tags(tags: &[(String, String)]) -> Vec<Tag> {
+    tags.iter()
+        .map(|(k, v)| Tag::builder().key(k).value(v).build())
+        .collect()
 }

@@ -1,9 +1,14 @@
 //! Target group for one service (ip targets). The id is its ARN.
 
-use super::{Created, Ctx, Live, Lookup, Ref, Resource, WantedAttrs};
+use super::load_balancer::elb_tags;
+use super::{Created, Ctx, Live, Lookup, Ref, Resource, WantedAttrs, known, wanted_ref};
 use crate::address::{CloudId, Kind};
-use crate::aws::{Aws, AwsError};
+use crate::aws::{Aws, AwsError, NotFoundExt, SdkResultExt, wait};
+use aws_sdk_elasticloadbalancingv2::types::{
+    Matcher, ProtocolEnum, TargetGroupAttribute, TargetTypeEnum,
+};
 use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
 use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -29,34 +34,236 @@ pub struct HealthCheck {
 
 pub struct TargetGroup;
 
+/// The ALB talks plain HTTP to tasks inside the VPC; TLS ends at the ALB.
+const PROTOCOL: &str = "HTTP";
+const TARGET_TYPE: &str = "ip";
+const MAX_NAME_LEN: usize = 32;
+const DEREGISTRATION_DELAY: &str = "deregistration_delay.timeout_seconds";
+/// What AWS uses when the delay was never set.
+const DEFAULT_DEREGISTRATION_DELAY: i64 = 300;
+
 impl Resource for TargetGroup {
     const KIND: Kind = Kind::TargetGroup;
+    /// AWS fixes all of these at creation; only the health check and attributes change.
     const REPLACE_ON: &'static [&'static str] =
         &["name", "port", "protocol", "vpc_id", "target_type"];
     type Spec = TargetGroupSpec;
 
-    fn wanted(_spec: &TargetGroupSpec, _lookup: &dyn Lookup) -> WantedAttrs {
-        todo!()
+    fn wanted(spec: &TargetGroupSpec, lookup: &dyn Lookup) -> WantedAttrs {
+        let hc = &spec.health_check;
+        WantedAttrs::from([
+            ("name".into(), known(spec.name.clone())),
+            ("port".into(), known(spec.port)),
+            ("protocol".into(), known(PROTOCOL)),
+            ("vpc_id".into(), wanted_ref(lookup, &spec.vpc)),
+            ("target_type".into(), known(TARGET_TYPE)),
+            (
+                "health_check".into(),
+                known(health_check_value(
+                    &hc.path,
+                    hc.interval.into(),
+                    hc.timeout.into(),
+                    hc.healthy_threshold.into(),
+                    hc.unhealthy_threshold.into(),
+                    &hc.matcher,
+                )),
+            ),
+            (
+                "deregistration_delay".into(),
+                known(spec.deregistration_delay),
+            ),
+        ])
     }
 
-    async fn read(_aws: &Aws, _id: &CloudId) -> Result<Option<Live>, AwsError> {
-        todo!()
+    async fn read(aws: &Aws, id: &CloudId) -> Result<Option<Live>, AwsError> {
+        let out = aws
+            .elb
+            .describe_target_groups()
+            .target_group_arns(id.as_str())
+            .send()
+            .await
+            .op("DescribeTargetGroups")
+            .found()?;
+        let Some(tg) = out.as_ref().and_then(|o| o.target_groups().first()) else {
+            return Ok(None);
+        };
+        let attributes = aws
+            .elb
+            .describe_target_group_attributes()
+            .target_group_arn(id.as_str())
+            .send()
+            .await
+            .op("DescribeTargetGroupAttributes")
+            .found()?;
+        let Some(attributes) = attributes else {
+            return Ok(None);
+        };
+        let deregistration_delay = attributes
+            .attributes()
+            .iter()
+            .find(|a| a.key() == Some(DEREGISTRATION_DELAY))
+            .and_then(|a| a.value())
+            .and_then(|v| v.parse::<i64>().ok())
+            .unwrap_or(DEFAULT_DEREGISTRATION_DELAY);
+        let health_check = health_check_value(
+            tg.health_check_path().unwrap_or_default(),
+            tg.health_check_interval_seconds().map(i64::from).into(),
+            tg.health_check_timeout_seconds().map(i64::from).into(),
+            tg.healthy_threshold_count().map(i64::from).into(),
+            tg.unhealthy_threshold_count().map(i64::from).into(),
+            tg.matcher().and_then(|m| m.http_code()).unwrap_or_default(),
+        );
+        let attrs = BTreeMap::from([
+            (
+                "name".to_string(),
+                tg.target_group_name().unwrap_or_default().into(),
+            ),
+            ("port".into(), tg.port().into()),
+            ("protocol".into(), tg.protocol().map(|p| p.as_str()).into()),
+            ("vpc_id".into(), tg.vpc_id().into()),
+            (
+                "target_type".into(),
+                tg.target_type().map(|t| t.as_str()).into(),
+            ),
+            ("health_check".into(), health_check),
+            ("deregistration_delay".into(), deregistration_delay.into()),
+        ]);
+        Ok(Some(Live {
+            attrs,
+            outputs: outputs(id),
+        }))
     }
 
-    async fn create(_ctx: &Ctx<'_>, _spec: &TargetGroupSpec) -> Result<Created, AwsError> {
-        todo!()
+    async fn create(ctx: &Ctx<'_>, spec: &TargetGroupSpec) -> Result<Created, AwsError> {
+        const OP: &str = "CreateTargetGroup";
+        if spec.name.len() > MAX_NAME_LEN {
+            return Err(AwsError::invalid(
+                OP,
+                format!(
+                    "target group name `{}` is longer than {MAX_NAME_LEN} characters",
+                    spec.name
+                ),
+            ));
+        }
+        let hc = &spec.health_check;
+        let out = ctx
+            .aws
+            .elb
+            .create_target_group()
+            .name(&spec.name)
+            .protocol(ProtocolEnum::from(PROTOCOL))
+            .port(spec.port)
+            .vpc_id(ctx.resolve(&spec.vpc)?)
+            .target_type(TargetTypeEnum::from(TARGET_TYPE))
+            .health_check_enabled(true)
+            .health_check_path(&hc.path)
+            .health_check_interval_seconds(hc.interval)
+            .health_check_timeout_seconds(hc.timeout)
+            .healthy_threshold_count(hc.healthy_threshold)
+            .unhealthy_threshold_count(hc.unhealthy_threshold)
+            .matcher(Matcher::builder().http_code(&hc.matcher).build())
+            .set_tags(Some(elb_tags(&ctx.tags())))
+            .send()
+            .await
+            .op(OP)?;
+        let arn = out
+            .target_groups()
+            .first()
+            .and_then(|tg| tg.target_group_arn())
+            .ok_or_else(|| AwsError::invalid(OP, "no target group ARN in the answer"))?;
+        let id = CloudId::new(arn);
+        set_deregistration_delay(ctx.aws, &id, spec.deregistration_delay).await?;
+        Ok(Created {
+            outputs: outputs(&id),
+            id,
+        })
     }
 
     async fn update(
-        _ctx: &Ctx<'_>,
-        _id: &CloudId,
-        _spec: &TargetGroupSpec,
-        _changed: &[String],
+        ctx: &Ctx<'_>,
+        id: &CloudId,
+        spec: &TargetGroupSpec,
+        changed: &[String],
     ) -> Result<(), AwsError> {
-        todo!()
+        let changed = |name: &str| changed.iter().any(|c| c == name);
+        if changed("health_check") {
+            let hc = &spec.health_check;
+            ctx.aws
+                .elb
+                .modify_target_group()
+                .target_group_arn(id.as_str())
+                .health_check_enabled(true)
+                .health_check_path(&hc.path)
+                .health_check_interval_seconds(hc.interval)
+                .health_check_timeout_seconds(hc.timeout)
+                .healthy_threshold_count(hc.healthy_threshold)
+                .unhealthy_threshold_count(hc.unhealthy_threshold)
+                .matcher(Matcher::builder().http_code(&hc.matcher).build())
+                .send()
+                .await
+                .op("ModifyTargetGroup")?;
+        }
+        if changed("deregistration_delay") {
+            set_deregistration_delay(ctx.aws, id, spec.deregistration_delay).await?;
+        }
+        Ok(())
     }
 
-    async fn delete(_aws: &Aws, _id: &CloudId) -> Result<(), AwsError> {
-        todo!()
+    /// AWS refuses (ResourceInUse) while a listener or rule still forwards here; on
+    /// destroy those go first, but the refusal can outlast them briefly, so retry.
+    async fn delete(aws: &Aws, id: &CloudId) -> Result<(), AwsError> {
+        wait::while_in_use(wait::WaitPolicy::minutes(5), || async {
+            aws.elb
+                .delete_target_group()
+                .target_group_arn(id.as_str())
+                .send()
+                .await
+                .op("DeleteTargetGroup")
+                .map(|_| ())
+        })
+        .await
     }
+}
+
+fn outputs(id: &CloudId) -> super::Outputs {
+    BTreeMap::from([
+        ("id".to_string(), id.to_string()),
+        ("arn".to_string(), id.to_string()),
+    ])
+}
+
+/// The health check as one attribute: its settings only change together
+/// (one ModifyTargetGroup call).
+fn health_check_value(
+    path: &str,
+    interval: Value,
+    timeout: Value,
+    healthy_threshold: Value,
+    unhealthy_threshold: Value,
+    matcher: &str,
+) -> Value {
+    json!({
+        "path": path,
+        "interval": interval,
+        "timeout": timeout,
+        "healthy_threshold": healthy_threshold,
+        "unhealthy_threshold": unhealthy_threshold,
+        "matcher": matcher,
+    })
+}
+
+async fn set_deregistration_delay(aws: &Aws, id: &CloudId, seconds: i32) -> Result<(), AwsError> {
+    aws.elb
+        .modify_target_group_attributes()
+        .target_group_arn(id.as_str())
+        .attributes(
+            TargetGroupAttribute::builder()
+                .key(DEREGISTRATION_DELAY)
+                .value(seconds.to_string())
+                .build(),
+        )
+        .send()
+        .await
+        .op("ModifyTargetGroupAttributes")?;
+    Ok(())
 }
