@@ -2,4 +2,5 @@
 //! started per test on a free loopback port (see support/emulator.rs).
 
 mod kinds;
+mod lifecycle;
 mod support;

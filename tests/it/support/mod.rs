@@ -1,2 +1,4 @@
+pub mod cli;
 pub mod emulator;
 pub mod kinds;
+pub mod leftovers;

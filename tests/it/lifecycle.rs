@@ -1,0 +1,502 @@
+//! Every example through the real binary: apply, check in AWS, plan again (no
+//! changes), destroy, and nothing tagged with the stack is left. The API call log
+//! proves the order the engine really used, since the emulator does not enforce it.
+
+use crate::support::cli::Workspace;
+use crate::support::emulator::Emulator;
+use crate::support::leftovers;
+use stackctl::address::Address;
+use stackctl::aws::Aws;
+use stackctl::aws::call_log::{CallLog, CallRecord};
+use stackctl::state::State;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+fn example(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("examples")
+        .join(name)
+        .join("stack.toml")
+}
+
+fn load_state(ws: &Workspace) -> State {
+    serde_json::from_str(&std::fs::read_to_string(ws.state_path()).unwrap()).unwrap()
+}
+
+/// For each recorded dependency edge, every call made for the dependency ends before
+/// any call for the dependent starts (on destroy, the other way round).
+fn assert_ordered(calls: &[CallRecord], state: &State, destroy: bool) {
+    let mut span: BTreeMap<&Address, (u128, u128)> = BTreeMap::new();
+    for c in calls {
+        let Some(a) = &c.address else { continue };
+        let e = span.entry(a).or_insert((c.start_us, c.end_us));
+        e.0 = e.0.min(c.start_us);
+        e.1 = e.1.max(c.end_us);
+    }
+    let mut edges = 0;
+    for (address, record) in &state.resources {
+        for dep in &record.depends_on {
+            let (first, then) = if destroy {
+                (address, dep)
+            } else {
+                (dep, address)
+            };
+            let (Some(f), Some(t)) = (span.get(first), span.get(then)) else {
+                panic!("no calls recorded for {first} or {then}");
+            };
+            assert!(
+                f.1 <= t.0,
+                "{then} started before {first} finished ({} destroy={destroy})",
+                f.1 - t.0
+            );
+            edges += 1;
+        }
+    }
+    assert!(edges > 10, "only {edges} dependency edges checked");
+}
+
+/// Apply, check, re-plan, destroy, check nothing is left. Returns nothing; `check`
+/// inspects AWS between apply and destroy.
+async fn full_cycle<F, Fut>(example_name: &str, check: F)
+where
+    F: FnOnce(Aws, State) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    let emulator = Emulator::start();
+    let ws = Workspace::new(&emulator, &example(example_name));
+    let apply_log = ws.dir.join("apply.calls.jsonl");
+    let run = ws
+        .run(&[
+            "--api-log",
+            apply_log.to_str().unwrap(),
+            "apply",
+            "--auto-approve",
+        ])
+        .ok();
+    assert!(run.stdout.contains("Apply complete:"), "{}", run.stdout);
+    let state = load_state(&ws);
+    assert!(!state.resources.is_empty());
+    assert_ordered(&CallLog::read(&apply_log).unwrap(), &state, false);
+
+    let stack_name = state.stack.clone();
+    let region = stackctl::config::load(&ws.stack, None).unwrap().region;
+    let aws = Aws::for_emulator(&region, &emulator.endpoint).await;
+    check(aws.clone(), state.clone()).await;
+
+    let plan = ws.run(&["plan", "--detailed-exitcode"]);
+    assert_eq!(
+        plan.code, 0,
+        "second plan is not clean:\n{}\n{}",
+        plan.stdout, plan.stderr
+    );
+    assert!(plan.stdout.contains("No changes."), "{}", plan.stdout);
+
+    let destroy_log = ws.dir.join("destroy.calls.jsonl");
+    let run = ws
+        .run(&[
+            "--api-log",
+            destroy_log.to_str().unwrap(),
+            "destroy",
+            "--auto-approve",
+        ])
+        .ok();
+    assert!(run.stdout.contains("Destroy complete:"), "{}", run.stdout);
+    assert_ordered(&CallLog::read(&destroy_log).unwrap(), &state, true);
+    assert!(load_state(&ws).resources.is_empty());
+    let left = leftovers::of_stack(&aws, &stack_name).await;
+    assert!(left.is_empty(), "left behind after destroy: {left:#?}");
+}
+
+fn id(state: &State, address: &str) -> String {
+    let a: Address = address.parse().unwrap();
+    state.resources[&a].id.to_string()
+}
+
+fn output(state: &State, address: &str, name: &str) -> String {
+    let a: Address = address.parse().unwrap();
+    state.resources[&a].outputs[name].clone()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn weather_matches_its_architecture_point_by_point() {
+    full_cycle("weather", |aws, state| async move {
+        let ec2 = &aws.ec2;
+        // VPC 10.0.0.0/16 with DNS hostnames.
+        let vpc_id = id(&state, "vpc.main");
+        let vpcs = ec2.describe_vpcs().vpc_ids(&vpc_id).send().await.unwrap();
+        assert_eq!(vpcs.vpcs()[0].cidr_block(), Some("10.0.0.0/16"));
+        // Public and private subnets in 2 AZs with the carved CIDRs.
+        let expect = [
+            ("subnet.public-0", "10.0.0.0/24", "eu-west-2a"),
+            ("subnet.public-1", "10.0.1.0/24", "eu-west-2b"),
+            ("subnet.private-0", "10.0.128.0/24", "eu-west-2a"),
+            ("subnet.private-1", "10.0.129.0/24", "eu-west-2b"),
+        ];
+        for (address, cidr, az) in expect {
+            let s = ec2
+                .describe_subnets()
+                .subnet_ids(id(&state, address))
+                .send()
+                .await
+                .unwrap();
+            let s = &s.subnets()[0];
+            assert_eq!(
+                (s.cidr_block(), s.availability_zone()),
+                (Some(cidr), Some(az)),
+                "{address}"
+            );
+            assert_eq!(s.vpc_id(), Some(vpc_id.as_str()));
+        }
+        // Public subnets route to the IGW, private ones to the NAT in public-0.
+        let igw = id(&state, "internet_gateway.main");
+        let nat = id(&state, "nat_gateway.nat-0");
+        for (table, target, subnets) in [
+            (
+                "route_table.public",
+                &igw,
+                ["subnet.public-0", "subnet.public-1"],
+            ),
+            (
+                "route_table.private",
+                &nat,
+                ["subnet.private-0", "subnet.private-1"],
+            ),
+        ] {
+            let t = ec2
+                .describe_route_tables()
+                .route_table_ids(id(&state, table))
+                .send()
+                .await
+                .unwrap();
+            let t = &t.route_tables()[0];
+            let default = t
+                .routes()
+                .iter()
+                .find(|r| r.destination_cidr_block() == Some("0.0.0.0/0"))
+                .unwrap_or_else(|| panic!("{table} has no default route"));
+            let via = default.gateway_id().or(default.nat_gateway_id());
+            assert_eq!(via, Some(target.as_str()), "{table}");
+            let mut associated: Vec<String> = t
+                .associations()
+                .iter()
+                .filter_map(|a| a.subnet_id().map(String::from))
+                .collect();
+            associated.sort();
+            let mut want: Vec<String> = subnets.iter().map(|s| id(&state, s)).collect();
+            want.sort();
+            assert_eq!(associated, want, "{table} associations");
+        }
+        let nats = ec2
+            .describe_nat_gateways()
+            .nat_gateway_ids(&nat)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            nats.nat_gateways()[0].subnet_id(),
+            Some(id(&state, "subnet.public-0").as_str())
+        );
+        // The task group admits only the ALB group, only on the container port.
+        let alb_sg = id(&state, "security_group.alb");
+        let sgs = ec2
+            .describe_security_groups()
+            .group_ids(id(&state, "security_group.web"))
+            .send()
+            .await
+            .unwrap();
+        let perms = sgs.security_groups()[0].ip_permissions();
+        assert_eq!(perms.len(), 1, "{perms:?}");
+        assert_eq!(
+            (perms[0].from_port(), perms[0].to_port()),
+            (Some(5000), Some(5000))
+        );
+        assert!(perms[0].ip_ranges().is_empty());
+        let sources: Vec<_> = perms[0]
+            .user_id_group_pairs()
+            .iter()
+            .filter_map(|p| p.group_id())
+            .collect();
+        assert_eq!(sources, vec![alb_sg.as_str()]);
+        // Tasks in the private subnets without public IPs, behind the target group.
+        let svc = aws
+            .ecs
+            .describe_services()
+            .cluster(id(&state, "ecs_cluster.main"))
+            .services(output(&state, "ecs_service.web", "name"))
+            .send()
+            .await
+            .unwrap();
+        let svc = &svc.services()[0];
+        assert_eq!(svc.desired_count(), 2);
+        let vpc_conf = svc
+            .network_configuration()
+            .unwrap()
+            .awsvpc_configuration()
+            .unwrap();
+        let mut subnets: Vec<String> = vpc_conf.subnets().to_vec();
+        subnets.sort();
+        let mut private = vec![
+            id(&state, "subnet.private-0"),
+            id(&state, "subnet.private-1"),
+        ];
+        private.sort();
+        assert_eq!(subnets, private);
+        assert_eq!(
+            vpc_conf.assign_public_ip().map(|a| a.as_str()),
+            Some("DISABLED")
+        );
+        let tg_arn = id(&state, "target_group.web");
+        assert_eq!(
+            svc.load_balancers()[0].target_group_arn(),
+            Some(tg_arn.as_str())
+        );
+        assert_eq!(svc.load_balancers()[0].container_port(), Some(5000));
+        // Health check /health every 30 s, timeout 5, 3/3; ip targets on 5000.
+        let tgs = aws
+            .elb
+            .describe_target_groups()
+            .target_group_arns(&tg_arn)
+            .send()
+            .await
+            .unwrap();
+        let tg = &tgs.target_groups()[0];
+        assert_eq!(tg.health_check_path(), Some("/health"));
+        assert_eq!(tg.health_check_interval_seconds(), Some(30));
+        assert_eq!(tg.health_check_timeout_seconds(), Some(5));
+        assert_eq!(
+            (tg.healthy_threshold_count(), tg.unhealthy_threshold_count()),
+            (Some(3), Some(3))
+        );
+        assert_eq!(tg.port(), Some(5000));
+        assert_eq!(tg.target_type().map(|t| t.as_str()), Some("ip"));
+        // Listener on 80 forwards to the target group.
+        let listeners = aws
+            .elb
+            .describe_listeners()
+            .listener_arns(id(&state, "listener.http"))
+            .send()
+            .await
+            .unwrap();
+        let l = &listeners.listeners()[0];
+        assert_eq!(l.port(), Some(80));
+        assert_eq!(
+            l.default_actions()[0].target_group_arn(),
+            Some(tg_arn.as_str())
+        );
+        // CloudFront: origin = the ALB's DNS name, viewers redirected to HTTPS.
+        let dist = aws
+            .cloudfront
+            .get_distribution()
+            .id(id(&state, "cloudfront_distribution.main"))
+            .send()
+            .await
+            .unwrap();
+        let config = dist.distribution().unwrap().distribution_config().unwrap();
+        let origin = &config.origins().unwrap().items()[0];
+        assert_eq!(
+            origin.domain_name(),
+            output(&state, "load_balancer.main", "dns_name")
+        );
+        assert_eq!(
+            config
+                .default_cache_behavior()
+                .unwrap()
+                .viewer_protocol_policy()
+                .as_str(),
+            "redirect-to-https"
+        );
+        // Logs go to a log group that exists.
+        let td = aws
+            .ecs
+            .describe_task_definition()
+            .task_definition(id(&state, "task_definition.web"))
+            .send()
+            .await
+            .unwrap();
+        let container = &td.task_definition().unwrap().container_definitions()[0];
+        let log_options = container.log_configuration().unwrap().options().unwrap();
+        let group = &log_options["awslogs-group"];
+        let groups = aws
+            .logs
+            .describe_log_groups()
+            .log_group_name_prefix(group)
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            groups
+                .log_groups()
+                .iter()
+                .any(|g| g.log_group_name() == Some(group.as_str()))
+        );
+        assert!(
+            container
+                .image()
+                .unwrap()
+                .ends_with("weather-weather:latest")
+        );
+        // The execution role is trusted by ecs-tasks.
+        let role = aws
+            .iam
+            .get_role()
+            .role_name(id(&state, "iam_role.execution"))
+            .send()
+            .await
+            .unwrap();
+        let trust = role
+            .role()
+            .unwrap()
+            .assume_role_policy_document()
+            .unwrap_or_default();
+        assert!(trust.contains("ecs-tasks.amazonaws.com"), "{trust}");
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn blog_cdn_applies_replans_clean_and_destroys() {
+    full_cycle("blog-cdn", |aws, state| async move {
+        let dist = aws
+            .cloudfront
+            .get_distribution()
+            .id(id(&state, "cloudfront_distribution.main"))
+            .send()
+            .await
+            .unwrap();
+        let config = dist.distribution().unwrap().distribution_config().unwrap();
+        let behavior = config.default_cache_behavior().unwrap();
+        assert_eq!(
+            behavior.viewer_protocol_policy().as_str(),
+            "redirect-to-https"
+        );
+        assert_eq!(
+            behavior.cache_policy_id(),
+            Some("658327ea-f89d-4fab-a63d-7e88639e58f6")
+        );
+        let tgs = aws
+            .elb
+            .describe_target_groups()
+            .target_group_arns(id(&state, "target_group.blog"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(tgs.target_groups()[0].port(), Some(8000));
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn flask_api_without_nat_runs_public_tasks_and_destroys() {
+    full_cycle("flask-api", |aws, state| async move {
+        assert!(
+            !state
+                .resources
+                .keys()
+                .any(|a| a.to_string().starts_with("nat_gateway."))
+        );
+        let svc = aws
+            .ecs
+            .describe_services()
+            .cluster(id(&state, "ecs_cluster.main"))
+            .services(output(&state, "ecs_service.api", "name"))
+            .send()
+            .await
+            .unwrap();
+        let conf = svc.services()[0]
+            .network_configuration()
+            .unwrap()
+            .awsvpc_configuration()
+            .unwrap();
+        assert_eq!(conf.assign_public_ip().map(|a| a.as_str()), Some("ENABLED"));
+        assert!(conf.subnets().contains(&id(&state, "subnet.public-0")));
+        let role = aws
+            .iam
+            .list_attached_role_policies()
+            .role_name(id(&state, "iam_role.api-task"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            role.attached_policies()[0].policy_name(),
+            Some("AmazonS3ReadOnlyAccess")
+        );
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn hello_fargate_runs_arm64_tasks_and_destroys() {
+    full_cycle("hello-fargate", |aws, state| async move {
+        let td = aws
+            .ecs
+            .describe_task_definition()
+            .task_definition(id(&state, "task_definition.hello"))
+            .send()
+            .await
+            .unwrap();
+        let td = td.task_definition().unwrap();
+        assert_eq!(td.cpu(), Some("256"));
+        assert_eq!(td.memory(), Some("512"));
+        let platform = td.runtime_platform().unwrap();
+        assert_eq!(
+            platform.cpu_architecture().map(|a| a.as_str()),
+            Some("ARM64")
+        );
+        assert_eq!(
+            td.container_definitions()[0].port_mappings()[0].container_port(),
+            Some(8080)
+        );
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn frontend_backend_routes_api_to_the_backend_and_destroys() {
+    full_cycle("frontend-backend", |aws, state| async move {
+        let rules = aws
+            .elb
+            .describe_rules()
+            .listener_arn(id(&state, "listener.http"))
+            .send()
+            .await
+            .unwrap();
+        let backend_tg = id(&state, "target_group.backend");
+        let rule = rules
+            .rules()
+            .iter()
+            .find(|r| r.priority() == Some("10"))
+            .expect("a rule at priority 10");
+        assert_eq!(
+            rule.actions()[0].target_group_arn(),
+            Some(backend_tg.as_str())
+        );
+        let paths = rule.conditions()[0]
+            .path_pattern_config()
+            .map(|p| p.values().to_vec())
+            .unwrap_or_default();
+        let values = if paths.is_empty() {
+            rule.conditions()[0].values().to_vec()
+        } else {
+            paths
+        };
+        assert_eq!(values, vec!["/api/*".to_string()]);
+        let listener = aws
+            .elb
+            .describe_listeners()
+            .listener_arns(id(&state, "listener.http"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            listener.listeners()[0].default_actions()[0].target_group_arn(),
+            Some(id(&state, "target_group.frontend").as_str())
+        );
+        // NAT per AZ: two gateways, each AZ's private table through its own.
+        assert!(
+            state
+                .resources
+                .contains_key(&"nat_gateway.nat-1".parse().unwrap())
+        );
+    })
+    .await;
+}

@@ -1,0 +1,75 @@
+//! Runs the real stackctl binary against an emulator, the way a person or CI would.
+
+use super::emulator::Emulator;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    #[track_caller]
+    pub fn ok(self) -> Run {
+        assert_eq!(
+            self.code, 0,
+            "stackctl failed\nstdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
+        );
+        self
+    }
+}
+
+/// A working directory with one stack file and its state, for one test.
+pub struct Workspace {
+    pub dir: PathBuf,
+    pub stack: PathBuf,
+    pub endpoint: String,
+}
+
+impl Workspace {
+    pub fn new(emulator: &Emulator, stack_toml: &Path) -> Workspace {
+        let dir = std::env::temp_dir().join(format!("stackctl-it-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let stack = dir.join("stack.toml");
+        std::fs::copy(stack_toml, &stack).unwrap();
+        Workspace {
+            dir,
+            stack,
+            endpoint: emulator.endpoint.clone(),
+        }
+    }
+
+    pub fn state_path(&self) -> PathBuf {
+        self.dir.join("stack.state.json")
+    }
+
+    pub fn run(&self, args: &[&str]) -> Run {
+        let out: Output = Command::new(env!("CARGO_BIN_EXE_stackctl"))
+            .arg("--stack")
+            .arg(&self.stack)
+            .args(args)
+            .env("AWS_ENDPOINT_URL", &self.endpoint)
+            .env("AWS_ACCESS_KEY_ID", "test")
+            .env("AWS_SECRET_ACCESS_KEY", "test")
+            .env_remove("AWS_PROFILE")
+            .env_remove("AWS_REGION")
+            .env_remove("AWS_DEFAULT_REGION")
+            .stdin(Stdio::null())
+            .output()
+            .expect("run stackctl");
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+}
+
+impl Drop for Workspace {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}

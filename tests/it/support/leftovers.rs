@@ -1,0 +1,214 @@
+//! Everything of a stack that still exists in AWS, found by tag or name prefix
+//! independently of stackctl's state: the proof that destroy left nothing behind.
+
+use aws_sdk_ec2::types::Filter;
+use stackctl::aws::Aws;
+
+pub async fn of_stack(aws: &Aws, stack: &str) -> Vec<String> {
+    let mut left = Vec::new();
+    let tag = || {
+        Filter::builder()
+            .name("tag:stackctl:stack")
+            .values(stack)
+            .build()
+    };
+    let ec2 = &aws.ec2;
+    for v in ec2
+        .describe_vpcs()
+        .filters(tag())
+        .send()
+        .await
+        .unwrap()
+        .vpcs()
+    {
+        left.push(format!("vpc {}", v.vpc_id().unwrap_or_default()));
+    }
+    for s in ec2
+        .describe_subnets()
+        .filters(tag())
+        .send()
+        .await
+        .unwrap()
+        .subnets()
+    {
+        left.push(format!("subnet {}", s.subnet_id().unwrap_or_default()));
+    }
+    for g in ec2
+        .describe_internet_gateways()
+        .filters(tag())
+        .send()
+        .await
+        .unwrap()
+        .internet_gateways()
+    {
+        left.push(format!(
+            "internet gateway {}",
+            g.internet_gateway_id().unwrap_or_default()
+        ));
+    }
+    for r in ec2
+        .describe_route_tables()
+        .filters(tag())
+        .send()
+        .await
+        .unwrap()
+        .route_tables()
+    {
+        left.push(format!(
+            "route table {}",
+            r.route_table_id().unwrap_or_default()
+        ));
+    }
+    for g in ec2
+        .describe_security_groups()
+        .filters(tag())
+        .send()
+        .await
+        .unwrap()
+        .security_groups()
+    {
+        left.push(format!(
+            "security group {}",
+            g.group_id().unwrap_or_default()
+        ));
+    }
+    for a in ec2
+        .describe_addresses()
+        .filters(tag())
+        .send()
+        .await
+        .unwrap()
+        .addresses()
+    {
+        left.push(format!(
+            "elastic ip {}",
+            a.allocation_id().unwrap_or_default()
+        ));
+    }
+    for n in ec2
+        .describe_nat_gateways()
+        .filter(tag())
+        .send()
+        .await
+        .unwrap()
+        .nat_gateways()
+    {
+        let state = n
+            .state()
+            .map(|s| s.as_str().to_string())
+            .unwrap_or_default();
+        if state != "deleted" {
+            left.push(format!(
+                "nat gateway {} ({state})",
+                n.nat_gateway_id().unwrap_or_default()
+            ));
+        }
+    }
+    let clusters = aws.ecs.list_clusters().send().await.unwrap();
+    for arn in clusters.cluster_arns() {
+        let d = aws
+            .ecs
+            .describe_clusters()
+            .clusters(arn)
+            .send()
+            .await
+            .unwrap();
+        for c in d.clusters() {
+            if c.cluster_name() == Some(stack) && c.status() != Some("INACTIVE") {
+                left.push(format!("ecs cluster {arn}"));
+            }
+        }
+    }
+    let families = aws
+        .ecs
+        .list_task_definitions()
+        .status(aws_sdk_ecs::types::TaskDefinitionStatus::Active)
+        .send()
+        .await
+        .unwrap();
+    for arn in families.task_definition_arns() {
+        if arn.contains(&format!("task-definition/{stack}-")) {
+            left.push(format!("task definition {arn}"));
+        }
+    }
+    for lb in aws
+        .elb
+        .describe_load_balancers()
+        .send()
+        .await
+        .unwrap()
+        .load_balancers()
+    {
+        if lb
+            .load_balancer_name()
+            .is_some_and(|n| n.starts_with(&format!("{stack}-")))
+        {
+            left.push(format!(
+                "load balancer {}",
+                lb.load_balancer_name().unwrap_or_default()
+            ));
+        }
+    }
+    for tg in aws
+        .elb
+        .describe_target_groups()
+        .send()
+        .await
+        .unwrap()
+        .target_groups()
+    {
+        if tg
+            .target_group_name()
+            .is_some_and(|n| n.starts_with(&format!("{stack}-")))
+        {
+            left.push(format!(
+                "target group {}",
+                tg.target_group_name().unwrap_or_default()
+            ));
+        }
+    }
+    for r in aws
+        .ecr
+        .describe_repositories()
+        .send()
+        .await
+        .unwrap()
+        .repositories()
+    {
+        if r.repository_name()
+            .is_some_and(|n| n.starts_with(&format!("{stack}-")))
+        {
+            left.push(format!(
+                "repository {}",
+                r.repository_name().unwrap_or_default()
+            ));
+        }
+    }
+    let groups = aws
+        .logs
+        .describe_log_groups()
+        .log_group_name_prefix(format!("/ecs/{stack}/"))
+        .send()
+        .await
+        .unwrap();
+    for g in groups.log_groups() {
+        left.push(format!(
+            "log group {}",
+            g.log_group_name().unwrap_or_default()
+        ));
+    }
+    for r in aws.iam.list_roles().send().await.unwrap().roles() {
+        if r.role_name().starts_with(&format!("{stack}-")) {
+            left.push(format!("iam role {}", r.role_name()));
+        }
+    }
+    let dists = aws.cloudfront.list_distributions().send().await.unwrap();
+    if let Some(list) = dists.distribution_list() {
+        for d in list.items() {
+            if d.comment().starts_with(&format!("{stack} ")) {
+                left.push(format!("cloudfront distribution {}", d.id()));
+            }
+        }
+    }
+    left
+}
