@@ -1,10 +1,12 @@
-//! Elastic IP for a NAT gateway. The id is the allocation id.
+//! Elastic IP for a NAT gateway. The id is the allocation id: VPC addresses are
+//! released and associated by it, never by the public IP.
 
-use super::{Created, Ctx, Live, Lookup, Ref, Resource, WantedAttrs};
+use super::tags::ec2_tag_spec;
+use super::{Created, Ctx, Live, Lookup, Resource, WantedAttrs, known};
 use crate::address::{CloudId, Kind};
-use crate::aws::{Aws, AwsError};
+use crate::aws::{Aws, AwsError, AwsErrorKind, NotFoundExt, SdkResultExt, wait};
+use aws_sdk_ec2::types::{DomainType, ResourceType};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ElasticIpSpec {}
@@ -13,31 +15,102 @@ pub struct ElasticIp;
 
 impl Resource for ElasticIp {
     const KIND: Kind = Kind::ElasticIp;
-    const REPLACE_ON: &'static [&'static str] = &[];
+    /// An address cannot move between the EC2-Classic and VPC domains any more.
+    const REPLACE_ON: &'static [&'static str] = &["domain"];
     type Spec = ElasticIpSpec;
 
     fn wanted(_spec: &ElasticIpSpec, _lookup: &dyn Lookup) -> WantedAttrs {
-        todo!()
+        WantedAttrs::from([("domain".into(), known("vpc"))])
     }
 
-    async fn read(_aws: &Aws, _id: &CloudId) -> Result<Option<Live>, AwsError> {
-        todo!()
+    async fn read(aws: &Aws, id: &CloudId) -> Result<Option<Live>, AwsError> {
+        let out = aws
+            .ec2
+            .describe_addresses()
+            .allocation_ids(id.as_str())
+            .send()
+            .await
+            .op("DescribeAddresses")
+            .found()?;
+        let Some(address) = out.as_ref().and_then(|o| o.addresses().first()) else {
+            return Ok(None);
+        };
+        let public_ip = address
+            .public_ip()
+            .ok_or_else(|| AwsError::invalid("DescribeAddresses", "address without public IP"))?;
+        Ok(Some(Live {
+            attrs: [(
+                "domain".into(),
+                address
+                    .domain()
+                    .map(|d| d.as_str())
+                    .unwrap_or_default()
+                    .into(),
+            )]
+            .into(),
+            outputs: [
+                ("id".into(), id.to_string()),
+                ("public_ip".into(), public_ip.to_string()),
+            ]
+            .into(),
+        }))
     }
 
-    async fn create(_ctx: &Ctx<'_>, _spec: &ElasticIpSpec) -> Result<Created, AwsError> {
-        todo!()
+    async fn create(ctx: &Ctx<'_>, _spec: &ElasticIpSpec) -> Result<Created, AwsError> {
+        let out = ctx
+            .aws
+            .ec2
+            .allocate_address()
+            .domain(DomainType::Vpc)
+            .tag_specifications(ec2_tag_spec(ResourceType::ElasticIp, &ctx.tags()))
+            .send()
+            .await
+            .op("AllocateAddress")?;
+        let id = out.allocation_id().ok_or_else(|| {
+            AwsError::invalid("AllocateAddress", "no allocation id in the answer")
+        })?;
+        let public_ip = out
+            .public_ip()
+            .ok_or_else(|| AwsError::invalid("AllocateAddress", "no public IP in the answer"))?;
+        Ok(Created {
+            id: CloudId::new(id),
+            outputs: [
+                ("id".into(), id.to_string()),
+                ("public_ip".into(), public_ip.to_string()),
+            ]
+            .into(),
+        })
     }
 
+    /// Nothing of an address can change in place (its only attribute replaces).
     async fn update(
         _ctx: &Ctx<'_>,
         _id: &CloudId,
         _spec: &ElasticIpSpec,
         _changed: &[String],
     ) -> Result<(), AwsError> {
-        todo!()
+        Ok(())
     }
 
-    async fn delete(_aws: &Aws, _id: &CloudId) -> Result<(), AwsError> {
-        todo!()
+    /// Retried while the address is still associated: a NAT gateway gives up its
+    /// address only as it finishes deleting. AWS then answers `InvalidIPAddress.InUse`,
+    /// which the shared classifier does not count as "in use", so it is mapped here.
+    async fn delete(aws: &Aws, id: &CloudId) -> Result<(), AwsError> {
+        wait::while_in_use(wait::WaitPolicy::minutes(5), || async {
+            aws.ec2
+                .release_address()
+                .allocation_id(id.as_str())
+                .send()
+                .await
+                .op("ReleaseAddress")
+                .map(|_| ())
+                .map_err(|mut e| {
+                    if e.code == "InvalidIPAddress.InUse" {
+                        e.kind = AwsErrorKind::InUse;
+                    }
+                    e
+                })
+        })
+        .await
     }
 }

@@ -1,10 +1,13 @@
-//! Internet gateway, created and attached to the VPC in one step.
+//! Internet gateway, created and attached to the VPC in one step: an unattached
+//! gateway is of no use to anything that depends on it (public routes).
 
-use super::{Created, Ctx, Live, Lookup, Ref, Resource, WantedAttrs};
+use super::tags::ec2_tag_spec;
+use super::{Created, Ctx, Live, Lookup, Ref, Resource, WantedAttrs, wanted_ref};
 use crate::address::{CloudId, Kind};
-use crate::aws::{Aws, AwsError};
+use crate::aws::{Aws, AwsError, NotFoundExt, SdkResultExt, wait};
+use aws_sdk_ec2::types::{AttachmentStatus, ResourceType};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use serde_json::Value;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct InternetGatewaySpec {
@@ -18,28 +21,156 @@ impl Resource for InternetGateway {
     const REPLACE_ON: &'static [&'static str] = &[];
     type Spec = InternetGatewaySpec;
 
-    fn wanted(_spec: &InternetGatewaySpec, _lookup: &dyn Lookup) -> WantedAttrs {
-        todo!()
+    fn wanted(spec: &InternetGatewaySpec, lookup: &dyn Lookup) -> WantedAttrs {
+        WantedAttrs::from([("vpc_id".into(), wanted_ref(lookup, &spec.vpc))])
     }
 
-    async fn read(_aws: &Aws, _id: &CloudId) -> Result<Option<Live>, AwsError> {
-        todo!()
+    /// `vpc_id` is null when the gateway is attached nowhere.
+    async fn read(aws: &Aws, id: &CloudId) -> Result<Option<Live>, AwsError> {
+        let Some(vpcs) = attached_vpcs(aws, id).await? else {
+            return Ok(None);
+        };
+        let vpc_id = vpcs.first().map_or(Value::Null, |v| Value::from(v.clone()));
+        Ok(Some(Live {
+            attrs: [("vpc_id".into(), vpc_id)].into(),
+            outputs: [("id".into(), id.to_string())].into(),
+        }))
     }
 
-    async fn create(_ctx: &Ctx<'_>, _spec: &InternetGatewaySpec) -> Result<Created, AwsError> {
-        todo!()
+    async fn create(ctx: &Ctx<'_>, spec: &InternetGatewaySpec) -> Result<Created, AwsError> {
+        let vpc_id = ctx.resolve(&spec.vpc)?;
+        let out = ctx
+            .aws
+            .ec2
+            .create_internet_gateway()
+            .tag_specifications(ec2_tag_spec(ResourceType::InternetGateway, &ctx.tags()))
+            .send()
+            .await
+            .op("CreateInternetGateway")?;
+        let id = out
+            .internet_gateway()
+            .and_then(|g| g.internet_gateway_id())
+            .ok_or_else(|| {
+                AwsError::invalid("CreateInternetGateway", "no gateway id in the answer")
+            })?;
+        let id = CloudId::new(id);
+        // The engine records the id only when create returns Ok, so a gateway whose
+        // attach failed would be left behind unrecorded: remove it (best effort, it is
+        // tagged for a later lookup if even that fails) and report the attach error.
+        if let Err(e) = attach(ctx.aws, &id, &vpc_id).await {
+            let _ = delete_gateway(ctx.aws, &id).await;
+            return Err(e);
+        }
+        Ok(Created {
+            outputs: [("id".into(), id.to_string())].into(),
+            id,
+        })
     }
 
+    /// A gateway attaches to one VPC at a time: detach from the old, attach to the new.
     async fn update(
-        _ctx: &Ctx<'_>,
-        _id: &CloudId,
-        _spec: &InternetGatewaySpec,
+        ctx: &Ctx<'_>,
+        id: &CloudId,
+        spec: &InternetGatewaySpec,
         _changed: &[String],
     ) -> Result<(), AwsError> {
-        todo!()
+        let vpc_id = ctx.resolve(&spec.vpc)?;
+        let attached = attached_vpcs(ctx.aws, id)
+            .await?
+            .ok_or_else(|| AwsError::not_found("DescribeInternetGateways", id.to_string()))?;
+        if attached == [vpc_id.clone()] {
+            return Ok(());
+        }
+        for old in &attached {
+            detach(ctx.aws, id, old).await?;
+        }
+        attach(ctx.aws, id, &vpc_id).await
     }
 
-    async fn delete(_aws: &Aws, _id: &CloudId) -> Result<(), AwsError> {
-        todo!()
+    /// Detach first: AWS refuses to delete an attached gateway.
+    async fn delete(aws: &Aws, id: &CloudId) -> Result<(), AwsError> {
+        let Some(attached) = attached_vpcs(aws, id).await? else {
+            return Ok(());
+        };
+        for vpc_id in &attached {
+            detach(aws, id, vpc_id).await?;
+        }
+        delete_gateway(aws, id).await
     }
+}
+
+/// The VPCs the gateway is attached to (attaching counts, detaching does not);
+/// `None` when the gateway does not exist.
+async fn attached_vpcs(aws: &Aws, id: &CloudId) -> Result<Option<Vec<String>>, AwsError> {
+    let out = aws
+        .ec2
+        .describe_internet_gateways()
+        .internet_gateway_ids(id.as_str())
+        .send()
+        .await
+        .op("DescribeInternetGateways")
+        .found()?;
+    let Some(gateway) = out.as_ref().and_then(|o| o.internet_gateways().first()) else {
+        return Ok(None);
+    };
+    // EC2 reports a live internet gateway attachment as "available" (moto too),
+    // which the SDK has no variant for: count everything not on its way out.
+    let vpcs = gateway
+        .attachments()
+        .iter()
+        .filter(|a| {
+            !matches!(
+                a.state(),
+                Some(AttachmentStatus::Detached | AttachmentStatus::Detaching)
+            )
+        })
+        .filter_map(|a| a.vpc_id().map(str::to_string))
+        .collect();
+    Ok(Some(vpcs))
+}
+
+async fn attach(aws: &Aws, id: &CloudId, vpc_id: &str) -> Result<(), AwsError> {
+    aws.ec2
+        .attach_internet_gateway()
+        .internet_gateway_id(id.as_str())
+        .vpc_id(vpc_id)
+        .send()
+        .await
+        .op("AttachInternetGateway")?;
+    Ok(())
+}
+
+/// Retried while AWS answers DependencyViolation: a VPC with public addresses still
+/// mapped (a NAT gateway's elastic IP that is being released) cannot lose its
+/// gateway yet. A gateway already detached from this VPC is fine.
+async fn detach(aws: &Aws, id: &CloudId, vpc_id: &str) -> Result<(), AwsError> {
+    wait::while_in_use(wait::WaitPolicy::minutes(5), || async {
+        match aws
+            .ec2
+            .detach_internet_gateway()
+            .internet_gateway_id(id.as_str())
+            .vpc_id(vpc_id)
+            .send()
+            .await
+            .op("DetachInternetGateway")
+        {
+            Ok(_) => Ok(()),
+            Err(e) if e.code == "Gateway.NotAttached" => Ok(()),
+            Err(e) => Err(e),
+        }
+    })
+    .await
+}
+
+async fn delete_gateway(aws: &Aws, id: &CloudId) -> Result<(), AwsError> {
+    wait::while_in_use(wait::WaitPolicy::minutes(5), || async {
+        aws.ec2
+            .delete_internet_gateway()
+            .internet_gateway_id(id.as_str())
+            .send()
+            .await
+            .op("DeleteInternetGateway")
+            .map(|_| ())
+    })
+    .await
 }

@@ -1,10 +1,17 @@
 //! NAT gateway in a public subnet: egress for tasks in private subnets.
+//!
+//! Read treats a gateway in state `deleted` or `failed` as gone: neither can ever
+//! become available again (AWS removes failed gateways by itself), so the plan must
+//! create a new one. A gateway that is `deleting` is still there: its elastic IP and
+//! network interface are not yet free, and delete still has to wait for it.
 
-use super::{Created, Ctx, Live, Lookup, Ref, Resource, WantedAttrs};
+use super::tags::ec2_tag_spec;
+use super::{Created, Ctx, Live, Lookup, Ref, Resource, WantedAttrs, wanted_ref};
 use crate::address::{CloudId, Kind};
-use crate::aws::{Aws, AwsError};
+use crate::aws::wait::{self, Poll, WaitPolicy};
+use crate::aws::{Aws, AwsError, NotFoundExt, SdkResultExt};
+use aws_sdk_ec2::types::{NatGatewayState, ResourceType};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NatGatewaySpec {
@@ -19,28 +26,212 @@ impl Resource for NatGateway {
     const REPLACE_ON: &'static [&'static str] = &["subnet_id", "allocation_id"];
     type Spec = NatGatewaySpec;
 
-    fn wanted(_spec: &NatGatewaySpec, _lookup: &dyn Lookup) -> WantedAttrs {
-        todo!()
+    fn wanted(spec: &NatGatewaySpec, lookup: &dyn Lookup) -> WantedAttrs {
+        WantedAttrs::from([
+            ("subnet_id".into(), wanted_ref(lookup, &spec.subnet)),
+            ("allocation_id".into(), wanted_ref(lookup, &spec.eip)),
+        ])
     }
 
-    async fn read(_aws: &Aws, _id: &CloudId) -> Result<Option<Live>, AwsError> {
-        todo!()
+    async fn read(aws: &Aws, id: &CloudId) -> Result<Option<Live>, AwsError> {
+        let Some(gateway) = describe(aws, id).await? else {
+            return Ok(None);
+        };
+        if matches!(
+            gateway.state(),
+            Some(NatGatewayState::Deleted | NatGatewayState::Failed)
+        ) {
+            return Ok(None);
+        }
+        let allocation_id = gateway
+            .nat_gateway_addresses()
+            .iter()
+            .find_map(|a| a.allocation_id())
+            .unwrap_or_default();
+        Ok(Some(Live {
+            attrs: [
+                (
+                    "subnet_id".into(),
+                    gateway.subnet_id().unwrap_or_default().into(),
+                ),
+                ("allocation_id".into(), allocation_id.into()),
+            ]
+            .into(),
+            outputs: [("id".into(), id.to_string())].into(),
+        }))
     }
 
-    async fn create(_ctx: &Ctx<'_>, _spec: &NatGatewaySpec) -> Result<Created, AwsError> {
-        todo!()
+    async fn create(ctx: &Ctx<'_>, spec: &NatGatewaySpec) -> Result<Created, AwsError> {
+        let subnet_id = ctx.resolve(&spec.subnet)?;
+        let allocation_id = ctx.resolve(&spec.eip)?;
+        let token = client_token(&[
+            ctx.stack,
+            &ctx.address.to_string(),
+            &subnet_id,
+            &allocation_id,
+        ]);
+        let out = ctx
+            .aws
+            .ec2
+            .create_nat_gateway()
+            .subnet_id(&subnet_id)
+            .allocation_id(&allocation_id)
+            .client_token(token)
+            .tag_specifications(ec2_tag_spec(ResourceType::Natgateway, &ctx.tags()))
+            .send()
+            .await
+            .op("CreateNatGateway")?;
+        let id = out
+            .nat_gateway()
+            .and_then(|g| g.nat_gateway_id())
+            .ok_or_else(|| {
+                AwsError::invalid("CreateNatGateway", "no NAT gateway id in the answer")
+            })?;
+        Ok(Created {
+            id: CloudId::new(id),
+            outputs: [("id".into(), id.to_string())].into(),
+        })
     }
 
+    /// A new gateway is `pending` for a minute or more; routes to it work only once
+    /// it is `available`. `failed` ends the wait with AWS's reason (a subnet without
+    /// free addresses, an elastic IP in use elsewhere, ...).
+    async fn wait_ready(aws: &Aws, id: &CloudId, _spec: &NatGatewaySpec) -> Result<(), AwsError> {
+        wait::until(
+            "wait for NAT gateway available",
+            WaitPolicy::minutes(10),
+            || async {
+                // EC2 is eventually consistent: a gateway just created may not be
+                // visible for a moment.
+                let Some(gateway) = describe(aws, id).await? else {
+                    return Ok(Poll::Pending("not visible yet".into()));
+                };
+                match gateway.state() {
+                    Some(NatGatewayState::Available) => Ok(Poll::Ready(())),
+                    Some(NatGatewayState::Failed) => Err(AwsError::invalid(
+                        "CreateNatGateway",
+                        format!(
+                            "NAT gateway {id} failed: {}: {}",
+                            gateway.failure_code().unwrap_or("no code"),
+                            gateway.failure_message().unwrap_or("no message")
+                        ),
+                    )),
+                    Some(NatGatewayState::Deleting | NatGatewayState::Deleted) => {
+                        Err(AwsError::invalid(
+                            "CreateNatGateway",
+                            format!(
+                                "NAT gateway {id} is being deleted instead of becoming available"
+                            ),
+                        ))
+                    }
+                    other => Ok(Poll::Pending(format!("state {other:?}"))),
+                }
+            },
+        )
+        .await
+    }
+
+    /// Both attributes replace; nothing changes in place.
     async fn update(
         _ctx: &Ctx<'_>,
         _id: &CloudId,
         _spec: &NatGatewaySpec,
         _changed: &[String],
     ) -> Result<(), AwsError> {
-        todo!()
+        Ok(())
     }
 
-    async fn delete(_aws: &Aws, _id: &CloudId) -> Result<(), AwsError> {
-        todo!()
+    /// Waits for `deleted`: until then the gateway keeps its elastic IP and its
+    /// network interface in the subnet, so neither can be released or deleted.
+    async fn delete(aws: &Aws, id: &CloudId) -> Result<(), AwsError> {
+        let state = describe(aws, id).await?.and_then(|g| g.state().cloned());
+        match state {
+            None | Some(NatGatewayState::Deleted) => return Ok(()),
+            Some(NatGatewayState::Deleting) => {}
+            Some(_) => {
+                match aws
+                    .ec2
+                    .delete_nat_gateway()
+                    .nat_gateway_id(id.as_str())
+                    .send()
+                    .await
+                    .op("DeleteNatGateway")
+                {
+                    Ok(_) => {}
+                    Err(e) if e.is_not_found() => return Ok(()),
+                    Err(e) => return Err(e),
+                }
+            }
+        }
+        wait::until(
+            "wait for NAT gateway deleted",
+            WaitPolicy::minutes(10),
+            || async {
+                match describe(aws, id).await?.map(|g| g.state().cloned()) {
+                    // A failed gateway holds no address or interface any more.
+                    None | Some(Some(NatGatewayState::Deleted | NatGatewayState::Failed)) => {
+                        Ok(Poll::Ready(()))
+                    }
+                    Some(state) => Ok(Poll::Pending(format!("state {state:?}"))),
+                }
+            },
+        )
+        .await
+    }
+}
+
+/// The gateway, `None` when AWS does not know it: AWS answers an unknown id with
+/// `NatGatewayNotFound`, moto with an empty list.
+async fn describe(
+    aws: &Aws,
+    id: &CloudId,
+) -> Result<Option<aws_sdk_ec2::types::NatGateway>, AwsError> {
+    let out = aws
+        .ec2
+        .describe_nat_gateways()
+        .nat_gateway_ids(id.as_str())
+        .send()
+        .await
+        .op("DescribeNatGateways")
+        .found()?;
+    Ok(out.and_then(|o| o.nat_gateways().first().cloned()))
+}
+
+/// The idempotency token: a create retried after a lost answer returns the gateway
+/// the first attempt made instead of a second one (a second gateway costs money and
+/// would never be recorded). It covers the subnet and the address too, so that a
+/// later create for the same address with new dependencies (a replacement, a stack
+/// destroyed and applied again) is a new request and not answered with the old,
+/// deleted gateway. At most 64 ASCII characters, so the parts are hashed (FNV-1a:
+/// stable across Rust versions, unlike `DefaultHasher`). Moto ignores the token.
+fn client_token(parts: &[&str]) -> String {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for part in parts {
+        for byte in part.bytes().chain([0u8]) {
+            hash ^= u64::from(byte);
+            hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+    format!("stackctl-{hash:016x}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::client_token;
+
+    #[test]
+    fn client_token_is_stable_and_depends_on_every_part() {
+        let a = client_token(&["web", "nat_gateway.a", "subnet-1", "eipalloc-1"]);
+        assert_eq!(
+            a,
+            client_token(&["web", "nat_gateway.a", "subnet-1", "eipalloc-1"])
+        );
+        assert_ne!(
+            a,
+            client_token(&["web", "nat_gateway.a", "subnet-2", "eipalloc-1"])
+        );
+        // Part boundaries count: "ab"+"c" is not "a"+"bc".
+        assert_ne!(client_token(&["ab", "c"]), client_token(&["a", "bc"]));
+        assert!(a.len() <= 64 && a.is_ascii());
     }
 }

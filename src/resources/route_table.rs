@@ -1,9 +1,20 @@
 //! Route table with its routes and subnet associations.
+//!
+//! Attributes: `routes` is the sorted list of `{destination, target}` (target = the
+//! `igw-`/`nat-` id) without the `local` route every table has; `subnet_ids` is the
+//! sorted list of associated subnets, without the main association (a table made
+//! the VPC's main one outside stackctl is not a subnet of ours).
 
-use super::{Created, Ctx, Live, Lookup, Ref, Resource, WantedAttrs};
+use super::tags::ec2_tag_spec;
+use super::{
+    Created, Ctx, Live, Lookup, Ref, Resource, Wanted, WantedAttrs, known, wanted_ref,
+    wanted_sorted_refs,
+};
 use crate::address::{CloudId, Kind};
-use crate::aws::{Aws, AwsError};
+use crate::aws::{Aws, AwsError, NotFoundExt, SdkResultExt, wait};
+use aws_sdk_ec2::types::ResourceType;
 use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
 use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -24,6 +35,35 @@ pub struct Route {
     pub nat_gateway: Option<Ref>,
 }
 
+impl Route {
+    fn target(&self) -> Result<Target<'_>, AwsError> {
+        match (&self.internet_gateway, &self.nat_gateway) {
+            (Some(igw), None) => Ok(Target::InternetGateway(igw)),
+            (None, Some(nat)) => Ok(Target::NatGateway(nat)),
+            _ => Err(AwsError::invalid(
+                "CreateRoute",
+                format!(
+                    "route to {} needs exactly one of internet_gateway and nat_gateway",
+                    self.destination
+                ),
+            )),
+        }
+    }
+}
+
+enum Target<'a> {
+    InternetGateway(&'a Ref),
+    NatGateway(&'a Ref),
+}
+
+/// A route as AWS takes it: the target id, and whether it is a NAT gateway (EC2
+/// has a separate parameter for each kind of target).
+#[derive(Debug, Clone, PartialEq)]
+struct Hop {
+    target: String,
+    nat: bool,
+}
+
 pub struct RouteTable;
 
 impl Resource for RouteTable {
@@ -31,28 +71,346 @@ impl Resource for RouteTable {
     const REPLACE_ON: &'static [&'static str] = &["vpc_id"];
     type Spec = RouteTableSpec;
 
-    fn wanted(_spec: &RouteTableSpec, _lookup: &dyn Lookup) -> WantedAttrs {
-        todo!()
+    fn wanted(spec: &RouteTableSpec, lookup: &dyn Lookup) -> WantedAttrs {
+        let mut routes = Vec::with_capacity(spec.routes.len());
+        let mut unknown = false;
+        for route in &spec.routes {
+            let target = match (&route.internet_gateway, &route.nat_gateway) {
+                (Some(r), _) | (None, Some(r)) => wanted_ref(lookup, r),
+                (None, None) => Wanted::Known(Value::Null),
+            };
+            match target {
+                Wanted::Known(target) => routes.push((route.destination.clone(), target)),
+                Wanted::Unknown => unknown = true,
+            }
+        }
+        // Destinations are unique within a table, so they order the list.
+        routes.sort_by(|a, b| a.0.cmp(&b.0));
+        let routes = if unknown {
+            Wanted::Unknown
+        } else {
+            known(
+                routes
+                    .into_iter()
+                    .map(|(destination, target)| route_value(&destination, target))
+                    .collect::<Vec<_>>(),
+            )
+        };
+        WantedAttrs::from([
+            ("vpc_id".into(), wanted_ref(lookup, &spec.vpc)),
+            ("routes".into(), routes),
+            (
+                "subnet_ids".into(),
+                wanted_sorted_refs(lookup, &spec.subnets),
+            ),
+        ])
     }
 
-    async fn read(_aws: &Aws, _id: &CloudId) -> Result<Option<Live>, AwsError> {
-        todo!()
+    async fn read(aws: &Aws, id: &CloudId) -> Result<Option<Live>, AwsError> {
+        let Some(table) = describe(aws, id).await? else {
+            return Ok(None);
+        };
+        // Sorted by destination, like `wanted`: the map is ordered by it.
+        let routes: Vec<Value> = live_routes(&table)
+            .into_iter()
+            .map(|(destination, target)| route_value(&destination, target.into()))
+            .collect();
+        let subnet_ids: Vec<String> = live_associations(&table).into_keys().collect();
+        Ok(Some(Live {
+            attrs: [
+                ("vpc_id".into(), table.vpc_id().unwrap_or_default().into()),
+                ("routes".into(), routes.into()),
+                ("subnet_ids".into(), subnet_ids.into()),
+            ]
+            .into(),
+            outputs: [("id".into(), id.to_string())].into(),
+        }))
     }
 
-    async fn create(_ctx: &Ctx<'_>, _spec: &RouteTableSpec) -> Result<Created, AwsError> {
-        todo!()
+    /// Table, routes and associations in one step: a subnet associated with a table
+    /// that still lacks its default route would briefly have no way out.
+    async fn create(ctx: &Ctx<'_>, spec: &RouteTableSpec) -> Result<Created, AwsError> {
+        let vpc_id = ctx.resolve(&spec.vpc)?;
+        let routes = wanted_hops(ctx, spec)?;
+        let subnets = ctx.resolve_all(&spec.subnets)?;
+        let out = ctx
+            .aws
+            .ec2
+            .create_route_table()
+            .vpc_id(vpc_id)
+            .tag_specifications(ec2_tag_spec(ResourceType::RouteTable, &ctx.tags()))
+            .send()
+            .await
+            .op("CreateRouteTable")?;
+        let id = out
+            .route_table()
+            .and_then(|t| t.route_table_id())
+            .ok_or_else(|| {
+                AwsError::invalid("CreateRouteTable", "no route table id in the answer")
+            })?;
+        let id = CloudId::new(id);
+        // The engine records the id only when create returns Ok: a table whose routes
+        // or associations failed is removed again (best effort; it is tagged for a
+        // later lookup if even that fails) and the error reported.
+        let synced = sync(
+            ctx.aws,
+            &id,
+            &routes,
+            &subnets,
+            &BTreeMap::new(),
+            &BTreeMap::new(),
+        )
+        .await;
+        if let Err(e) = synced {
+            let _ = Self::delete(ctx.aws, &id).await;
+            return Err(e);
+        }
+        Ok(Created {
+            outputs: [("id".into(), id.to_string())].into(),
+            id,
+        })
     }
 
+    /// Routes are added, replaced (ReplaceRoute keeps traffic flowing, unlike a
+    /// delete and create) and removed; associations added and removed.
     async fn update(
-        _ctx: &Ctx<'_>,
-        _id: &CloudId,
-        _spec: &RouteTableSpec,
+        ctx: &Ctx<'_>,
+        id: &CloudId,
+        spec: &RouteTableSpec,
         _changed: &[String],
     ) -> Result<(), AwsError> {
-        todo!()
+        let routes = wanted_hops(ctx, spec)?;
+        let subnets = ctx.resolve_all(&spec.subnets)?;
+        let table = describe(ctx.aws, id)
+            .await?
+            .ok_or_else(|| AwsError::not_found("DescribeRouteTables", id.to_string()))?;
+        sync(
+            ctx.aws,
+            id,
+            &routes,
+            &subnets,
+            &live_routes(&table),
+            &live_associations(&table),
+        )
+        .await
     }
 
-    async fn delete(_aws: &Aws, _id: &CloudId) -> Result<(), AwsError> {
-        todo!()
+    /// AWS refuses to delete a table that still has associations (subnets, or
+    /// gateways someone associated by hand).
+    async fn delete(aws: &Aws, id: &CloudId) -> Result<(), AwsError> {
+        let Some(table) = describe(aws, id).await? else {
+            return Ok(());
+        };
+        let associations = table
+            .associations()
+            .iter()
+            .filter(|a| a.main() != Some(true))
+            .filter_map(|a| a.route_table_association_id());
+        for association_id in associations {
+            disassociate(aws, association_id).await?;
+        }
+        wait::while_in_use(wait::WaitPolicy::minutes(5), || async {
+            aws.ec2
+                .delete_route_table()
+                .route_table_id(id.as_str())
+                .send()
+                .await
+                .op("DeleteRouteTable")
+                .map(|_| ())
+        })
+        .await
     }
+}
+
+fn route_value(destination: &str, target: Value) -> Value {
+    json!({ "destination": destination, "target": target })
+}
+
+/// The spec's routes with their targets resolved, by destination.
+fn wanted_hops(ctx: &Ctx<'_>, spec: &RouteTableSpec) -> Result<BTreeMap<String, Hop>, AwsError> {
+    let mut hops = BTreeMap::new();
+    for route in &spec.routes {
+        let hop = match route.target()? {
+            Target::InternetGateway(r) => Hop {
+                target: ctx.resolve(r)?,
+                nat: false,
+            },
+            Target::NatGateway(r) => Hop {
+                target: ctx.resolve(r)?,
+                nat: true,
+            },
+        };
+        hops.insert(route.destination.clone(), hop);
+    }
+    Ok(hops)
+}
+
+/// Makes the table's routes and associations equal the wanted ones, given the live.
+async fn sync(
+    aws: &Aws,
+    id: &CloudId,
+    routes: &BTreeMap<String, Hop>,
+    subnets: &[String],
+    live_routes: &BTreeMap<String, String>,
+    live_associations: &BTreeMap<String, String>,
+) -> Result<(), AwsError> {
+    for (destination, hop) in routes {
+        match live_routes.get(destination) {
+            None => put_route(aws, id, destination, hop, false).await?,
+            Some(target) if *target != hop.target => {
+                put_route(aws, id, destination, hop, true).await?
+            }
+            Some(_) => {}
+        }
+    }
+    for destination in live_routes.keys() {
+        if !routes.contains_key(destination) {
+            delete_route(aws, id, destination).await?;
+        }
+    }
+    for subnet_id in subnets {
+        if !live_associations.contains_key(subnet_id) {
+            aws.ec2
+                .associate_route_table()
+                .route_table_id(id.as_str())
+                .subnet_id(subnet_id)
+                .send()
+                .await
+                .op("AssociateRouteTable")?;
+        }
+    }
+    for (subnet_id, association_id) in live_associations {
+        if !subnets.contains(subnet_id) {
+            disassociate(aws, association_id).await?;
+        }
+    }
+    Ok(())
+}
+
+/// CreateRoute, or ReplaceRoute when a route to `destination` exists already.
+async fn put_route(
+    aws: &Aws,
+    id: &CloudId,
+    destination: &str,
+    hop: &Hop,
+    replace: bool,
+) -> Result<(), AwsError> {
+    let ipv6 = destination.contains(':');
+    if replace {
+        let mut req = aws.ec2.replace_route().route_table_id(id.as_str());
+        req = if ipv6 {
+            req.destination_ipv6_cidr_block(destination)
+        } else {
+            req.destination_cidr_block(destination)
+        };
+        req = if hop.nat {
+            req.nat_gateway_id(&hop.target)
+        } else {
+            req.gateway_id(&hop.target)
+        };
+        req.send().await.op("ReplaceRoute")?;
+    } else {
+        let mut req = aws.ec2.create_route().route_table_id(id.as_str());
+        req = if ipv6 {
+            req.destination_ipv6_cidr_block(destination)
+        } else {
+            req.destination_cidr_block(destination)
+        };
+        req = if hop.nat {
+            req.nat_gateway_id(&hop.target)
+        } else {
+            req.gateway_id(&hop.target)
+        };
+        req.send().await.op("CreateRoute")?;
+    }
+    Ok(())
+}
+
+async fn delete_route(aws: &Aws, id: &CloudId, destination: &str) -> Result<(), AwsError> {
+    let req = aws.ec2.delete_route().route_table_id(id.as_str());
+    let req = if destination.starts_with("pl-") {
+        req.destination_prefix_list_id(destination)
+    } else if destination.contains(':') {
+        req.destination_ipv6_cidr_block(destination)
+    } else {
+        req.destination_cidr_block(destination)
+    };
+    match req.send().await.op("DeleteRoute") {
+        Ok(_) => Ok(()),
+        Err(e) if e.is_not_found() => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+async fn disassociate(aws: &Aws, association_id: &str) -> Result<(), AwsError> {
+    match aws
+        .ec2
+        .disassociate_route_table()
+        .association_id(association_id)
+        .send()
+        .await
+        .op("DisassociateRouteTable")
+    {
+        Ok(_) => Ok(()),
+        Err(e) if e.is_not_found() => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+async fn describe(
+    aws: &Aws,
+    id: &CloudId,
+) -> Result<Option<aws_sdk_ec2::types::RouteTable>, AwsError> {
+    let out = aws
+        .ec2
+        .describe_route_tables()
+        .route_table_ids(id.as_str())
+        .send()
+        .await
+        .op("DescribeRouteTables")
+        .found()?;
+    Ok(out.and_then(|o| o.route_tables().first().cloned()))
+}
+
+/// Destination -> target id of every route but `local`. Any kind of target counts,
+/// so a route someone added by hand shows up as drift and is removed.
+fn live_routes(table: &aws_sdk_ec2::types::RouteTable) -> BTreeMap<String, String> {
+    table
+        .routes()
+        .iter()
+        .filter(|r| r.gateway_id() != Some("local"))
+        .filter_map(|r| {
+            let destination = r
+                .destination_cidr_block()
+                .or(r.destination_ipv6_cidr_block())
+                .or(r.destination_prefix_list_id())?;
+            let target = r
+                .gateway_id()
+                .or(r.nat_gateway_id())
+                .or(r.transit_gateway_id())
+                .or(r.vpc_peering_connection_id())
+                .or(r.egress_only_internet_gateway_id())
+                .or(r.network_interface_id())
+                .or(r.instance_id())
+                .or(r.carrier_gateway_id())
+                .or(r.local_gateway_id())
+                .unwrap_or_default();
+            Some((destination.to_string(), target.to_string()))
+        })
+        .collect()
+}
+
+/// Subnet id -> association id of every subnet association (not the main one).
+fn live_associations(table: &aws_sdk_ec2::types::RouteTable) -> BTreeMap<String, String> {
+    table
+        .associations()
+        .iter()
+        .filter(|a| a.main() != Some(true))
+        .filter_map(|a| {
+            Some((
+                a.subnet_id()?.to_string(),
+                a.route_table_association_id()?.to_string(),
+            ))
+        })
+        .collect()
 }

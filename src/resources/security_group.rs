@@ -1,10 +1,27 @@
 //! Security group with its ingress and egress rules.
+//!
+//! The live rules are made to equal the spec exactly: AWS gives every new group an
+//! allow-all egress rule, which is revoked unless the spec has the same rule, and a
+//! rule added by hand is revoked on the next apply.
+//!
+//! `ingress` and `egress` are sorted lists of rules with one peer each (a CIDR, a
+//! source group id or a prefix list), the form AWS's grouped IpPermissions are
+//! flattened into. Ports of an all-protocols rule are reported as -1/-1, which is how
+//! AWS reports them (DescribeSecurityGroups leaves them out, moto too).
+//!
+//! The group name is `{stack}-{name}` and not a spec field, so it is reported by
+//! `read` but not wanted: it cannot change while the stack and address stay the same.
 
-use super::{Created, Ctx, Live, Lookup, Ref, Resource, WantedAttrs};
+use super::tags::ec2_tag_spec;
+use super::{Created, Ctx, Live, Lookup, Ref, Resource, Wanted, WantedAttrs, known, wanted_ref};
 use crate::address::{CloudId, Kind};
-use crate::aws::{Aws, AwsError};
+use crate::aws::wait::{self, Poll, WaitPolicy};
+use crate::aws::{Aws, AwsError, NotFoundExt, SdkResultExt};
+use aws_sdk_ec2::types::{
+    IpPermission, IpRange, Ipv6Range, PrefixListId, ResourceType, UserIdGroupPair,
+};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use serde_json::Value;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SecurityGroupSpec {
@@ -28,35 +45,432 @@ pub struct Rule {
     pub description: String,
 }
 
+/// A rule as AWS keeps it, with its peer resolved. The field order is the sort order.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+struct FlatRule {
+    protocol: String,
+    from_port: i32,
+    to_port: i32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cidr: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    source_group: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    prefix_list: Option<String>,
+    /// Empty when the rule has none.
+    description: String,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Direction {
+    Ingress,
+    Egress,
+}
+
 pub struct SecurityGroup;
 
 impl Resource for SecurityGroup {
     const KIND: Kind = Kind::SecurityGroup;
-    const REPLACE_ON: &'static [&'static str] = &["vpc_id", "group_name", "description"];
+    const REPLACE_ON: &'static [&'static str] = &["vpc_id", "description"];
     type Spec = SecurityGroupSpec;
 
-    fn wanted(_spec: &SecurityGroupSpec, _lookup: &dyn Lookup) -> WantedAttrs {
-        todo!()
+    fn wanted(spec: &SecurityGroupSpec, lookup: &dyn Lookup) -> WantedAttrs {
+        let rules = |rules: &[Rule]| match flatten(rules, |r| lookup.output(r).ok_or(())) {
+            Ok(flat) => known(to_value(&flat)),
+            Err(()) => Wanted::Unknown,
+        };
+        WantedAttrs::from([
+            ("vpc_id".into(), wanted_ref(lookup, &spec.vpc)),
+            ("description".into(), known(spec.description.clone())),
+            ("ingress".into(), rules(&spec.ingress)),
+            ("egress".into(), rules(&spec.egress)),
+        ])
     }
 
-    async fn read(_aws: &Aws, _id: &CloudId) -> Result<Option<Live>, AwsError> {
-        todo!()
+    async fn read(aws: &Aws, id: &CloudId) -> Result<Option<Live>, AwsError> {
+        let Some(group) = describe(aws, id).await? else {
+            return Ok(None);
+        };
+        Ok(Some(Live {
+            attrs: [
+                ("vpc_id".into(), group.vpc_id().unwrap_or_default().into()),
+                (
+                    "group_name".into(),
+                    group.group_name().unwrap_or_default().into(),
+                ),
+                (
+                    "description".into(),
+                    group.description().unwrap_or_default().into(),
+                ),
+                (
+                    "ingress".into(),
+                    to_value(&live_rules(group.ip_permissions())),
+                ),
+                (
+                    "egress".into(),
+                    to_value(&live_rules(group.ip_permissions_egress())),
+                ),
+            ]
+            .into(),
+            outputs: [("id".into(), id.to_string())].into(),
+        }))
     }
 
-    async fn create(_ctx: &Ctx<'_>, _spec: &SecurityGroupSpec) -> Result<Created, AwsError> {
-        todo!()
+    async fn create(ctx: &Ctx<'_>, spec: &SecurityGroupSpec) -> Result<Created, AwsError> {
+        let vpc_id = ctx.resolve(&spec.vpc)?;
+        let ingress = flatten(&spec.ingress, |r| ctx.resolve(r))?;
+        let egress = flatten(&spec.egress, |r| ctx.resolve(r))?;
+        let out = ctx
+            .aws
+            .ec2
+            .create_security_group()
+            .group_name(ctx.name())
+            .description(&spec.description)
+            .vpc_id(vpc_id)
+            .tag_specifications(ec2_tag_spec(ResourceType::SecurityGroup, &ctx.tags()))
+            .send()
+            .await
+            .op("CreateSecurityGroup")?;
+        let id = out
+            .group_id()
+            .ok_or_else(|| AwsError::invalid("CreateSecurityGroup", "no group id in the answer"))?;
+        let id = CloudId::new(id);
+        // The engine records the id only when create returns Ok: a group whose rules
+        // failed is removed again (best effort; it is tagged for a later lookup if
+        // even that fails) and the error reported.
+        if let Err(e) = sync_new(ctx.aws, &id, &ingress, &egress).await {
+            let _ = Self::delete(ctx.aws, &id).await;
+            return Err(e);
+        }
+        Ok(Created {
+            outputs: [("id".into(), id.to_string())].into(),
+            id,
+        })
     }
 
+    /// Revokes the rules no longer wanted, then authorizes the new ones. A rule whose
+    /// description alone changed is revoked and authorized again (a moment without
+    /// it): moto's UpdateSecurityGroupRuleDescriptions does not match rules with a
+    /// source group, so the one path that works everywhere is used.
     async fn update(
-        _ctx: &Ctx<'_>,
-        _id: &CloudId,
-        _spec: &SecurityGroupSpec,
+        ctx: &Ctx<'_>,
+        id: &CloudId,
+        spec: &SecurityGroupSpec,
         _changed: &[String],
     ) -> Result<(), AwsError> {
-        todo!()
+        let ingress = flatten(&spec.ingress, |r| ctx.resolve(r))?;
+        let egress = flatten(&spec.egress, |r| ctx.resolve(r))?;
+        let group = describe(ctx.aws, id)
+            .await?
+            .ok_or_else(|| AwsError::not_found("DescribeSecurityGroups", id.to_string()))?;
+        let live_ingress = live_rules(group.ip_permissions());
+        let live_egress = live_rules(group.ip_permissions_egress());
+        sync(ctx.aws, id, Direction::Ingress, &ingress, &live_ingress).await?;
+        sync(ctx.aws, id, Direction::Egress, &egress, &live_egress).await
     }
 
-    async fn delete(_aws: &Aws, _id: &CloudId) -> Result<(), AwsError> {
-        todo!()
+    /// Retried while AWS answers DependencyViolation: network interfaces of tasks
+    /// and load balancers keep the group in use for minutes after their owner is
+    /// gone. A rule of another group that references this one blocks it too; the
+    /// engine deletes that group first, this only waits.
+    async fn delete(aws: &Aws, id: &CloudId) -> Result<(), AwsError> {
+        wait::while_in_use(WaitPolicy::minutes(10), || async {
+            aws.ec2
+                .delete_security_group()
+                .group_id(id.as_str())
+                .send()
+                .await
+                .op("DeleteSecurityGroup")
+                .map(|_| ())
+        })
+        .await
+    }
+}
+
+/// The spec's rules flattened and sorted, with source groups resolved by `group_id`
+/// (the planner's lookup or the create context). Protocol names are spelled the way
+/// AWS reports them, so "6" and "tcp" compare equal.
+fn flatten<E>(
+    rules: &[Rule],
+    mut group_id: impl FnMut(&Ref) -> Result<String, E>,
+) -> Result<Vec<FlatRule>, E> {
+    let mut flat = Vec::with_capacity(rules.len());
+    for rule in rules {
+        let protocol = match rule.protocol.to_ascii_lowercase().as_str() {
+            "all" | "-1" => "-1".to_string(),
+            "6" => "tcp".to_string(),
+            "17" => "udp".to_string(),
+            "1" => "icmp".to_string(),
+            other => other.to_string(),
+        };
+        let (from_port, to_port) = if protocol == "-1" {
+            (-1, -1)
+        } else {
+            (rule.from_port, rule.to_port)
+        };
+        let source_group = match &rule.source_group {
+            Some(r) => Some(group_id(r)?),
+            None => None,
+        };
+        flat.push(FlatRule {
+            protocol,
+            from_port,
+            to_port,
+            cidr: rule.cidr.clone(),
+            source_group,
+            prefix_list: None,
+            description: rule.description.clone(),
+        });
+    }
+    flat.sort();
+    flat.dedup();
+    Ok(flat)
+}
+
+/// AWS's grouped permissions (one per protocol and port range, with lists of peers)
+/// as one rule per peer, sorted.
+fn live_rules(permissions: &[IpPermission]) -> Vec<FlatRule> {
+    let mut flat = Vec::new();
+    for p in permissions {
+        let protocol = p.ip_protocol().unwrap_or("-1").to_string();
+        let (from_port, to_port) = if protocol == "-1" {
+            (-1, -1)
+        } else {
+            (p.from_port().unwrap_or(-1), p.to_port().unwrap_or(-1))
+        };
+        let rule = |description: Option<&str>| FlatRule {
+            protocol: protocol.clone(),
+            from_port,
+            to_port,
+            cidr: None,
+            source_group: None,
+            prefix_list: None,
+            description: description.unwrap_or_default().to_string(),
+        };
+        for r in p.ip_ranges() {
+            flat.push(FlatRule {
+                cidr: r.cidr_ip().map(str::to_string),
+                ..rule(r.description())
+            });
+        }
+        for r in p.ipv6_ranges() {
+            flat.push(FlatRule {
+                cidr: r.cidr_ipv6().map(str::to_string),
+                ..rule(r.description())
+            });
+        }
+        for g in p.user_id_group_pairs() {
+            flat.push(FlatRule {
+                source_group: g.group_id().map(str::to_string),
+                ..rule(g.description())
+            });
+        }
+        for l in p.prefix_list_ids() {
+            flat.push(FlatRule {
+                prefix_list: l.prefix_list_id().map(str::to_string),
+                ..rule(l.description())
+            });
+        }
+    }
+    flat.sort();
+    flat
+}
+
+fn to_value(rules: &[FlatRule]) -> Value {
+    serde_json::to_value(rules).unwrap_or(Value::Null)
+}
+
+/// The rules of a group just created: AWS has added its default egress rule, and
+/// the group may not be visible to Describe for a moment (EC2 is eventually
+/// consistent), so its live rules are awaited briefly.
+async fn sync_new(
+    aws: &Aws,
+    id: &CloudId,
+    ingress: &[FlatRule],
+    egress: &[FlatRule],
+) -> Result<(), AwsError> {
+    let group = wait::until(
+        "wait for security group visible",
+        WaitPolicy::minutes(1),
+        || async {
+            match describe(aws, id).await? {
+                Some(group) => Ok(Poll::Ready(group)),
+                None => Ok(Poll::Pending("not visible yet".into())),
+            }
+        },
+    )
+    .await?;
+    let live_ingress = live_rules(group.ip_permissions());
+    let live_egress = live_rules(group.ip_permissions_egress());
+    sync(aws, id, Direction::Ingress, ingress, &live_ingress).await?;
+    sync(aws, id, Direction::Egress, egress, &live_egress).await
+}
+
+/// Revokes the live rules that are not wanted, then authorizes the wanted rules that
+/// are not live; each in one call per direction.
+async fn sync(
+    aws: &Aws,
+    id: &CloudId,
+    direction: Direction,
+    wanted: &[FlatRule],
+    live: &[FlatRule],
+) -> Result<(), AwsError> {
+    let revoke: Vec<IpPermission> = live
+        .iter()
+        .filter(|r| !wanted.contains(r))
+        .map(permission)
+        .collect::<Result<_, _>>()?;
+    let authorize: Vec<IpPermission> = wanted
+        .iter()
+        .filter(|r| !live.contains(r))
+        .map(permission)
+        .collect::<Result<_, _>>()?;
+    if !revoke.is_empty() {
+        match direction {
+            Direction::Ingress => {
+                aws.ec2
+                    .revoke_security_group_ingress()
+                    .group_id(id.as_str())
+                    .set_ip_permissions(Some(revoke))
+                    .send()
+                    .await
+                    .op("RevokeSecurityGroupIngress")?;
+            }
+            Direction::Egress => {
+                aws.ec2
+                    .revoke_security_group_egress()
+                    .group_id(id.as_str())
+                    .set_ip_permissions(Some(revoke))
+                    .send()
+                    .await
+                    .op("RevokeSecurityGroupEgress")?;
+            }
+        }
+    }
+    if !authorize.is_empty() {
+        match direction {
+            Direction::Ingress => {
+                aws.ec2
+                    .authorize_security_group_ingress()
+                    .group_id(id.as_str())
+                    .set_ip_permissions(Some(authorize))
+                    .send()
+                    .await
+                    .op("AuthorizeSecurityGroupIngress")?;
+            }
+            Direction::Egress => {
+                aws.ec2
+                    .authorize_security_group_egress()
+                    .group_id(id.as_str())
+                    .set_ip_permissions(Some(authorize))
+                    .send()
+                    .await
+                    .op("AuthorizeSecurityGroupEgress")?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// One rule as an IpPermission with its single peer. The description goes along on
+/// revoke too: moto matches a source-group rule only with its description.
+fn permission(rule: &FlatRule) -> Result<IpPermission, AwsError> {
+    let description = (!rule.description.is_empty()).then(|| rule.description.clone());
+    let p = IpPermission::builder()
+        .ip_protocol(&rule.protocol)
+        .from_port(rule.from_port)
+        .to_port(rule.to_port);
+    let p = match (&rule.cidr, &rule.source_group, &rule.prefix_list) {
+        (Some(cidr), None, None) if cidr.contains(':') => p.ipv6_ranges(
+            Ipv6Range::builder()
+                .cidr_ipv6(cidr)
+                .set_description(description)
+                .build(),
+        ),
+        (Some(cidr), None, None) => p.ip_ranges(
+            IpRange::builder()
+                .cidr_ip(cidr)
+                .set_description(description)
+                .build(),
+        ),
+        (None, Some(group), None) => p.user_id_group_pairs(
+            UserIdGroupPair::builder()
+                .group_id(group)
+                .set_description(description)
+                .build(),
+        ),
+        (None, None, Some(list)) => p.prefix_list_ids(
+            PrefixListId::builder()
+                .prefix_list_id(list)
+                .set_description(description)
+                .build(),
+        ),
+        _ => {
+            return Err(AwsError::invalid(
+                "AuthorizeSecurityGroupIngress",
+                format!(
+                    "rule {} {}-{} needs exactly one of cidr and source_group",
+                    rule.protocol, rule.from_port, rule.to_port
+                ),
+            ));
+        }
+    };
+    Ok(p.build())
+}
+
+async fn describe(
+    aws: &Aws,
+    id: &CloudId,
+) -> Result<Option<aws_sdk_ec2::types::SecurityGroup>, AwsError> {
+    let out = aws
+        .ec2
+        .describe_security_groups()
+        .group_ids(id.as_str())
+        .send()
+        .await
+        .op("DescribeSecurityGroups")
+        .found()?;
+    Ok(out.and_then(|o| o.security_groups().first().cloned()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::address::Address;
+
+    #[test]
+    fn spec_rules_are_flattened_like_aws_reports_them() {
+        let alb = Address::new(Kind::SecurityGroup, "alb");
+        let rules = vec![
+            Rule {
+                protocol: "6".into(),
+                from_port: 80,
+                to_port: 80,
+                cidr: None,
+                source_group: Some(Ref::id(alb.clone())),
+                description: "web".into(),
+            },
+            Rule {
+                protocol: "-1".into(),
+                from_port: 0,
+                to_port: 0,
+                cidr: Some("0.0.0.0/0".into()),
+                source_group: None,
+                description: String::new(),
+            },
+        ];
+        let flat = flatten(&rules, |r| {
+            assert_eq!(r.to, alb);
+            Ok::<_, ()>("sg-1".to_string())
+        })
+        .unwrap();
+        assert_eq!(
+            to_value(&flat),
+            serde_json::json!([
+                {"protocol": "-1", "from_port": -1, "to_port": -1, "cidr": "0.0.0.0/0", "description": ""},
+                {"protocol": "tcp", "from_port": 80, "to_port": 80, "source_group": "sg-1", "description": "web"},
+            ])
+        );
+        assert!(flatten(&rules, |_| Err(())).is_err());
     }
 }

@@ -1,10 +1,15 @@
 //! Subnet: one per AZ and tier (public, private).
+//!
+//! MapPublicIpOnLaunch stays off in both tiers: tasks in a public subnet get a public
+//! IP only when their ECS service asks for one, so nothing becomes reachable from the
+//! internet just by being launched into the subnet.
 
-use super::{Created, Ctx, Live, Lookup, Ref, Resource, WantedAttrs};
+use super::tags::ec2_tag_spec;
+use super::{Created, Ctx, Live, Lookup, Ref, Resource, WantedAttrs, known, wanted_ref};
 use crate::address::{CloudId, Kind};
-use crate::aws::{Aws, AwsError};
+use crate::aws::{Aws, AwsError, NotFoundExt, SdkResultExt, wait};
+use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SubnetSpec {
@@ -23,28 +28,116 @@ impl Resource for Subnet {
     const REPLACE_ON: &'static [&'static str] = &["vpc_id", "cidr_block", "availability_zone"];
     type Spec = SubnetSpec;
 
-    fn wanted(_spec: &SubnetSpec, _lookup: &dyn Lookup) -> WantedAttrs {
-        todo!()
+    fn wanted(spec: &SubnetSpec, lookup: &dyn Lookup) -> WantedAttrs {
+        WantedAttrs::from([
+            ("vpc_id".into(), wanted_ref(lookup, &spec.vpc)),
+            ("cidr_block".into(), known(spec.cidr.clone())),
+            ("availability_zone".into(), known(spec.az.clone())),
+            ("map_public_ip_on_launch".into(), known(false)),
+        ])
     }
 
-    async fn read(_aws: &Aws, _id: &CloudId) -> Result<Option<Live>, AwsError> {
-        todo!()
+    async fn read(aws: &Aws, id: &CloudId) -> Result<Option<Live>, AwsError> {
+        let out = aws
+            .ec2
+            .describe_subnets()
+            .subnet_ids(id.as_str())
+            .send()
+            .await
+            .op("DescribeSubnets")
+            .found()?;
+        let Some(subnet) = out.as_ref().and_then(|o| o.subnets().first()) else {
+            return Ok(None);
+        };
+        Ok(Some(Live {
+            attrs: [
+                ("vpc_id".into(), subnet.vpc_id().unwrap_or_default().into()),
+                (
+                    "cidr_block".into(),
+                    subnet.cidr_block().unwrap_or_default().into(),
+                ),
+                (
+                    "availability_zone".into(),
+                    subnet.availability_zone().unwrap_or_default().into(),
+                ),
+                (
+                    "map_public_ip_on_launch".into(),
+                    subnet.map_public_ip_on_launch().unwrap_or(false).into(),
+                ),
+            ]
+            .into(),
+            outputs: [("id".into(), id.to_string())].into(),
+        }))
     }
 
-    async fn create(_ctx: &Ctx<'_>, _spec: &SubnetSpec) -> Result<Created, AwsError> {
-        todo!()
+    async fn create(ctx: &Ctx<'_>, spec: &SubnetSpec) -> Result<Created, AwsError> {
+        let vpc_id = ctx.resolve(&spec.vpc)?;
+        let out = ctx
+            .aws
+            .ec2
+            .create_subnet()
+            .vpc_id(vpc_id)
+            .cidr_block(&spec.cidr)
+            .availability_zone(&spec.az)
+            .tag_specifications(ec2_tag_spec(ResourceType::Subnet, &ctx.tags()))
+            .send()
+            .await
+            .op("CreateSubnet")?;
+        let subnet = out
+            .subnet()
+            .ok_or_else(|| AwsError::invalid("CreateSubnet", "no subnet in the answer"))?;
+        let id = subnet
+            .subnet_id()
+            .ok_or_else(|| AwsError::invalid("CreateSubnet", "no subnet id in the answer"))?;
+        let id = CloudId::new(id);
+        // A new subnet normally starts with the setting off, but a default subnet
+        // starts with it on (moto turns it on for the first subnet it sees in an AZ):
+        // turn it off before anything can be launched into it.
+        if subnet.map_public_ip_on_launch().unwrap_or(false) {
+            no_public_ip_on_launch(ctx.aws, &id).await?;
+        }
+        Ok(Created {
+            outputs: [("id".into(), id.to_string())].into(),
+            id,
+        })
     }
 
+    /// Only `map_public_ip_on_launch` can differ here; everything else replaces.
     async fn update(
-        _ctx: &Ctx<'_>,
-        _id: &CloudId,
+        ctx: &Ctx<'_>,
+        id: &CloudId,
         _spec: &SubnetSpec,
-        _changed: &[String],
+        changed: &[String],
     ) -> Result<(), AwsError> {
-        todo!()
+        if changed.iter().any(|c| c == "map_public_ip_on_launch") {
+            no_public_ip_on_launch(ctx.aws, id).await?;
+        }
+        Ok(())
     }
 
-    async fn delete(_aws: &Aws, _id: &CloudId) -> Result<(), AwsError> {
-        todo!()
+    /// Retried while AWS answers DependencyViolation: the network interfaces of
+    /// stopped tasks, load balancers and NAT gateways linger for minutes.
+    async fn delete(aws: &Aws, id: &CloudId) -> Result<(), AwsError> {
+        wait::while_in_use(wait::WaitPolicy::minutes(10), || async {
+            aws.ec2
+                .delete_subnet()
+                .subnet_id(id.as_str())
+                .send()
+                .await
+                .op("DeleteSubnet")
+                .map(|_| ())
+        })
+        .await
     }
+}
+
+async fn no_public_ip_on_launch(aws: &Aws, id: &CloudId) -> Result<(), AwsError> {
+    aws.ec2
+        .modify_subnet_attribute()
+        .subnet_id(id.as_str())
+        .map_public_ip_on_launch(AttributeBooleanValue::builder().value(false).build())
+        .send()
+        .await
+        .op("ModifySubnetAttribute")?;
+    Ok(())
 }

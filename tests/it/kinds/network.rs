@@ -1,5 +1,14 @@
 use crate::support::kinds::Harness;
+use serde_json::json;
+use stackctl::address::{Address, CloudId};
+use stackctl::resources::Ref;
 use stackctl::resources::Resource;
+use stackctl::resources::elastic_ip::{ElasticIp, ElasticIpSpec};
+use stackctl::resources::internet_gateway::{InternetGateway, InternetGatewaySpec};
+use stackctl::resources::nat_gateway::{NatGateway, NatGatewaySpec};
+use stackctl::resources::route_table::{Route, RouteTable, RouteTableSpec};
+use stackctl::resources::security_group::{Rule, SecurityGroup, SecurityGroupSpec};
+use stackctl::resources::subnet::{Subnet, SubnetSpec};
 use stackctl::resources::vpc::{Vpc, VpcSpec};
 
 #[tokio::test]
@@ -13,4 +22,417 @@ async fn vpc_is_created_with_dns_hostnames_and_deleted() {
     assert_eq!(live.attrs["dns_hostnames"], true);
     assert_eq!(Vpc::KIND.as_str(), "vpc");
     h.delete::<Vpc>(&created.id).await;
+}
+
+/// A VPC through the harness, as the dependency of the kind under test.
+async fn vpc(h: &mut Harness, name: &str, cidr: &str) -> (Address, CloudId) {
+    let (address, created) = h.create::<Vpc>(name, &VpcSpec { cidr: cidr.into() }).await;
+    (address, created.id)
+}
+
+fn subnet_spec(vpc: &Address, cidr: &str, az: &str) -> SubnetSpec {
+    SubnetSpec {
+        vpc: Ref::id(vpc.clone()),
+        cidr: cidr.into(),
+        az: az.into(),
+        public: true,
+    }
+}
+
+#[tokio::test]
+async fn subnet_is_created_without_public_ips_and_deleted() {
+    let mut h = Harness::start().await;
+    let (vpc_address, vpc_id) = vpc(&mut h, "main", "10.1.0.0/16").await;
+    let spec = subnet_spec(&vpc_address, "10.1.1.0/24", "eu-west-2a");
+    let (address, created) = h.create::<Subnet>("public-0", &spec).await;
+    let live = h.assert_in_sync::<Subnet>(&created.id, &spec).await;
+    assert_eq!(live.attrs["vpc_id"], vpc_id.as_str());
+    assert_eq!(live.attrs["cidr_block"], "10.1.1.0/24");
+    assert_eq!(live.attrs["availability_zone"], "eu-west-2a");
+    assert_eq!(live.attrs["map_public_ip_on_launch"], false);
+    assert_eq!(live.outputs["id"], created.id.as_str());
+
+    // Someone turns public IPs on by hand; update turns them off again.
+    h.aws
+        .ec2
+        .modify_subnet_attribute()
+        .subnet_id(created.id.as_str())
+        .map_public_ip_on_launch(
+            aws_sdk_ec2::types::AttributeBooleanValue::builder()
+                .value(true)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let drifted = h.read::<Subnet>(&created.id).await.unwrap();
+    assert_eq!(drifted.attrs["map_public_ip_on_launch"], true);
+    h.update::<Subnet>(&address, &created.id, &spec, &["map_public_ip_on_launch"])
+        .await;
+    let live = h.assert_in_sync::<Subnet>(&created.id, &spec).await;
+    assert_eq!(live.attrs["map_public_ip_on_launch"], false);
+
+    h.delete::<Subnet>(&created.id).await;
+    h.delete::<Vpc>(&vpc_id).await;
+}
+
+#[tokio::test]
+async fn internet_gateway_is_attached_moved_and_detached_on_delete() {
+    let mut h = Harness::start().await;
+    let (vpc_a, vpc_a_id) = vpc(&mut h, "a", "10.1.0.0/16").await;
+    let (vpc_b, vpc_b_id) = vpc(&mut h, "b", "10.2.0.0/16").await;
+    let spec = InternetGatewaySpec {
+        vpc: Ref::id(vpc_a.clone()),
+    };
+    let (address, created) = h.create::<InternetGateway>("main", &spec).await;
+    assert!(created.id.as_str().starts_with("igw-"));
+    let live = h
+        .assert_in_sync::<InternetGateway>(&created.id, &spec)
+        .await;
+    assert_eq!(live.attrs["vpc_id"], vpc_a_id.as_str());
+
+    let moved = InternetGatewaySpec {
+        vpc: Ref::id(vpc_b.clone()),
+    };
+    h.update::<InternetGateway>(&address, &created.id, &moved, &["vpc_id"])
+        .await;
+    let live = h
+        .assert_in_sync::<InternetGateway>(&created.id, &moved)
+        .await;
+    assert_eq!(live.attrs["vpc_id"], vpc_b_id.as_str());
+    // Detached from the first VPC: it can go now.
+    h.delete::<Vpc>(&vpc_a_id).await;
+
+    h.delete::<InternetGateway>(&created.id).await;
+    h.delete::<Vpc>(&vpc_b_id).await;
+}
+
+#[tokio::test]
+async fn elastic_ip_is_allocated_tagged_and_released() {
+    let mut h = Harness::start().await;
+    let spec = ElasticIpSpec {};
+    let (address, created) = h.create::<ElasticIp>("nat-0", &spec).await;
+    assert!(created.id.as_str().starts_with("eipalloc-"));
+    let public_ip = created.outputs["public_ip"].clone();
+    assert!(
+        public_ip.parse::<std::net::Ipv4Addr>().is_ok(),
+        "{public_ip}"
+    );
+    let live = h.assert_in_sync::<ElasticIp>(&created.id, &spec).await;
+    assert_eq!(live.attrs["domain"], "vpc");
+    assert_eq!(live.outputs["public_ip"], public_ip);
+    assert_eq!(live.outputs["id"], created.id.as_str());
+
+    let out = h
+        .aws
+        .ec2
+        .describe_addresses()
+        .allocation_ids(created.id.as_str())
+        .send()
+        .await
+        .unwrap();
+    let tags: Vec<(&str, &str)> = out.addresses()[0]
+        .tags()
+        .iter()
+        .map(|t| (t.key().unwrap(), t.value().unwrap()))
+        .collect();
+    assert!(
+        tags.contains(&("stackctl:address", "elastic_ip.nat-0")),
+        "{tags:?}"
+    );
+    assert!(tags.contains(&("Name", "kindtest-nat-0")), "{tags:?}");
+
+    // No attribute changes in place; update is a no-op that must still succeed.
+    h.update::<ElasticIp>(&address, &created.id, &spec, &[])
+        .await;
+    h.assert_in_sync::<ElasticIp>(&created.id, &spec).await;
+
+    h.delete::<ElasticIp>(&created.id).await;
+}
+
+/// VPC, attached internet gateway and a public subnet: what a NAT gateway needs.
+async fn public_network(h: &mut Harness) -> (Address, Address, Address) {
+    let (vpc_address, _) = vpc(h, "main", "10.1.0.0/16").await;
+    let (igw, _) = h
+        .create::<InternetGateway>(
+            "main",
+            &InternetGatewaySpec {
+                vpc: Ref::id(vpc_address.clone()),
+            },
+        )
+        .await;
+    let (subnet, _) = h
+        .create::<Subnet>(
+            "public-0",
+            &subnet_spec(&vpc_address, "10.1.1.0/24", "eu-west-2a"),
+        )
+        .await;
+    (vpc_address, igw, subnet)
+}
+
+fn id_of(h: &Harness, address: &Address) -> CloudId {
+    CloudId::new(h.outputs[address]["id"].clone())
+}
+
+#[tokio::test]
+async fn nat_gateway_becomes_available_and_is_deleted_before_its_address() {
+    let mut h = Harness::start().await;
+    let (_, _, subnet) = public_network(&mut h).await;
+    let (eip, _) = h.create::<ElasticIp>("nat-0", &ElasticIpSpec {}).await;
+    let spec = NatGatewaySpec {
+        subnet: Ref::id(subnet.clone()),
+        eip: Ref::id(eip.clone()),
+    };
+    let (address, created) = h.create::<NatGateway>("nat-0", &spec).await;
+    assert!(created.id.as_str().starts_with("nat-"));
+    let live = h.assert_in_sync::<NatGateway>(&created.id, &spec).await;
+    assert_eq!(live.attrs["subnet_id"], id_of(&h, &subnet).as_str());
+    assert_eq!(live.attrs["allocation_id"], id_of(&h, &eip).as_str());
+
+    // Both attributes replace; update has nothing to do and must not fail.
+    h.update::<NatGateway>(&address, &created.id, &spec, &[])
+        .await;
+    h.assert_in_sync::<NatGateway>(&created.id, &spec).await;
+
+    h.delete::<NatGateway>(&created.id).await;
+    let out = h
+        .aws
+        .ec2
+        .describe_nat_gateways()
+        .nat_gateway_ids(created.id.as_str())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        out.nat_gateways()[0].state(),
+        Some(&aws_sdk_ec2::types::NatGatewayState::Deleted)
+    );
+    h.delete::<ElasticIp>(&id_of(&h, &eip)).await;
+    h.delete::<Subnet>(&id_of(&h, &subnet)).await;
+}
+
+#[tokio::test]
+async fn route_table_routes_and_associations_are_created_updated_and_removed() {
+    let mut h = Harness::start().await;
+    let (vpc_address, igw, subnet_a) = public_network(&mut h).await;
+    let (subnet_b, _) = h
+        .create::<Subnet>(
+            "public-1",
+            &subnet_spec(&vpc_address, "10.1.2.0/24", "eu-west-2b"),
+        )
+        .await;
+    let (eip, _) = h.create::<ElasticIp>("nat-0", &ElasticIpSpec {}).await;
+    let (nat, _) = h
+        .create::<NatGateway>(
+            "nat-0",
+            &NatGatewaySpec {
+                subnet: Ref::id(subnet_a.clone()),
+                eip: Ref::id(eip.clone()),
+            },
+        )
+        .await;
+    let igw_id = id_of(&h, &igw).to_string();
+    let nat_id = id_of(&h, &nat).to_string();
+    let a_id = id_of(&h, &subnet_a).to_string();
+    let b_id = id_of(&h, &subnet_b).to_string();
+    let to_igw = |destination: &str| Route {
+        destination: destination.into(),
+        internet_gateway: Some(Ref::id(igw.clone())),
+        nat_gateway: None,
+    };
+    let to_nat = |destination: &str| Route {
+        destination: destination.into(),
+        internet_gateway: None,
+        nat_gateway: Some(Ref::id(nat.clone())),
+    };
+
+    let spec = RouteTableSpec {
+        vpc: Ref::id(vpc_address.clone()),
+        routes: vec![to_igw("0.0.0.0/0")],
+        subnets: vec![Ref::id(subnet_a.clone())],
+    };
+    let (address, created) = h.create::<RouteTable>("public", &spec).await;
+    let live = h.assert_in_sync::<RouteTable>(&created.id, &spec).await;
+    assert_eq!(
+        live.attrs["routes"],
+        json!([{"destination": "0.0.0.0/0", "target": igw_id}])
+    );
+    assert_eq!(live.attrs["subnet_ids"], json!([a_id]));
+
+    // Replace the default route's target, add a route, move the association.
+    let changed = RouteTableSpec {
+        vpc: Ref::id(vpc_address.clone()),
+        routes: vec![to_nat("0.0.0.0/0"), to_igw("10.9.0.0/16")],
+        subnets: vec![Ref::id(subnet_b.clone())],
+    };
+    h.update::<RouteTable>(&address, &created.id, &changed, &["routes", "subnet_ids"])
+        .await;
+    let live = h.assert_in_sync::<RouteTable>(&created.id, &changed).await;
+    assert_eq!(
+        live.attrs["routes"],
+        json!([
+            {"destination": "0.0.0.0/0", "target": nat_id},
+            {"destination": "10.9.0.0/16", "target": igw_id},
+        ])
+    );
+    assert_eq!(live.attrs["subnet_ids"], json!([b_id]));
+
+    // Remove a route; associate both subnets (sorted like the live side).
+    let fewer = RouteTableSpec {
+        vpc: Ref::id(vpc_address.clone()),
+        routes: vec![to_nat("0.0.0.0/0")],
+        subnets: vec![Ref::id(subnet_b.clone()), Ref::id(subnet_a.clone())],
+    };
+    h.update::<RouteTable>(&address, &created.id, &fewer, &["routes", "subnet_ids"])
+        .await;
+    let live = h.assert_in_sync::<RouteTable>(&created.id, &fewer).await;
+    assert_eq!(
+        live.attrs["routes"],
+        json!([{"destination": "0.0.0.0/0", "target": nat_id}])
+    );
+    let mut both = vec![a_id.clone(), b_id.clone()];
+    both.sort();
+    assert_eq!(live.attrs["subnet_ids"], json!(both));
+
+    // Delete disassociates both subnets first (AWS refuses otherwise).
+    h.delete::<RouteTable>(&created.id).await;
+}
+
+fn rule(
+    protocol: &str,
+    ports: (i32, i32),
+    cidr: Option<&str>,
+    group: Option<&Address>,
+    description: &str,
+) -> Rule {
+    Rule {
+        protocol: protocol.into(),
+        from_port: ports.0,
+        to_port: ports.1,
+        cidr: cidr.map(str::to_string),
+        source_group: group.map(|g| Ref::id(g.clone())),
+        description: description.into(),
+    }
+}
+
+#[tokio::test]
+async fn security_group_rules_equal_the_spec_exactly() {
+    let mut h = Harness::start().await;
+    let (vpc_address, vpc_id) = vpc(&mut h, "main", "10.1.0.0/16").await;
+    let alb_spec = SecurityGroupSpec {
+        vpc: Ref::id(vpc_address.clone()),
+        description: "kindtest load balancer".into(),
+        ingress: vec![rule(
+            "tcp",
+            (80, 80),
+            Some("0.0.0.0/0"),
+            None,
+            "HTTP from anywhere",
+        )],
+        egress: vec![rule(
+            "-1",
+            (-1, -1),
+            Some("0.0.0.0/0"),
+            None,
+            "all outbound",
+        )],
+    };
+    let (alb, alb_created) = h.create::<SecurityGroup>("alb", &alb_spec).await;
+    assert!(alb_created.id.as_str().starts_with("sg-"));
+    let live = h
+        .assert_in_sync::<SecurityGroup>(&alb_created.id, &alb_spec)
+        .await;
+    assert_eq!(live.attrs["vpc_id"], vpc_id.as_str());
+    assert_eq!(live.attrs["group_name"], "kindtest-alb");
+    assert_eq!(live.attrs["description"], "kindtest load balancer");
+    assert_eq!(
+        live.attrs["ingress"],
+        json!([{"protocol": "tcp", "from_port": 80, "to_port": 80, "cidr": "0.0.0.0/0", "description": "HTTP from anywhere"}])
+    );
+    // AWS's default egress rule (no description) was replaced by the wanted one.
+    assert_eq!(
+        live.attrs["egress"],
+        json!([{"protocol": "-1", "from_port": -1, "to_port": -1, "cidr": "0.0.0.0/0", "description": "all outbound"}])
+    );
+
+    let svc_spec = SecurityGroupSpec {
+        vpc: Ref::id(vpc_address.clone()),
+        description: "kindtest service web".into(),
+        ingress: vec![rule(
+            "tcp",
+            (8080, 8080),
+            None,
+            Some(&alb),
+            "from the load balancer",
+        )],
+        egress: vec![],
+    };
+    let (svc, svc_created) = h.create::<SecurityGroup>("web", &svc_spec).await;
+    let live = h
+        .assert_in_sync::<SecurityGroup>(&svc_created.id, &svc_spec)
+        .await;
+    assert_eq!(
+        live.attrs["ingress"],
+        json!([{"protocol": "tcp", "from_port": 8080, "to_port": 8080, "source_group": alb_created.id.as_str(), "description": "from the load balancer"}])
+    );
+    // The default egress rule is gone: no rule wanted, none live.
+    assert_eq!(live.attrs["egress"], json!([]));
+
+    // A source-group rule's description changes, a CIDR rule and an egress rule come.
+    let changed = SecurityGroupSpec {
+        vpc: Ref::id(vpc_address.clone()),
+        description: "kindtest service web".into(),
+        ingress: vec![
+            rule("tcp", (8080, 8080), None, Some(&alb), "from the ALB"),
+            rule(
+                "tcp",
+                (8080, 8080),
+                Some("10.1.0.0/16"),
+                None,
+                "from the VPC",
+            ),
+        ],
+        egress: vec![rule(
+            "tcp",
+            (443, 443),
+            Some("0.0.0.0/0"),
+            None,
+            "HTTPS out",
+        )],
+    };
+    h.update::<SecurityGroup>(&svc, &svc_created.id, &changed, &["ingress", "egress"])
+        .await;
+    let live = h
+        .assert_in_sync::<SecurityGroup>(&svc_created.id, &changed)
+        .await;
+    assert_eq!(
+        live.attrs["ingress"],
+        // Sorted by protocol, ports, then peer: a rule without a CIDR sorts first.
+        json!([
+            {"protocol": "tcp", "from_port": 8080, "to_port": 8080, "source_group": alb_created.id.as_str(), "description": "from the ALB"},
+            {"protocol": "tcp", "from_port": 8080, "to_port": 8080, "cidr": "10.1.0.0/16", "description": "from the VPC"},
+        ])
+    );
+    assert_eq!(
+        live.attrs["egress"],
+        json!([{"protocol": "tcp", "from_port": 443, "to_port": 443, "cidr": "0.0.0.0/0", "description": "HTTPS out"}])
+    );
+
+    // Everything revoked again.
+    let empty = SecurityGroupSpec {
+        ingress: vec![],
+        egress: vec![],
+        ..changed.clone()
+    };
+    h.update::<SecurityGroup>(&svc, &svc_created.id, &empty, &["ingress", "egress"])
+        .await;
+    let live = h
+        .assert_in_sync::<SecurityGroup>(&svc_created.id, &empty)
+        .await;
+    assert_eq!(live.attrs["ingress"], json!([]));
+    assert_eq!(live.attrs["egress"], json!([]));
+
+    h.delete::<SecurityGroup>(&svc_created.id).await;
+    h.delete::<SecurityGroup>(&alb_created.id).await;
+    h.delete::<Vpc>(&vpc_id).await;
 }
