@@ -208,6 +208,7 @@ mod tests {
             AwsErrorKind::Throttled
         );
         assert_eq!(classify("DependencyViolation", ""), AwsErrorKind::InUse);
+        assert_eq!(classify("InvalidIPAddress.InUse", ""), AwsErrorKind::InUse);
         assert_eq!(
             classify("ClientException", "Cluster not found."),
             AwsErrorKind::NotFound

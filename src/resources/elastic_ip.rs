@@ -4,7 +4,7 @@
 use super::tags::ec2_tag_spec;
 use super::{Created, Ctx, Live, Lookup, Resource, WantedAttrs, known};
 use crate::address::{CloudId, Kind};
-use crate::aws::{Aws, AwsError, AwsErrorKind, NotFoundExt, SdkResultExt, wait};
+use crate::aws::{Aws, AwsError, NotFoundExt, SdkResultExt, wait};
 use aws_sdk_ec2::types::{DomainType, ResourceType};
 use serde::{Deserialize, Serialize};
 
@@ -93,8 +93,7 @@ impl Resource for ElasticIp {
     }
 
     /// Retried while the address is still associated: a NAT gateway gives up its
-    /// address only as it finishes deleting. AWS then answers `InvalidIPAddress.InUse`,
-    /// which the shared classifier does not count as "in use", so it is mapped here.
+    /// address only as it finishes deleting (AWS answers `InvalidIPAddress.InUse`).
     async fn delete(aws: &Aws, id: &CloudId) -> Result<(), AwsError> {
         wait::while_in_use(wait::WaitPolicy::minutes(5), || async {
             aws.ec2
@@ -104,12 +103,6 @@ impl Resource for ElasticIp {
                 .await
                 .op("ReleaseAddress")
                 .map(|_| ())
-                .map_err(|mut e| {
-                    if e.code == "InvalidIPAddress.InUse" {
-                        e.kind = AwsErrorKind::InUse;
-                    }
-                    e
-                })
         })
         .await
     }

@@ -1,6 +1,6 @@
 //! ALB listener with its default action. The id is its ARN.
 
-use super::load_balancer::elb_tags;
+use super::tags::elb_tags;
 use super::{Created, Ctx, Live, Lookup, Ref, Resource, Wanted, WantedAttrs, known, wanted_ref};
 use crate::address::{CloudId, Kind};
 use crate::aws::{Aws, AwsError, NotFoundExt, SdkResultExt};

@@ -111,7 +111,7 @@ impl Resource for LoadBalancer {
             .ip_address_type(IpAddressType::Ipv4)
             .set_subnets(Some(ctx.resolve_all(&spec.subnets)?))
             .set_security_groups(Some(ctx.resolve_all(&spec.security_groups)?))
-            .set_tags(Some(elb_tags(&ctx.tags())))
+            .set_tags(Some(super::tags::elb_tags(&ctx.tags())))
             .send()
             .await
             .op(OP)?;
@@ -306,13 +306,4 @@ async fn modify_attribute(
         .await
         .op("ModifyLoadBalancerAttributes")?;
     Ok(())
-}
-
-/// The standard tags in ELBv2's shape; ELBv2 takes tags in every create call
-/// (load balancer, target group, listener, rule), so nothing exists untagged.
-/// Shared by the other ELBv2 kinds.
-pub(crate) fn elb_tags(tags: &[(String, String)]) -> Vec<Tag> {
-    tags.iter()
-        .map(|(k, v)| Tag::builder().key(k).value(v).build())
-        .collect()
 }

@@ -33,3 +33,16 @@ pub fn ec2_tag_spec(
         ))
         .build()
 }
+
+/// The standard tags in ELBv2's shape; ELBv2 takes tags in every create call
+/// (load balancer, target group, listener, rule), so nothing exists untagged.
+pub fn elb_tags(tags: &[(String, String)]) -> Vec<aws_sdk_elasticloadbalancingv2::types::Tag> {
+    tags.iter()
+        .map(|(k, v)| {
+            aws_sdk_elasticloadbalancingv2::types::Tag::builder()
+                .key(k)
+                .value(v)
+                .build()
+        })
+        .collect()
+}

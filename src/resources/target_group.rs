@@ -1,6 +1,6 @@
 //! Target group for one service (ip targets). The id is its ARN.
 
-use super::load_balancer::elb_tags;
+use super::tags::elb_tags;
 use super::{Created, Ctx, Live, Lookup, Ref, Resource, WantedAttrs, known, wanted_ref};
 use crate::address::{CloudId, Kind};
 use crate::aws::{Aws, AwsError, NotFoundExt, SdkResultExt, wait};
