@@ -2,4 +2,5 @@
 //! (normalized attributes equal the wanted ones), update in place, delete, and a
 //! delete of something already gone.
 
+mod compute;
 mod network;
