@@ -182,7 +182,6 @@ pub fn expand(v: &Validated) -> Vec<Desired> {
                     TagMutability::Immutable => "IMMUTABLE".into(),
                 },
                 keep_images: (r.keep_images > 0).then_some(r.keep_images),
-                force_delete: r.force_delete,
             },
         ));
     }

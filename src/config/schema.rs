@@ -93,7 +93,6 @@ pub struct Repository {
     pub tag_mutability: TagMutability,
     /// Keep the newest N images; 0 keeps all.
     pub keep_images: u32,
-    pub force_delete: bool,
 }
 
 impl Default for Repository {
@@ -102,7 +101,6 @@ impl Default for Repository {
             scan_on_push: true,
             tag_mutability: TagMutability::Mutable,
             keep_images: 30,
-            force_delete: false,
         }
     }
 }

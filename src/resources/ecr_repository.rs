@@ -1,10 +1,19 @@
 //! ECR repository. The id is the repository name.
+//!
+//! The optional lifecycle policy is the one rule people want for an application
+//! repository: keep the newest N images, expire the rest. It is read back by parsing
+//! the policy text, so a policy changed by hand shows up as a difference.
+//!
+//! Destroy never force-deletes: images are the one thing in a stack that cannot be
+//! re-created from stack.toml. A repository that still holds images is refused by
+//! AWS, and the error says so and what to do, instead of silently throwing images away.
 
-use super::{Created, Ctx, Live, Lookup, Ref, Resource, WantedAttrs};
+use super::{Created, Ctx, Live, Lookup, Resource, WantedAttrs, known};
 use crate::address::{CloudId, Kind};
-use crate::aws::{Aws, AwsError};
+use crate::aws::{Aws, AwsError, NotFoundExt, SdkResultExt};
+use aws_sdk_ecr::types::{ImageScanningConfiguration, ImageTagMutability, Tag};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use serde_json::{Value, json};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EcrRepositorySpec {
@@ -14,8 +23,6 @@ pub struct EcrRepositorySpec {
     pub tag_mutability: String,
     /// Lifecycle policy: keep the newest N images; None = no policy.
     pub keep_images: Option<u32>,
-    /// Delete even when images remain (otherwise destroy refuses and says so).
-    pub force_delete: bool,
 }
 
 pub struct EcrRepository;
@@ -25,28 +32,260 @@ impl Resource for EcrRepository {
     const REPLACE_ON: &'static [&'static str] = &["name"];
     type Spec = EcrRepositorySpec;
 
-    fn wanted(_spec: &EcrRepositorySpec, _lookup: &dyn Lookup) -> WantedAttrs {
-        todo!()
+    fn wanted(spec: &EcrRepositorySpec, _lookup: &dyn Lookup) -> WantedAttrs {
+        WantedAttrs::from([
+            ("name".into(), known(spec.name.clone())),
+            ("scan_on_push".into(), known(spec.scan_on_push)),
+            ("tag_mutability".into(), known(spec.tag_mutability.clone())),
+            ("keep_images".into(), known(spec.keep_images)),
+        ])
     }
 
-    async fn read(_aws: &Aws, _id: &CloudId) -> Result<Option<Live>, AwsError> {
-        todo!()
+    async fn read(aws: &Aws, id: &CloudId) -> Result<Option<Live>, AwsError> {
+        let out = aws
+            .ecr
+            .describe_repositories()
+            .repository_names(id.as_str())
+            .send()
+            .await
+            .op("DescribeRepositories")
+            .found()?;
+        let Some(repo) = out.as_ref().and_then(|o| o.repositories().first()) else {
+            return Ok(None);
+        };
+        let uri = repo.repository_uri().ok_or_else(|| {
+            AwsError::invalid("DescribeRepositories", "no repository URI in the answer")
+        })?;
+        let arn = repo.repository_arn().ok_or_else(|| {
+            AwsError::invalid("DescribeRepositories", "no repository ARN in the answer")
+        })?;
+        // "Lifecycle policy not found" is how ECR says there is none.
+        let policy = aws
+            .ecr
+            .get_lifecycle_policy()
+            .repository_name(id.as_str())
+            .send()
+            .await
+            .op("GetLifecyclePolicy")
+            .found()?;
+        let keep_images = match policy.as_ref().and_then(|p| p.lifecycle_policy_text()) {
+            Some(text) => keep_images_of(text),
+            None => Value::Null,
+        };
+        Ok(Some(Live {
+            attrs: [
+                (
+                    "name".into(),
+                    repo.repository_name().unwrap_or(id.as_str()).into(),
+                ),
+                (
+                    "scan_on_push".into(),
+                    repo.image_scanning_configuration()
+                        .map(|c| c.scan_on_push())
+                        .unwrap_or(false)
+                        .into(),
+                ),
+                (
+                    "tag_mutability".into(),
+                    repo.image_tag_mutability()
+                        .map(|m| m.as_str())
+                        .unwrap_or("MUTABLE")
+                        .into(),
+                ),
+                ("keep_images".into(), keep_images),
+            ]
+            .into(),
+            outputs: [
+                ("id".into(), id.to_string()),
+                ("uri".into(), uri.to_string()),
+                ("arn".into(), arn.to_string()),
+            ]
+            .into(),
+        }))
     }
 
-    async fn create(_ctx: &Ctx<'_>, _spec: &EcrRepositorySpec) -> Result<Created, AwsError> {
-        todo!()
+    async fn create(ctx: &Ctx<'_>, spec: &EcrRepositorySpec) -> Result<Created, AwsError> {
+        let tags = ctx
+            .tags()
+            .into_iter()
+            .map(|(k, v)| Tag::builder().key(k).value(v).build())
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| AwsError::invalid("CreateRepository", e.to_string()))?;
+        let out = ctx
+            .aws
+            .ecr
+            .create_repository()
+            .repository_name(&spec.name)
+            .image_scanning_configuration(scanning(spec.scan_on_push))
+            .image_tag_mutability(ImageTagMutability::from(spec.tag_mutability.as_str()))
+            .set_tags(Some(tags))
+            .send()
+            .await
+            .op("CreateRepository")?;
+        let repo = out
+            .repository()
+            .ok_or_else(|| AwsError::invalid("CreateRepository", "no repository in the answer"))?;
+        let (Some(uri), Some(arn)) = (repo.repository_uri(), repo.repository_arn()) else {
+            return Err(AwsError::invalid(
+                "CreateRepository",
+                "no repository URI or ARN in the answer",
+            ));
+        };
+        let id = CloudId::new(&spec.name);
+        if let Some(n) = spec.keep_images {
+            put_keep_policy(ctx.aws, &id, n).await?;
+        }
+        Ok(Created {
+            outputs: [
+                ("id".into(), id.to_string()),
+                ("uri".into(), uri.to_string()),
+                ("arn".into(), arn.to_string()),
+            ]
+            .into(),
+            id,
+        })
     }
 
     async fn update(
-        _ctx: &Ctx<'_>,
-        _id: &CloudId,
-        _spec: &EcrRepositorySpec,
-        _changed: &[String],
+        ctx: &Ctx<'_>,
+        id: &CloudId,
+        spec: &EcrRepositorySpec,
+        changed: &[String],
     ) -> Result<(), AwsError> {
-        todo!()
+        let aws = ctx.aws;
+        if changed.iter().any(|c| c == "scan_on_push") {
+            aws.ecr
+                .put_image_scanning_configuration()
+                .repository_name(id.as_str())
+                .image_scanning_configuration(scanning(spec.scan_on_push))
+                .send()
+                .await
+                .op("PutImageScanningConfiguration")?;
+        }
+        if changed.iter().any(|c| c == "tag_mutability") {
+            aws.ecr
+                .put_image_tag_mutability()
+                .repository_name(id.as_str())
+                .image_tag_mutability(ImageTagMutability::from(spec.tag_mutability.as_str()))
+                .send()
+                .await
+                .op("PutImageTagMutability")?;
+        }
+        if changed.iter().any(|c| c == "keep_images") {
+            match spec.keep_images {
+                Some(n) => put_keep_policy(aws, id, n).await?,
+                None => {
+                    // Already without a policy is the state we want.
+                    aws.ecr
+                        .delete_lifecycle_policy()
+                        .repository_name(id.as_str())
+                        .send()
+                        .await
+                        .op("DeleteLifecyclePolicy")
+                        .found()?;
+                }
+            }
+        }
+        Ok(())
     }
 
-    async fn delete(_aws: &Aws, _id: &CloudId) -> Result<(), AwsError> {
-        todo!()
+    async fn delete(aws: &Aws, id: &CloudId) -> Result<(), AwsError> {
+        let result = aws
+            .ecr
+            .delete_repository()
+            .repository_name(id.as_str())
+            .force(false)
+            .send()
+            .await
+            .op("DeleteRepository");
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) if e.is_not_found() => Ok(()),
+            Err(e) if e.code == "RepositoryNotEmptyException" => Err(AwsError {
+                message: format!(
+                    "{} (stackctl never deletes images on destroy: delete the images in \
+                     repository `{id}`, e.g. with `aws ecr batch-delete-image`, then run \
+                     destroy again)",
+                    e.message
+                ),
+                ..e
+            }),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+fn scanning(scan_on_push: bool) -> ImageScanningConfiguration {
+    ImageScanningConfiguration::builder()
+        .scan_on_push(scan_on_push)
+        .build()
+}
+
+/// The lifecycle policy text for "keep the newest `n` images, of any tag status".
+fn keep_policy_text(n: u32) -> String {
+    json!({
+        "rules": [{
+            "rulePriority": 1,
+            "description": format!("keep the newest {n} images"),
+            "selection": {
+                "tagStatus": "any",
+                "countType": "imageCountMoreThan",
+                "countNumber": n,
+            },
+            "action": { "type": "expire" },
+        }]
+    })
+    .to_string()
+}
+
+/// N when the policy is exactly our one rule; otherwise the policy itself, so any
+/// other policy differs from every wanted value and is replaced by ours.
+fn keep_images_of(text: &str) -> Value {
+    let Ok(policy) = serde_json::from_str::<Value>(text) else {
+        return Value::String(text.to_string());
+    };
+    let ours = match policy["rules"].as_array().map(Vec::as_slice) {
+        Some([rule]) => {
+            let sel = &rule["selection"];
+            (sel["tagStatus"] == "any"
+                && sel["countType"] == "imageCountMoreThan"
+                && rule["action"]["type"] == "expire")
+                .then(|| sel["countNumber"].as_u64())
+                .flatten()
+        }
+        _ => None,
+    };
+    match ours {
+        Some(n) => Value::from(n),
+        None => policy,
+    }
+}
+
+async fn put_keep_policy(aws: &Aws, id: &CloudId, n: u32) -> Result<(), AwsError> {
+    aws.ecr
+        .put_lifecycle_policy()
+        .repository_name(id.as_str())
+        .lifecycle_policy_text(keep_policy_text(n))
+        .send()
+        .await
+        .op("PutLifecyclePolicy")?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn our_policy_reads_back_as_its_count() {
+        assert_eq!(keep_images_of(&keep_policy_text(7)), json!(7));
+    }
+
+    #[test]
+    fn a_foreign_policy_reads_back_as_itself() {
+        let text = r#"{"rules":[{"rulePriority":1,"selection":{"tagStatus":"untagged","countType":"sinceImagePushed","countUnit":"days","countNumber":3},"action":{"type":"expire"}}]}"#;
+        let got = keep_images_of(text);
+        assert!(got.is_object(), "{got}");
+        assert_eq!(keep_images_of("not json"), json!("not json"));
     }
 }

@@ -1,10 +1,15 @@
 //! IAM role trusted by one AWS service, with managed policies attached. The id is the role name.
+//!
+//! The trust policy is always the one-statement document "service X may call
+//! sts:AssumeRole"; `read` reduces the live document back to X, or reports the whole
+//! document when it is anything else, so a hand-edited trust policy shows as a change.
 
-use super::{Created, Ctx, Live, Lookup, Ref, Resource, WantedAttrs};
+use super::{Created, Ctx, Live, Lookup, Resource, WantedAttrs, known};
 use crate::address::{CloudId, Kind};
-use crate::aws::{Aws, AwsError};
+use crate::aws::{Aws, AwsError, NotFoundExt, SdkResultExt};
+use aws_sdk_iam::types::Tag;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use serde_json::{Value, json};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct IamRoleSpec {
@@ -22,28 +27,317 @@ impl Resource for IamRole {
     const REPLACE_ON: &'static [&'static str] = &["name"];
     type Spec = IamRoleSpec;
 
-    fn wanted(_spec: &IamRoleSpec, _lookup: &dyn Lookup) -> WantedAttrs {
-        todo!()
+    fn wanted(spec: &IamRoleSpec, _lookup: &dyn Lookup) -> WantedAttrs {
+        WantedAttrs::from([
+            ("name".into(), known(spec.name.clone())),
+            (
+                "trusted_service".into(),
+                known(spec.trusted_service.clone()),
+            ),
+            (
+                "managed_policies".into(),
+                known(sorted(&spec.managed_policies)),
+            ),
+        ])
     }
 
-    async fn read(_aws: &Aws, _id: &CloudId) -> Result<Option<Live>, AwsError> {
-        todo!()
+    async fn read(aws: &Aws, id: &CloudId) -> Result<Option<Live>, AwsError> {
+        let out = aws
+            .iam
+            .get_role()
+            .role_name(id.as_str())
+            .send()
+            .await
+            .op("GetRole")
+            .found()?;
+        let Some(role) = out.as_ref().and_then(|o| o.role()) else {
+            return Ok(None);
+        };
+        let document = role
+            .assume_role_policy_document()
+            .ok_or_else(|| AwsError::invalid("GetRole", "no trust policy in the answer"))?;
+        let attached = match attached_policies(aws, id).await.found()? {
+            Some(p) => p,
+            None => return Ok(None),
+        };
+        Ok(Some(Live {
+            attrs: [
+                ("name".into(), role.role_name().into()),
+                ("trusted_service".into(), trusted_service_of(document)),
+                ("managed_policies".into(), attached.into()),
+            ]
+            .into(),
+            outputs: [
+                ("id".into(), id.to_string()),
+                ("arn".into(), role.arn().to_string()),
+            ]
+            .into(),
+        }))
     }
 
-    async fn create(_ctx: &Ctx<'_>, _spec: &IamRoleSpec) -> Result<Created, AwsError> {
-        todo!()
+    async fn create(ctx: &Ctx<'_>, spec: &IamRoleSpec) -> Result<Created, AwsError> {
+        let aws = ctx.aws;
+        let tags = ctx
+            .tags()
+            .into_iter()
+            .map(|(k, v)| Tag::builder().key(k).value(v).build())
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| AwsError::invalid("CreateRole", e.to_string()))?;
+        let out = aws
+            .iam
+            .create_role()
+            .role_name(&spec.name)
+            .assume_role_policy_document(trust_policy(&spec.trusted_service))
+            .set_tags(Some(tags))
+            .send()
+            .await
+            .op("CreateRole")?;
+        let arn = out
+            .role()
+            .map(|r| r.arn().to_string())
+            .ok_or_else(|| AwsError::invalid("CreateRole", "no role in the answer"))?;
+        let id = CloudId::new(&spec.name);
+        for policy in &spec.managed_policies {
+            attach(aws, &id, policy).await?;
+        }
+        Ok(Created {
+            outputs: [("id".into(), id.to_string()), ("arn".into(), arn)].into(),
+            id,
+        })
     }
 
     async fn update(
-        _ctx: &Ctx<'_>,
-        _id: &CloudId,
-        _spec: &IamRoleSpec,
-        _changed: &[String],
+        ctx: &Ctx<'_>,
+        id: &CloudId,
+        spec: &IamRoleSpec,
+        changed: &[String],
     ) -> Result<(), AwsError> {
-        todo!()
+        let aws = ctx.aws;
+        if changed.iter().any(|c| c == "trusted_service") {
+            aws.iam
+                .update_assume_role_policy()
+                .role_name(id.as_str())
+                .policy_document(trust_policy(&spec.trusted_service))
+                .send()
+                .await
+                .op("UpdateAssumeRolePolicy")?;
+        }
+        if changed.iter().any(|c| c == "managed_policies") {
+            let live = attached_policies(aws, id).await?;
+            // Attach first: the role never has fewer permissions than both the old
+            // and the new set agree on.
+            for policy in &spec.managed_policies {
+                if !live.contains(policy) {
+                    attach(aws, id, policy).await?;
+                }
+            }
+            for policy in &live {
+                if !spec.managed_policies.contains(policy) {
+                    detach(aws, id, policy).await?;
+                }
+            }
+        }
+        Ok(())
     }
 
-    async fn delete(_aws: &Aws, _id: &CloudId) -> Result<(), AwsError> {
-        todo!()
+    /// IAM refuses to delete a role that still has policies (attached or inline), so
+    /// those go first, including any added outside stackctl.
+    async fn delete(aws: &Aws, id: &CloudId) -> Result<(), AwsError> {
+        let Some(attached) = attached_policies(aws, id).await.found()? else {
+            return Ok(());
+        };
+        for policy in &attached {
+            detach(aws, id, policy).await?;
+        }
+        for name in inline_policies(aws, id).await? {
+            aws.iam
+                .delete_role_policy()
+                .role_name(id.as_str())
+                .policy_name(name)
+                .send()
+                .await
+                .op("DeleteRolePolicy")
+                .found()?;
+        }
+        aws.iam
+            .delete_role()
+            .role_name(id.as_str())
+            .send()
+            .await
+            .op("DeleteRole")
+            .found()?;
+        Ok(())
+    }
+}
+
+fn sorted(items: &[String]) -> Vec<String> {
+    let mut v = items.to_vec();
+    v.sort();
+    v.dedup();
+    v
+}
+
+fn trust_policy(service: &str) -> String {
+    json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Effect": "Allow",
+            "Principal": { "Service": service },
+            "Action": "sts:AssumeRole",
+        }]
+    })
+    .to_string()
+}
+
+/// The trusted service when the document is our one statement; otherwise the whole
+/// (decoded) document. IAM returns policy documents URL-encoded (RFC 3986).
+fn trusted_service_of(document: &str) -> Value {
+    let text = if document.trim_start().starts_with('{') {
+        document.to_string()
+    } else {
+        percent_decode(document)
+    };
+    let Ok(doc) = serde_json::from_str::<Value>(&text) else {
+        return Value::String(text);
+    };
+    let single = |v: &Value| -> Option<String> {
+        match v {
+            Value::String(s) => Some(s.clone()),
+            Value::Array(items) if items.len() == 1 => items[0].as_str().map(str::to_string),
+            _ => None,
+        }
+    };
+    let service = match doc["Statement"].as_array().map(Vec::as_slice) {
+        Some([st]) if st["Effect"] == "Allow" && st.get("Condition").is_none() => {
+            let principal = st["Principal"].as_object();
+            match (principal, single(&st["Action"])) {
+                (Some(p), Some(action)) if p.len() == 1 && action == "sts:AssumeRole" => {
+                    p.get("Service").and_then(single)
+                }
+                _ => None,
+            }
+        }
+        _ => None,
+    };
+    service.map(Value::String).unwrap_or(doc)
+}
+
+/// `%XX` sequences to bytes; anything malformed is kept as it is.
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        if bytes[i] == b'%'
+            && i + 2 < bytes.len()
+            && let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2]))
+        {
+            out.push((h * 16 + l) as u8);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+async fn attach(aws: &Aws, id: &CloudId, policy: &str) -> Result<(), AwsError> {
+    aws.iam
+        .attach_role_policy()
+        .role_name(id.as_str())
+        .policy_arn(policy)
+        .send()
+        .await
+        .op("AttachRolePolicy")?;
+    Ok(())
+}
+
+async fn detach(aws: &Aws, id: &CloudId, policy: &str) -> Result<(), AwsError> {
+    aws.iam
+        .detach_role_policy()
+        .role_name(id.as_str())
+        .policy_arn(policy)
+        .send()
+        .await
+        .op("DetachRolePolicy")
+        .found()?;
+    Ok(())
+}
+
+/// ARNs of the attached managed policies, sorted; NotFound when the role is gone.
+async fn attached_policies(aws: &Aws, id: &CloudId) -> Result<Vec<String>, AwsError> {
+    let mut arns = Vec::new();
+    let mut marker = None;
+    loop {
+        let out = aws
+            .iam
+            .list_attached_role_policies()
+            .role_name(id.as_str())
+            .set_marker(marker)
+            .send()
+            .await
+            .op("ListAttachedRolePolicies")?;
+        arns.extend(
+            out.attached_policies()
+                .iter()
+                .filter_map(|p| p.policy_arn().map(str::to_string)),
+        );
+        match out.marker() {
+            Some(m) if out.is_truncated() => marker = Some(m.to_string()),
+            _ => break,
+        }
+    }
+    arns.sort();
+    Ok(arns)
+}
+
+async fn inline_policies(aws: &Aws, id: &CloudId) -> Result<Vec<String>, AwsError> {
+    let mut names = Vec::new();
+    let mut marker = None;
+    loop {
+        let out = aws
+            .iam
+            .list_role_policies()
+            .role_name(id.as_str())
+            .set_marker(marker)
+            .send()
+            .await
+            .op("ListRolePolicies")?;
+        names.extend(out.policy_names().iter().cloned());
+        match out.marker() {
+            Some(m) if out.is_truncated() => marker = Some(m.to_string()),
+            _ => break,
+        }
+    }
+    Ok(names)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trust_policy_reads_back_as_its_service_encoded_or_not() {
+        let doc = trust_policy("ecs-tasks.amazonaws.com");
+        assert_eq!(trusted_service_of(&doc), json!("ecs-tasks.amazonaws.com"));
+        let encoded = "%7B%22Version%22%3A%20%222012-10-17%22%2C%20%22Statement%22%3A%20%5B%7B%22Effect%22%3A%20%22Allow%22%2C%20%22Principal%22%3A%20%7B%22Service%22%3A%20%5B%22ecs-tasks.amazonaws.com%22%5D%7D%2C%20%22Action%22%3A%20%22sts%3AAssumeRole%22%7D%5D%7D";
+        assert_eq!(
+            trusted_service_of(encoded),
+            json!("ecs-tasks.amazonaws.com")
+        );
+    }
+
+    #[test]
+    fn any_other_trust_policy_reads_back_as_the_document() {
+        let doc = r#"{"Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::1:root"},"Action":"sts:AssumeRole"}]}"#;
+        assert!(trusted_service_of(doc).is_object());
+    }
+
+    #[test]
+    fn percent_decoding_keeps_malformed_sequences() {
+        assert_eq!(percent_decode("a%20b%2"), "a b%2");
+        assert_eq!(percent_decode("%zz"), "%zz");
     }
 }

@@ -5,7 +5,7 @@ use crate::address::{CloudId, Kind};
 use crate::aws::{Aws, AwsError, NotFoundExt, SdkResultExt, wait};
 use aws_sdk_elasticloadbalancingv2::types::{
     IpAddressType, LoadBalancerAttribute, LoadBalancerSchemeEnum, LoadBalancerStateEnum,
-    LoadBalancerTypeEnum, Tag,
+    LoadBalancerTypeEnum,
 };
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;

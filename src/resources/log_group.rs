@@ -1,10 +1,13 @@
 //! CloudWatch log group. The id is the group name.
+//!
+//! Created explicitly (rather than by the awslogs driver's auto-create) so that it
+//! has a retention period, tags, and is removed with the stack.
 
-use super::{Created, Ctx, Live, Lookup, Ref, Resource, WantedAttrs};
+use super::{Created, Ctx, Live, Lookup, Resource, WantedAttrs, known};
 use crate::address::{CloudId, Kind};
-use crate::aws::{Aws, AwsError};
+use crate::aws::{Aws, AwsError, NotFoundExt, SdkResultExt};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use serde_json::Value;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LogGroupSpec {
@@ -19,28 +22,130 @@ impl Resource for LogGroup {
     const REPLACE_ON: &'static [&'static str] = &["name"];
     type Spec = LogGroupSpec;
 
-    fn wanted(_spec: &LogGroupSpec, _lookup: &dyn Lookup) -> WantedAttrs {
-        todo!()
+    fn wanted(spec: &LogGroupSpec, _lookup: &dyn Lookup) -> WantedAttrs {
+        WantedAttrs::from([
+            ("name".into(), known(spec.name.clone())),
+            ("retention_days".into(), known(spec.retention_days)),
+        ])
     }
 
-    async fn read(_aws: &Aws, _id: &CloudId) -> Result<Option<Live>, AwsError> {
-        todo!()
+    async fn read(aws: &Aws, id: &CloudId) -> Result<Option<Live>, AwsError> {
+        let Some(group) = find(aws, id.as_str()).await? else {
+            return Ok(None);
+        };
+        let arn = arn_of(&group)
+            .ok_or_else(|| AwsError::invalid("DescribeLogGroups", "no log group ARN"))?;
+        Ok(Some(Live {
+            attrs: [
+                ("name".into(), id.as_str().into()),
+                (
+                    "retention_days".into(),
+                    group
+                        .retention_in_days()
+                        .map(Value::from)
+                        .unwrap_or(Value::Null),
+                ),
+            ]
+            .into(),
+            outputs: [("id".into(), id.to_string()), ("arn".into(), arn)].into(),
+        }))
     }
 
-    async fn create(_ctx: &Ctx<'_>, _spec: &LogGroupSpec) -> Result<Created, AwsError> {
-        todo!()
+    async fn create(ctx: &Ctx<'_>, spec: &LogGroupSpec) -> Result<Created, AwsError> {
+        let aws = ctx.aws;
+        aws.logs
+            .create_log_group()
+            .log_group_name(&spec.name)
+            .set_tags(Some(ctx.tags().into_iter().collect()))
+            .send()
+            .await
+            .op("CreateLogGroup")?;
+        put_retention(aws, &spec.name, spec.retention_days).await?;
+        // CreateLogGroup answers nothing; the ARN comes from a describe.
+        let group = find(aws, &spec.name).await?.ok_or_else(|| {
+            AwsError::invalid(
+                "DescribeLogGroups",
+                "log group not found right after create",
+            )
+        })?;
+        let arn = arn_of(&group)
+            .ok_or_else(|| AwsError::invalid("DescribeLogGroups", "no log group ARN"))?;
+        let id = CloudId::new(&spec.name);
+        Ok(Created {
+            outputs: [("id".into(), id.to_string()), ("arn".into(), arn)].into(),
+            id,
+        })
     }
 
     async fn update(
-        _ctx: &Ctx<'_>,
-        _id: &CloudId,
-        _spec: &LogGroupSpec,
+        ctx: &Ctx<'_>,
+        id: &CloudId,
+        spec: &LogGroupSpec,
         _changed: &[String],
     ) -> Result<(), AwsError> {
-        todo!()
+        put_retention(ctx.aws, id.as_str(), spec.retention_days).await
     }
 
-    async fn delete(_aws: &Aws, _id: &CloudId) -> Result<(), AwsError> {
-        todo!()
+    async fn delete(aws: &Aws, id: &CloudId) -> Result<(), AwsError> {
+        aws.logs
+            .delete_log_group()
+            .log_group_name(id.as_str())
+            .send()
+            .await
+            .op("DeleteLogGroup")
+            .found()?;
+        Ok(())
     }
+}
+
+async fn put_retention(aws: &Aws, name: &str, days: i32) -> Result<(), AwsError> {
+    aws.logs
+        .put_retention_policy()
+        .log_group_name(name)
+        .retention_in_days(days)
+        .send()
+        .await
+        .op("PutRetentionPolicy")?;
+    Ok(())
+}
+
+/// The group with exactly this name. DescribeLogGroups only filters by prefix, so
+/// other groups whose names start with ours come back too, possibly over pages.
+async fn find(
+    aws: &Aws,
+    name: &str,
+) -> Result<Option<aws_sdk_cloudwatchlogs::types::LogGroup>, AwsError> {
+    let mut token = None;
+    loop {
+        let out = aws
+            .logs
+            .describe_log_groups()
+            .log_group_name_prefix(name)
+            .set_next_token(token)
+            .send()
+            .await
+            .op("DescribeLogGroups")?;
+        if let Some(g) = out
+            .log_groups()
+            .iter()
+            .find(|g| g.log_group_name() == Some(name))
+        {
+            return Ok(Some(g.clone()));
+        }
+        match out.next_token() {
+            Some(t) if !t.is_empty() => token = Some(t.to_string()),
+            _ => return Ok(None),
+        }
+    }
+}
+
+/// The group's own ARN. `arn` is the ARN of its streams (`...:log-group:NAME:*`),
+/// which is what IAM policies want but not what names the group; newer answers carry
+/// the plain one as `logGroupArn`.
+fn arn_of(group: &aws_sdk_cloudwatchlogs::types::LogGroup) -> Option<String> {
+    group.log_group_arn().map(str::to_string).or_else(|| {
+        group
+            .arn()
+            .map(|a| a.strip_suffix(":*").unwrap_or(a).to_string())
+    })
 }

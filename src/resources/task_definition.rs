@@ -1,9 +1,21 @@
-//! Fargate task definition. A change registers a new revision (a replacement whose new object exists before the old is deregistered). The id is the task definition ARN.
+//! Fargate task definition. A change registers a new revision (a replacement whose new
+//! object exists before the old is deregistered). The id is the task definition ARN.
+//!
+//! Task definitions are immutable in AWS: every attribute is in `REPLACE_ON` and
+//! `update` is never reached. The single container is read back as one JSON object
+//! holding only what the spec controls, so the defaults ECS adds on registration
+//! (`cpu: 0`, `hostPort`, empty `mountPoints`, ...) never show up as a difference.
 
-use super::{Created, Ctx, Live, Lookup, Ref, Resource, WantedAttrs};
+use super::{Created, Ctx, Live, Lookup, Ref, Resource, Wanted, WantedAttrs, known, wanted_ref};
 use crate::address::{CloudId, Kind};
-use crate::aws::{Aws, AwsError};
+use crate::aws::{Aws, AwsError, SdkResultExt};
+use aws_sdk_ecs::types::{
+    Compatibility, ContainerDefinition, CpuArchitecture, KeyValuePair, LogConfiguration, LogDriver,
+    NetworkMode, OsFamily, PortMapping, RuntimePlatform, Secret, Tag, TaskDefinitionStatus,
+    TransportProtocol,
+};
 use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
 use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -57,30 +69,376 @@ impl Resource for TaskDefinition {
         "task_role_arn",
         "container",
     ];
+    /// A new revision never collides with the old one, and the service keeps running
+    /// the old revision until it has been pointed at the new one.
+    const CREATE_BEFORE_DESTROY: bool = true;
     type Spec = TaskDefinitionSpec;
 
-    fn wanted(_spec: &TaskDefinitionSpec, _lookup: &dyn Lookup) -> WantedAttrs {
-        todo!()
+    fn wanted(spec: &TaskDefinitionSpec, lookup: &dyn Lookup) -> WantedAttrs {
+        let task_role = match &spec.task_role {
+            Some(r) => wanted_ref(lookup, r),
+            None => known(Value::Null),
+        };
+        WantedAttrs::from([
+            ("family".into(), known(spec.family.clone())),
+            ("cpu".into(), known(spec.cpu.clone())),
+            ("memory".into(), known(spec.memory.clone())),
+            (
+                "cpu_architecture".into(),
+                known(spec.cpu_architecture.clone()),
+            ),
+            (
+                "execution_role_arn".into(),
+                wanted_ref(lookup, &spec.execution_role),
+            ),
+            ("task_role_arn".into(), task_role),
+            (
+                "container".into(),
+                wanted_container(&spec.container, lookup),
+            ),
+        ])
     }
 
-    async fn read(_aws: &Aws, _id: &CloudId) -> Result<Option<Live>, AwsError> {
-        todo!()
+    async fn read(aws: &Aws, id: &CloudId) -> Result<Option<Live>, AwsError> {
+        let Some(td) = describe(aws, id).await? else {
+            return Ok(None);
+        };
+        let container = match td.container_definitions() {
+            [c] => live_container(c),
+            // Not ours any more: report the names, which differ from any wanted object.
+            many => Value::from(
+                many.iter()
+                    .map(|c| c.name().unwrap_or_default().to_string())
+                    .collect::<Vec<_>>(),
+            ),
+        };
+        let opt = |v: Option<&str>| v.map(Value::from).unwrap_or(Value::Null);
+        Ok(Some(Live {
+            attrs: [
+                ("family".into(), opt(td.family())),
+                ("cpu".into(), opt(td.cpu())),
+                ("memory".into(), opt(td.memory())),
+                (
+                    "cpu_architecture".into(),
+                    // Fargate runs X86_64 when no runtime platform is given.
+                    td.runtime_platform()
+                        .and_then(|p| p.cpu_architecture())
+                        .map(|a| a.as_str())
+                        .unwrap_or("X86_64")
+                        .into(),
+                ),
+                ("execution_role_arn".into(), opt(td.execution_role_arn())),
+                ("task_role_arn".into(), opt(td.task_role_arn())),
+                ("container".into(), container),
+            ]
+            .into(),
+            outputs: outputs(id, td.revision()),
+        }))
     }
 
-    async fn create(_ctx: &Ctx<'_>, _spec: &TaskDefinitionSpec) -> Result<Created, AwsError> {
-        todo!()
+    async fn create(ctx: &Ctx<'_>, spec: &TaskDefinitionSpec) -> Result<Created, AwsError> {
+        const OP: &str = "RegisterTaskDefinition";
+        let execution_role = ctx.resolve(&spec.execution_role)?;
+        let task_role = spec
+            .task_role
+            .as_ref()
+            .map(|r| ctx.resolve(r))
+            .transpose()?;
+        let container = container_definition(ctx, &spec.container)?;
+        let out = ctx
+            .aws
+            .ecs
+            .register_task_definition()
+            .family(&spec.family)
+            .requires_compatibilities(Compatibility::Fargate)
+            .network_mode(NetworkMode::Awsvpc)
+            .cpu(&spec.cpu)
+            .memory(&spec.memory)
+            .runtime_platform(
+                RuntimePlatform::builder()
+                    .cpu_architecture(CpuArchitecture::from(spec.cpu_architecture.as_str()))
+                    .operating_system_family(OsFamily::Linux)
+                    .build(),
+            )
+            .execution_role_arn(execution_role)
+            .set_task_role_arn(task_role)
+            .container_definitions(container)
+            .set_tags(Some(
+                ctx.tags()
+                    .into_iter()
+                    .map(|(k, v)| Tag::builder().key(k).value(v).build())
+                    .collect(),
+            ))
+            .send()
+            .await
+            .op(OP)?;
+        let td = out
+            .task_definition()
+            .ok_or_else(|| AwsError::invalid(OP, "no task definition in the answer"))?;
+        let arn = td
+            .task_definition_arn()
+            .ok_or_else(|| AwsError::invalid(OP, "no task definition ARN in the answer"))?;
+        let id = CloudId::new(arn);
+        Ok(Created {
+            outputs: outputs(&id, td.revision()),
+            id,
+        })
     }
 
     async fn update(
         _ctx: &Ctx<'_>,
-        _id: &CloudId,
+        id: &CloudId,
         _spec: &TaskDefinitionSpec,
-        _changed: &[String],
+        changed: &[String],
     ) -> Result<(), AwsError> {
-        todo!()
+        Err(AwsError::invalid(
+            "RegisterTaskDefinition",
+            format!(
+                "task definition {id} cannot change in place ({}): task definitions are \
+                 replaced by a new revision, never updated",
+                changed.join(", ")
+            ),
+        ))
     }
 
-    async fn delete(_aws: &Aws, _id: &CloudId) -> Result<(), AwsError> {
-        todo!()
+    /// Deregistering makes the revision INACTIVE: services that run it keep running,
+    /// but nothing new can start from it, which for stackctl means gone.
+    async fn delete(aws: &Aws, id: &CloudId) -> Result<(), AwsError> {
+        if describe(aws, id).await?.is_none() {
+            return Ok(());
+        }
+        match aws
+            .ecs
+            .deregister_task_definition()
+            .task_definition(id.as_str())
+            .send()
+            .await
+            .op("DeregisterTaskDefinition")
+        {
+            Ok(_) => Ok(()),
+            Err(e) if e.is_not_found() || is_missing_task_definition(&e) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+fn outputs(id: &CloudId, revision: i32) -> super::Outputs {
+    [
+        ("id".into(), id.to_string()),
+        ("arn".into(), id.to_string()),
+        ("revision".into(), revision.to_string()),
+    ]
+    .into()
+}
+
+/// ECS answers a missing task definition with a generic ClientException.
+fn is_missing_task_definition(e: &AwsError) -> bool {
+    e.code == "ClientException"
+        && (e.message.contains("Unable to describe task definition")
+            || e.message.contains("Revision is missing"))
+}
+
+/// The ACTIVE task definition, or None when it is missing, INACTIVE (deregistered) or
+/// being deleted.
+async fn describe(
+    aws: &Aws,
+    id: &CloudId,
+) -> Result<Option<aws_sdk_ecs::types::TaskDefinition>, AwsError> {
+    let out = match aws
+        .ecs
+        .describe_task_definition()
+        .task_definition(id.as_str())
+        .send()
+        .await
+        .op("DescribeTaskDefinition")
+    {
+        Ok(out) => out,
+        Err(e) if e.is_not_found() || is_missing_task_definition(&e) => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    Ok(out
+        .task_definition()
+        .filter(|td| td.status() == Some(&TaskDefinitionStatus::Active))
+        .cloned())
+}
+
+/// `repository-uri:tag`, `repository-uri@sha256:...`, or the reference alone.
+fn image_uri(repository_uri: Option<&str>, reference: &str) -> String {
+    match repository_uri {
+        None => reference.to_string(),
+        Some(uri) if reference.starts_with('@') => format!("{uri}{reference}"),
+        Some(uri) => format!("{uri}:{reference}"),
+    }
+}
+
+/// The container as `read` reports it; `image` and `log_group` must be resolved.
+fn container_value(c: &ContainerSpec, image: &str, log_group: &str) -> Value {
+    json!({
+        "name": c.name,
+        "image": image,
+        "port": c.port,
+        "environment": c.environment,
+        "secrets": c.secrets,
+        "log_group": log_group,
+        "log_region": c.log_region,
+        "log_stream_prefix": c.log_stream_prefix,
+    })
+}
+
+fn wanted_container(c: &ContainerSpec, lookup: &dyn Lookup) -> Wanted {
+    let repository_uri = match &c.image.repository {
+        Some(r) => match lookup.output(r) {
+            Some(uri) => Some(uri),
+            None => return Wanted::Unknown,
+        },
+        None => None,
+    };
+    let Some(log_group) = lookup.output(&c.log_group) else {
+        return Wanted::Unknown;
+    };
+    let image = image_uri(repository_uri.as_deref(), &c.image.reference);
+    known(container_value(c, &image, &log_group))
+}
+
+fn live_container(c: &ContainerDefinition) -> Value {
+    let env: BTreeMap<&str, &str> = c
+        .environment()
+        .iter()
+        .map(|kv| {
+            (
+                kv.name().unwrap_or_default(),
+                kv.value().unwrap_or_default(),
+            )
+        })
+        .collect();
+    let secrets: BTreeMap<&str, &str> = c
+        .secrets()
+        .iter()
+        .map(|s| (s.name(), s.value_from()))
+        .collect();
+    let options = c.log_configuration().and_then(|l| l.options());
+    let option = |key: &str| {
+        options
+            .and_then(|o| o.get(key))
+            .map(|v| Value::from(v.as_str()))
+            .unwrap_or(Value::Null)
+    };
+    json!({
+        "name": c.name(),
+        "image": c.image(),
+        "port": c.port_mappings().first().and_then(|p| p.container_port()),
+        "environment": env,
+        "secrets": secrets,
+        "log_group": option("awslogs-group"),
+        "log_region": option("awslogs-region"),
+        "log_stream_prefix": option("awslogs-stream-prefix"),
+    })
+}
+
+fn container_definition(ctx: &Ctx<'_>, c: &ContainerSpec) -> Result<ContainerDefinition, AwsError> {
+    const OP: &str = "RegisterTaskDefinition";
+    let repository_uri = c
+        .image
+        .repository
+        .as_ref()
+        .map(|r| ctx.resolve(r))
+        .transpose()?;
+    let log_group = ctx.resolve(&c.log_group)?;
+    let secrets = c
+        .secrets
+        .iter()
+        .map(|(name, from)| Secret::builder().name(name).value_from(from).build())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| AwsError::invalid(OP, e.to_string()))?;
+    let logs = LogConfiguration::builder()
+        .log_driver(LogDriver::Awslogs)
+        .options("awslogs-group", log_group)
+        .options("awslogs-region", &c.log_region)
+        .options("awslogs-stream-prefix", &c.log_stream_prefix)
+        .build()
+        .map_err(|e| AwsError::invalid(OP, e.to_string()))?;
+    let ports = c.port.map(|p| {
+        vec![
+            PortMapping::builder()
+                .container_port(p)
+                .protocol(TransportProtocol::Tcp)
+                .build(),
+        ]
+    });
+    Ok(ContainerDefinition::builder()
+        .name(&c.name)
+        .image(image_uri(repository_uri.as_deref(), &c.image.reference))
+        .essential(true)
+        .set_port_mappings(ports)
+        // BTreeMap order: sorted by name, the order ECS keeps.
+        .set_environment(Some(
+            c.environment
+                .iter()
+                .map(|(k, v)| KeyValuePair::builder().name(k).value(v).build())
+                .collect(),
+        ))
+        .set_secrets(Some(secrets))
+        .log_configuration(logs)
+        .build())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn image_uri_joins_tags_with_colon_and_digests_directly() {
+        let repo = Some("1.dkr.ecr.eu-west-2.amazonaws.com/app");
+        assert_eq!(
+            image_uri(repo, "v1"),
+            "1.dkr.ecr.eu-west-2.amazonaws.com/app:v1"
+        );
+        assert_eq!(
+            image_uri(repo, "@sha256:abc"),
+            "1.dkr.ecr.eu-west-2.amazonaws.com/app@sha256:abc"
+        );
+        assert_eq!(image_uri(None, "nginx:1.27"), "nginx:1.27");
+    }
+
+    #[test]
+    fn live_container_ignores_defaults_ecs_adds() {
+        let c = ContainerDefinition::builder()
+            .name("app")
+            .image("nginx:1")
+            .cpu(0)
+            .essential(true)
+            .port_mappings(
+                PortMapping::builder()
+                    .container_port(80)
+                    .host_port(80)
+                    .protocol(TransportProtocol::Tcp)
+                    .build(),
+            )
+            .environment(KeyValuePair::builder().name("B").value("2").build())
+            .environment(KeyValuePair::builder().name("A").value("1").build())
+            .log_configuration(
+                LogConfiguration::builder()
+                    .log_driver(LogDriver::Awslogs)
+                    .options("awslogs-group", "g")
+                    .options("awslogs-region", "eu-west-2")
+                    .options("awslogs-stream-prefix", "app")
+                    .build()
+                    .unwrap(),
+            )
+            .build();
+        let spec = ContainerSpec {
+            name: "app".into(),
+            image: ImageSpec {
+                repository: None,
+                reference: "nginx:1".into(),
+            },
+            port: Some(80),
+            environment: [("A".into(), "1".into()), ("B".into(), "2".into())].into(),
+            secrets: BTreeMap::new(),
+            log_group: Ref::id("log_group.app".parse().unwrap()),
+            log_region: "eu-west-2".into(),
+            log_stream_prefix: "app".into(),
+        };
+        assert_eq!(live_container(&c), container_value(&spec, "nginx:1", "g"));
     }
 }

@@ -2,5 +2,6 @@
 //! (normalized attributes equal the wanted ones), update in place, delete, and a
 //! delete of something already gone.
 
+mod compute;
 mod edge;
 mod network;
