@@ -129,6 +129,7 @@ fn classify(code: &str, message: &str) -> AwsErrorKind {
         "DependencyViolation",
         "ResourceInUse",
         "ResourceInUseException",
+        "InvalidIPAddress.InUse",
     ];
     if NOT_FOUND.contains(&code)
         || code.ends_with(".NotFound")

@@ -62,6 +62,27 @@ fn tcp_from_anywhere(port: u16, description: &str) -> Rule {
     }
 }
 
+/// The ARNs the execution role must be allowed to read for the tasks' secrets. A
+/// Secrets Manager reference may name a JSON key after the secret's ARN
+/// (`...:secret:name:key::`); the permission is on the secret itself.
+fn secret_resources(c: &Config) -> Vec<String> {
+    let mut arns: Vec<String> = c
+        .services
+        .values()
+        .flat_map(|s| s.secrets.values())
+        .map(|arn| {
+            if arn.contains(":secretsmanager:") {
+                arn.split(':').take(7).collect::<Vec<_>>().join(":")
+            } else {
+                arn.clone()
+            }
+        })
+        .collect();
+    arns.sort();
+    arns.dedup();
+    arns
+}
+
 pub fn expand(v: &Validated) -> Vec<Desired> {
     let c = &v.config;
     let stack = &c.stack.name;
@@ -120,7 +141,7 @@ pub fn expand(v: &Validated) -> Vec<Desired> {
         NatMode::Single => 1,
         NatMode::PerAz => v.azs.len(),
     };
-    for i in 0..nat_count {
+    for (i, public_subnet) in public_subnets.iter().enumerate().take(nat_count) {
         let eip = addr(Kind::ElasticIp, format!("nat-{i}"));
         let nat = addr(Kind::NatGateway, format!("nat-{i}"));
         out.push(Desired::new(eip.clone(), ElasticIpSpec {}));
@@ -129,7 +150,7 @@ pub fn expand(v: &Validated) -> Vec<Desired> {
             Desired::new(
                 nat.clone(),
                 NatGatewaySpec {
-                    subnet: Ref::id(public_subnets[i].clone()),
+                    subnet: Ref::id(public_subnet.clone()),
                     eip: Ref::id(eip),
                 },
             )
@@ -292,6 +313,7 @@ pub fn expand(v: &Validated) -> Vec<Desired> {
             name: format!("{stack}-execution"),
             trusted_service: "ecs-tasks.amazonaws.com".into(),
             managed_policies: vec![EXECUTION_POLICY.into()],
+            readable_secrets: secret_resources(c),
         },
     ));
 
@@ -335,6 +357,7 @@ pub fn expand(v: &Validated) -> Vec<Desired> {
                     name: format!("{stack}-{name}-task"),
                     trusted_service: "ecs-tasks.amazonaws.com".into(),
                     managed_policies: s.task_role_policies.clone(),
+                    readable_secrets: Vec::new(),
                 },
             ));
             Ref::new(a, "arn")

@@ -436,7 +436,6 @@ pub fn validate(config: Config, env_region: Option<String>) -> Result<Validated,
         }
     }
 
-    drop(problem);
     if !p.is_empty() {
         return Err(p);
     }

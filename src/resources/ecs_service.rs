@@ -274,6 +274,22 @@ impl Resource for EcsService {
             let cluster_arn = svc.cluster_arn().unwrap_or(&cluster);
             CloudId::new(format!("{cluster_arn}|{arn}"))
         };
+        // The answer is the service as stored. Where a deployment setting did not
+        // take (the emulator drops them on create), set it now, so apply never leaves
+        // a difference for the next plan to find.
+        if !deployment_settings_stored(svc, spec) {
+            let (cluster, service) = locate(&id)?;
+            ctx.aws
+                .ecs
+                .update_service()
+                .cluster(cluster)
+                .service(service)
+                .health_check_grace_period_seconds(spec.health_check_grace_period.unwrap_or(0))
+                .deployment_configuration(deployment(spec))
+                .send()
+                .await
+                .op("UpdateService")?;
+        }
         Ok(Created {
             outputs: outputs(&id, &spec.name, arn),
             id,
@@ -393,6 +409,19 @@ impl Resource for EcsService {
         })
         .await
     }
+}
+
+fn deployment_settings_stored(svc: &Service, spec: &EcsServiceSpec) -> bool {
+    let dc = svc.deployment_configuration();
+    let breaker = dc
+        .and_then(|d| d.deployment_circuit_breaker())
+        .map(|b| b.enable() && b.rollback())
+        .unwrap_or(false);
+    svc.health_check_grace_period_seconds().unwrap_or(0)
+        == spec.health_check_grace_period.unwrap_or(0)
+        && breaker == spec.circuit_breaker
+        && dc.and_then(|d| d.minimum_healthy_percent()).unwrap_or(100) == spec.min_healthy_percent
+        && dc.and_then(|d| d.maximum_percent()).unwrap_or(200) == spec.max_percent
 }
 
 fn outputs(id: &CloudId, name: &str, arn: &str) -> super::Outputs {

@@ -1,5 +1,8 @@
 //! IAM role trusted by one AWS service, with managed policies attached. The id is the role name.
 //!
+//! Roles that start tasks with secrets also get one inline policy, allowing exactly
+//! the listed secret ARNs to be read (ECS fetches them with the execution role).
+//!
 //! The trust policy is always the one-statement document "service X may call
 //! sts:AssumeRole"; `read` reduces the live document back to X, or reports the whole
 //! document when it is anything else, so a hand-edited trust policy shows as a change.
@@ -18,7 +21,14 @@ pub struct IamRoleSpec {
     pub trusted_service: String,
     /// Managed policy ARNs attached to the role.
     pub managed_policies: Vec<String>,
+    /// Secrets Manager secret and SSM parameter ARNs the role may read.
+    #[serde(default)]
+    pub readable_secrets: Vec<String>,
 }
+
+/// The inline policy that grants `readable_secrets`; the only inline policy stackctl
+/// writes.
+const SECRETS_POLICY: &str = "stackctl-read-secrets";
 
 pub struct IamRole;
 
@@ -37,6 +47,10 @@ impl Resource for IamRole {
             (
                 "managed_policies".into(),
                 known(sorted(&spec.managed_policies)),
+            ),
+            (
+                "readable_secrets".into(),
+                known(sorted(&spec.readable_secrets)),
             ),
         ])
     }
@@ -60,11 +74,13 @@ impl Resource for IamRole {
             Some(p) => p,
             None => return Ok(None),
         };
+        let readable = readable_secrets(aws, id).await?;
         Ok(Some(Live {
             attrs: [
                 ("name".into(), role.role_name().into()),
                 ("trusted_service".into(), trusted_service_of(document)),
                 ("managed_policies".into(), attached.into()),
+                ("readable_secrets".into(), readable.into()),
             ]
             .into(),
             outputs: [
@@ -99,6 +115,9 @@ impl Resource for IamRole {
         let id = CloudId::new(&spec.name);
         for policy in &spec.managed_policies {
             attach(aws, &id, policy).await?;
+        }
+        if !spec.readable_secrets.is_empty() {
+            put_secrets_policy(aws, &id, &spec.readable_secrets).await?;
         }
         Ok(Created {
             outputs: [("id".into(), id.to_string()), ("arn".into(), arn)].into(),
@@ -135,6 +154,20 @@ impl Resource for IamRole {
                 if !spec.managed_policies.contains(policy) {
                     detach(aws, id, policy).await?;
                 }
+            }
+        }
+        if changed.iter().any(|c| c == "readable_secrets") {
+            if spec.readable_secrets.is_empty() {
+                aws.iam
+                    .delete_role_policy()
+                    .role_name(id.as_str())
+                    .policy_name(SECRETS_POLICY)
+                    .send()
+                    .await
+                    .op("DeleteRolePolicy")
+                    .found()?;
+            } else {
+                put_secrets_policy(aws, id, &spec.readable_secrets).await?;
             }
         }
         Ok(())
@@ -289,6 +322,66 @@ async fn attached_policies(aws: &Aws, id: &CloudId) -> Result<Vec<String>, AwsEr
             _ => break,
         }
     }
+    arns.sort();
+    Ok(arns)
+}
+
+/// Secrets Manager ARNs need `GetSecretValue`, SSM parameter ARNs `GetParameters`.
+fn secrets_policy(arns: &[String]) -> String {
+    let (ssm, secrets): (Vec<String>, Vec<String>) =
+        sorted(arns).into_iter().partition(|a| a.contains(":ssm:"));
+    let mut statements = Vec::new();
+    if !secrets.is_empty() {
+        statements.push(json!({"Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"], "Resource": secrets}));
+    }
+    if !ssm.is_empty() {
+        statements
+            .push(json!({"Effect": "Allow", "Action": ["ssm:GetParameters"], "Resource": ssm}));
+    }
+    json!({"Version": "2012-10-17", "Statement": statements}).to_string()
+}
+
+async fn put_secrets_policy(aws: &Aws, id: &CloudId, arns: &[String]) -> Result<(), AwsError> {
+    aws.iam
+        .put_role_policy()
+        .role_name(id.as_str())
+        .policy_name(SECRETS_POLICY)
+        .policy_document(secrets_policy(arns))
+        .send()
+        .await
+        .op("PutRolePolicy")?;
+    Ok(())
+}
+
+/// The resources of the secrets policy, sorted; empty when there is none.
+async fn readable_secrets(aws: &Aws, id: &CloudId) -> Result<Vec<String>, AwsError> {
+    let out = aws
+        .iam
+        .get_role_policy()
+        .role_name(id.as_str())
+        .policy_name(SECRETS_POLICY)
+        .send()
+        .await
+        .op("GetRolePolicy")
+        .found()?;
+    let Some(document) = out.as_ref().map(|o| o.policy_document()) else {
+        return Ok(Vec::new());
+    };
+    let document: Value = serde_json::from_str(&percent_decode(document))
+        .map_err(|e| AwsError::invalid("GetRolePolicy", format!("unreadable policy: {e}")))?;
+    let mut arns: Vec<String> = document["Statement"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|st| match &st["Resource"] {
+            Value::String(s) => vec![s.clone()],
+            Value::Array(items) => items
+                .iter()
+                .filter_map(|v| v.as_str().map(String::from))
+                .collect(),
+            _ => Vec::new(),
+        })
+        .collect();
     arns.sort();
     Ok(arns)
 }

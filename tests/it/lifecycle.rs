@@ -335,6 +335,23 @@ async fn weather_matches_its_architecture_point_by_point() {
                 .unwrap()
                 .ends_with("weather-weather:latest")
         );
+        // The secret is passed by ARN, and the execution role may read exactly it.
+        let secret = "arn:aws:secretsmanager:eu-west-2:123456789012:secret:weather-api-key";
+        assert_eq!(container.secrets()[0].value_from(), secret);
+        let policy = aws
+            .iam
+            .get_role_policy()
+            .role_name(id(&state, "iam_role.execution"))
+            .policy_name("stackctl-read-secrets")
+            .send()
+            .await
+            .unwrap();
+        let document = policy.policy_document().replace("%3A", ":");
+        assert!(
+            document.contains("secretsmanager:GetSecretValue"),
+            "{document}"
+        );
+        assert!(document.contains("secret:weather-api-key"), "{document}");
         // The execution role is trusted by ecs-tasks.
         let role = aws
             .iam

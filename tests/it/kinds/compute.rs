@@ -169,6 +169,7 @@ fn role_spec(name: &str) -> IamRoleSpec {
         name: name.into(),
         trusted_service: "ecs-tasks.amazonaws.com".into(),
         managed_policies: vec![EXECUTION_POLICY.into()],
+        readable_secrets: Vec::new(),
     }
 }
 
@@ -200,6 +201,19 @@ async fn iam_role_is_created_updated_and_deleted_with_its_policies() {
         .await;
     let live = h.assert_in_sync::<IamRole>(&created.id, &spec).await;
     assert_eq!(live.attrs["managed_policies"], json!([LOGS_POLICY]));
+
+    let secret = format!("arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:api-key-AbCdEf");
+    let parameter = format!("arn:aws:ssm:{REGION}:{ACCOUNT}:parameter/db/url");
+    spec.readable_secrets = vec![secret.clone(), parameter.clone()];
+    h.update::<IamRole>(&address, &created.id, &spec, &["readable_secrets"])
+        .await;
+    let live = h.assert_in_sync::<IamRole>(&created.id, &spec).await;
+    assert_eq!(live.attrs["readable_secrets"], json!([secret, parameter]));
+    spec.readable_secrets.clear();
+    h.update::<IamRole>(&address, &created.id, &spec, &["readable_secrets"])
+        .await;
+    let live = h.assert_in_sync::<IamRole>(&created.id, &spec).await;
+    assert_eq!(live.attrs["readable_secrets"], json!([]));
 
     // Something added by hand must not block the delete.
     h.aws
@@ -592,7 +606,7 @@ async fn ecs_service_whose_tasks_fail_to_start_fails_its_wait_quickly() {
     ]);
     let aws = emulator.aws().await;
     let mut h = Harness {
-        emulator,
+        _emulator: emulator,
         aws,
         outputs: BTreeMap::new(),
     };

@@ -11,7 +11,7 @@ use super::emulator::Emulator;
 pub const STACK: &str = "kindtest";
 
 pub struct Harness {
-    pub emulator: Emulator,
+    pub _emulator: Emulator,
     pub aws: Aws,
     /// Outputs of everything created so far, by address: what later specs reference.
     pub outputs: BTreeMap<Address, Outputs>,
@@ -31,7 +31,7 @@ impl Harness {
         let emulator = Emulator::start();
         let aws = emulator.aws().await;
         Harness {
-            emulator,
+            _emulator: emulator,
             aws,
             outputs: BTreeMap::new(),
         }
