@@ -1,0 +1,153 @@
+//! The command-line contract: confirmation rules, exit codes, outputs, validation
+//! errors and the state lock, through the real binary.
+
+use crate::support::cli::Workspace;
+use crate::support::emulator::Emulator;
+use std::path::Path;
+
+fn weather(emulator: &Emulator) -> Workspace {
+    Workspace::new(
+        emulator,
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("stack.toml"),
+    )
+}
+
+#[test]
+fn apply_without_a_terminal_refuses_unless_auto_approved() {
+    let emulator = Emulator::start();
+    let ws = weather(&emulator);
+    let run = ws.run(&["apply"]);
+    assert_eq!(run.code, 1);
+    assert!(run.stderr.contains("--auto-approve"), "{}", run.stderr);
+    assert!(
+        !ws.state_path().exists(),
+        "nothing may be created without confirmation"
+    );
+    let run = ws.run(&["destroy"]);
+    assert_eq!(
+        run.code, 0,
+        "nothing recorded, nothing to confirm: {}",
+        run.stderr
+    );
+    assert!(run.stdout.contains("Nothing to destroy"), "{}", run.stdout);
+}
+
+#[test]
+fn plan_exit_codes_tell_changes_from_no_changes() {
+    let emulator = Emulator::start();
+    let ws = weather(&emulator);
+    let run = ws.run(&["plan", "--detailed-exitcode"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stdout
+            .contains("Plan: 22 to add, 0 to change, 0 to destroy."),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("vpc_id                  = (known after apply)"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(ws.run(&["plan"]).code, 0);
+    ws.run(&["apply", "--auto-approve"]).ok();
+    assert_eq!(ws.run(&["plan", "--detailed-exitcode"]).code, 0);
+    // Removing the CDN from stack.toml plans exactly its delete.
+    let text = std::fs::read_to_string(&ws.stack)
+        .unwrap()
+        .replace("enabled = true", "enabled = false");
+    std::fs::write(&ws.stack, text).unwrap();
+    let run = ws.run(&["plan", "--detailed-exitcode"]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stdout
+            .contains("  - cloudfront_distribution.main (no longer in stack.toml)"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("Plan: 0 to add, 0 to change, 1 to destroy."),
+        "{}",
+        run.stdout
+    );
+    ws.run(&["apply", "--auto-approve"]).ok();
+    assert_eq!(ws.run(&["plan", "--detailed-exitcode"]).code, 0);
+    ws.run(&["destroy", "--auto-approve"]).ok();
+}
+
+#[test]
+fn output_prints_one_value_all_values_or_json() {
+    let emulator = Emulator::start();
+    let ws = weather(&emulator);
+    ws.run(&["apply", "--auto-approve"]).ok();
+    let url = ws.run(&["output", "url"]).ok().stdout;
+    assert!(
+        url.starts_with("https://") && url.trim_end().ends_with(".cloudfront.net"),
+        "{url}"
+    );
+    let all: serde_json::Value =
+        serde_json::from_str(&ws.run(&["output", "--json"]).ok().stdout).unwrap();
+    assert_eq!(all["url"].as_str().unwrap(), url.trim_end());
+    assert!(
+        all["repository_weather"]
+            .as_str()
+            .unwrap()
+            .ends_with("/weather-weather")
+    );
+    let missing = ws.run(&["output", "nope"]);
+    assert_eq!(missing.code, 1);
+    assert!(
+        missing.stderr.contains("load_balancer_dns"),
+        "{}",
+        missing.stderr
+    );
+    ws.run(&["destroy", "--auto-approve"]).ok();
+}
+
+#[test]
+fn validate_points_at_the_line_and_calls_no_aws() {
+    // No emulator: validate must not need one.
+    let dir = std::env::temp_dir().join(format!("stackctl-validate-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let stack = dir.join("stack.toml");
+    std::fs::write(
+        &stack,
+        "[stack]\nname = \"demo\"\nregion = \"eu-west-2\"\n\n[servces.web]\nimage = \"x\"\n",
+    )
+    .unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_stackctl"))
+        .arg("--stack")
+        .arg(&stack)
+        .arg("validate")
+        .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr.contains("stack.toml:5:2"), "{stderr}");
+    assert!(stderr.contains("servces"), "{stderr}");
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn a_held_lock_stops_a_second_apply_and_names_its_holder() {
+    let emulator = Emulator::start();
+    let ws = weather(&emulator);
+    let lock = ws.dir.join("stack.state.json.lock");
+    std::fs::write(
+        &lock,
+        r#"{"pid":4242,"host":"ci-runner-7","command":"apply","since":0}"#,
+    )
+    .unwrap();
+    let run = ws.run(&["apply", "--auto-approve"]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr.contains("pid 4242 on ci-runner-7"),
+        "{}",
+        run.stderr
+    );
+    assert!(!ws.state_path().exists());
+    assert!(lock.exists(), "someone else's lock is never removed");
+}
