@@ -8,7 +8,7 @@ use super::{Created, Ctx, Live, Lookup, Resource, WantedAttrs, known};
 use crate::address::{CloudId, Kind};
 use crate::aws::{Aws, AwsError, SdkResultExt, wait};
 use aws_sdk_ecs::types::{
-    CapacityProviderStrategyItem, ClusterField, ClusterSetting, ClusterSettingName, Tag,
+    CapacityProviderStrategyItem, ClusterField, ClusterSetting, ClusterSettingName,
 };
 use serde::{Deserialize, Serialize};
 
@@ -74,12 +74,7 @@ impl Resource for EcsCluster {
             .settings(insights_setting(spec.container_insights))
             .set_capacity_providers(Some(spec.capacity_providers.clone()))
             .set_default_capacity_provider_strategy(Some(default_strategy(spec)?))
-            .set_tags(Some(
-                ctx.tags()
-                    .into_iter()
-                    .map(|(k, v)| Tag::builder().key(k).value(v).build())
-                    .collect(),
-            ))
+            .set_tags(Some(super::tags::ecs_tags(&ctx.tags())))
             .send()
             .await
             .op("CreateCluster")?;

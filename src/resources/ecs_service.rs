@@ -26,7 +26,7 @@ use crate::aws::{Aws, AwsError, NotFoundExt, SdkResultExt, wait};
 use aws_sdk_ecs::types::{
     AssignPublicIp, AwsVpcConfiguration, CapacityProviderStrategyItem, DeploymentCircuitBreaker,
     DeploymentConfiguration, DeploymentRolloutState, DesiredStatus, LaunchType, LoadBalancer,
-    NetworkConfiguration, PropagateTags, Service, Tag,
+    NetworkConfiguration, PropagateTags, Service,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -253,12 +253,7 @@ impl Resource for EcsService {
             .client_token(client_token(ctx, spec))
             .propagate_tags(PropagateTags::Service)
             .enable_ecs_managed_tags(true)
-            .set_tags(Some(
-                ctx.tags()
-                    .into_iter()
-                    .map(|(k, v)| Tag::builder().key(k).value(v).build())
-                    .collect(),
-            ))
+            .set_tags(Some(super::tags::ecs_tags(&ctx.tags())))
             .send()
             .await
             .op(OP)?;

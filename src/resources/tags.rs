@@ -46,3 +46,10 @@ pub fn elb_tags(tags: &[(String, String)]) -> Vec<aws_sdk_elasticloadbalancingv2
         })
         .collect()
 }
+
+/// The standard tags in ECS's shape (cluster, task definition, service).
+pub fn ecs_tags(tags: &[(String, String)]) -> Vec<aws_sdk_ecs::types::Tag> {
+    tags.iter()
+        .map(|(k, v)| aws_sdk_ecs::types::Tag::builder().key(k).value(v).build())
+        .collect()
+}

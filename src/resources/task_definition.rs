@@ -11,7 +11,7 @@ use crate::address::{CloudId, Kind};
 use crate::aws::{Aws, AwsError, SdkResultExt};
 use aws_sdk_ecs::types::{
     Compatibility, ContainerDefinition, CpuArchitecture, KeyValuePair, LogConfiguration, LogDriver,
-    NetworkMode, OsFamily, PortMapping, RuntimePlatform, Secret, Tag, TaskDefinitionStatus,
+    NetworkMode, OsFamily, PortMapping, RuntimePlatform, Secret, TaskDefinitionStatus,
     TransportProtocol,
 };
 use serde::{Deserialize, Serialize};
@@ -163,12 +163,7 @@ impl Resource for TaskDefinition {
             .execution_role_arn(execution_role)
             .set_task_role_arn(task_role)
             .container_definitions(container)
-            .set_tags(Some(
-                ctx.tags()
-                    .into_iter()
-                    .map(|(k, v)| Tag::builder().key(k).value(v).build())
-                    .collect(),
-            ))
+            .set_tags(Some(super::tags::ecs_tags(&ctx.tags())))
             .send()
             .await
             .op(OP)?;
