@@ -1,22 +1,46 @@
-//! `stackctl apply`: plan, confirm, walk the plan, print the outputs.
+//! `stackctl apply`: plan, confirm, walk the plan, print the outputs. Also applies a
+//! plan saved by `plan --out`, and deploys images (`--image`) without touching the
+//! rest of the stack.
 
 use super::Cli;
 use super::confirm::confirm;
 use super::exit::Code;
 use super::session::Session;
+use crate::address::Kind;
 use crate::config::expand::expand;
 use crate::engine;
 use crate::output::{plan_text, progress, stack_outputs};
-use crate::plan::Plan;
+use crate::plan::{Plan, PlanDocument, parse_image, plan_deploy};
+use anyhow::Context;
+use std::path::{Path, PathBuf};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
+    /// A plan saved by `stackctl plan --out FILE`: apply exactly it, without asking
+    /// (it was reviewed when saved). Refused if the state changed since.
+    #[arg(value_name = "PLAN_FILE")]
+    pub plan_file: Option<PathBuf>,
+    /// Deploy only: register a task definition revision with this image and roll the
+    /// service onto it; nothing else changes. Repeatable. Later applies keep the
+    /// image until stack.toml names a different one.
+    #[arg(
+        long = "image",
+        value_name = "SERVICE=IMAGE",
+        conflicts_with = "plan_file"
+    )]
+    pub images: Vec<String>,
     /// Apply without asking (for CI; required when stdin is not a terminal).
     #[arg(long)]
     pub auto_approve: bool,
 }
 
 pub async fn run(cli: &Cli, args: &Args) -> anyhow::Result<Code> {
+    if let Some(path) = &args.plan_file {
+        return apply_saved(cli, path).await;
+    }
+    if !args.images.is_empty() {
+        return deploy(cli, args).await;
+    }
     let session = Session::open(cli, "apply", true).await?;
     let observed = session.refresh().await?;
     let plan = crate::plan::plan(&expand(&session.config), &session.state, &observed)?;
@@ -30,6 +54,58 @@ pub async fn run(cli: &Cli, args: &Args) -> anyhow::Result<Code> {
         return Ok(Code::Ok);
     }
     walk(session, &plan, "Apply").await
+}
+
+async fn apply_saved(cli: &Cli, path: &Path) -> anyhow::Result<Code> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read the plan {}", path.display()))?;
+    let document =
+        PlanDocument::parse(&text).with_context(|| format!("{} is refused", path.display()))?;
+    let session = Session::open(cli, "apply", true).await?;
+    if document.region != session.config.region {
+        anyhow::bail!(
+            "{} was planned for region {}, but this run targets {}",
+            path.display(),
+            document.region,
+            session.config.region
+        );
+    }
+    let plan = document
+        .plan_for(&session.state)
+        .with_context(|| format!("{} is refused", path.display()))?;
+    print!("{}", plan_text::render(&plan));
+    if !plan.has_changes() {
+        print_outputs(&session.state);
+        return Ok(Code::Ok);
+    }
+    walk(session, &plan, "Apply").await
+}
+
+async fn deploy(cli: &Cli, args: &Args) -> anyhow::Result<Code> {
+    let images = args
+        .images
+        .iter()
+        .map(|a| parse_image(a))
+        .collect::<Result<Vec<_>, _>>()?;
+    let session = Session::open(cli, "apply --image", true).await?;
+    let services: Vec<&str> = images.iter().map(|(s, _)| s.as_str()).collect();
+    let observed = session
+        .refresh_only(|a| {
+            matches!(a.kind(), Kind::TaskDefinition | Kind::EcsService)
+                && services.contains(&a.name())
+        })
+        .await?;
+    let plan = plan_deploy(&session.state, &observed, &images)?;
+    if !plan.has_changes() {
+        println!("No changes. Every service already runs the image given.");
+        return Ok(Code::Ok);
+    }
+    print!("{}", plan_text::render(&plan));
+    if !confirm("deploy these images", args.auto_approve)? {
+        println!("Deploy cancelled.");
+        return Ok(Code::Ok);
+    }
+    walk(session, &plan, "Deploy").await
 }
 
 /// Runs a plan and reports; shared by apply and destroy.

@@ -1,5 +1,6 @@
-//! Exit codes, in one table: 0 success, 1 error, 2 changes present (only with
-//! `plan --detailed-exitcode`, so scripts can tell "in sync" from "needs apply").
+//! Exit codes, in one table: 0 success, 1 error, 2 differences found (`plan
+//! --detailed-exitcode` with changes pending, `drift` with drift), so scripts can tell
+//! "in sync" from "needs attention" from "broken".
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Code {

@@ -3,6 +3,7 @@
 pub mod apply;
 pub mod confirm;
 pub mod destroy;
+pub mod drift;
 pub mod exit;
 pub mod output;
 pub mod plan;
@@ -49,6 +50,11 @@ pub enum Command {
     /// Delete every resource of the stack.
     #[command(after_help = "Example: stackctl destroy --auto-approve")]
     Destroy(destroy::Args),
+    /// Show what changed outside stackctl since the last apply (read-only).
+    #[command(
+        after_help = "Exit status: 0 no drift, 2 drift found, 1 error.\n\nExample (scheduled CI check): stackctl drift --json"
+    )]
+    Drift(drift::Args),
     /// Print the stack's outputs (URL, load balancer, repositories, ...).
     #[command(after_help = "Example: stackctl output url")]
     Output(output::Args),
@@ -75,6 +81,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<exit::Code> {
         Command::Plan(args) => plan::run(&cli, args).await,
         Command::Apply(args) => apply::run(&cli, args).await,
         Command::Destroy(args) => destroy::run(&cli, args).await,
+        Command::Drift(args) => drift::run(&cli, args).await,
         Command::Output(args) => output::run(&cli, args),
         Command::Validate => validate::run(&cli),
     }

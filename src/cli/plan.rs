@@ -5,19 +5,44 @@ use super::exit::Code;
 use super::session::Session;
 use crate::config::expand::expand;
 use crate::output::plan_text;
+use crate::plan::PlanDocument;
+use anyhow::Context;
+use std::path::PathBuf;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Exit 0 when there are no changes, 2 when there are, 1 on error.
     #[arg(long)]
     pub detailed_exitcode: bool,
+    /// Print the plan as one JSON document instead of text (schema in docs/json.md).
+    #[arg(long)]
+    pub json: bool,
+    /// Save the plan to FILE; `stackctl apply FILE` then applies exactly this plan.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
 }
 
 pub async fn run(cli: &Cli, args: &Args) -> anyhow::Result<Code> {
     let session = Session::open(cli, "plan", false).await?;
     let observed = session.refresh().await?;
     let plan = crate::plan::plan(&expand(&session.config), &session.state, &observed)?;
-    print!("{}", plan_text::render(&plan));
+    let document = PlanDocument::new(&plan, &session.state, &session.config.region);
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&document)?);
+    } else {
+        print!("{}", plan_text::render(&plan));
+    }
+    if let Some(path) = &args.out {
+        let text = serde_json::to_string_pretty(&document)?;
+        std::fs::write(path, text + "\n")
+            .with_context(|| format!("cannot write the plan to {}", path.display()))?;
+        if !args.json {
+            println!(
+                "\nSaved this plan to {p}. Apply exactly this plan with: stackctl apply {p}",
+                p = path.display()
+            );
+        }
+    }
     Ok(if args.detailed_exitcode && plan.has_changes() {
         Code::Changes
     } else {

@@ -62,7 +62,16 @@ impl Session {
 
     /// Reads every recorded resource from AWS, all at once.
     pub async fn refresh(&self) -> anyhow::Result<Observed> {
-        let reads = self.state.resources.iter().map(|(address, record)| {
+        self.refresh_only(|_| true).await
+    }
+
+    /// Reads the recorded resources `wanted` picks, all at once.
+    pub async fn refresh_only(
+        &self,
+        wanted: impl Fn(&crate::address::Address) -> bool,
+    ) -> anyhow::Result<Observed> {
+        let picked = self.state.resources.iter().filter(|(a, _)| wanted(a));
+        let reads = picked.map(|(address, record)| {
             let aws = self.aws.clone();
             let address = address.clone();
             let id = record.id.clone();

@@ -22,7 +22,7 @@ use crate::resources::nat_gateway::NatGatewaySpec;
 use crate::resources::route_table::{Route, RouteTableSpec};
 use crate::resources::security_group::{Rule, SecurityGroupSpec};
 use crate::resources::subnet::SubnetSpec;
-use crate::resources::target_group::{HealthCheck as TgHealthCheck, TargetGroupSpec};
+use crate::resources::target_group::{self, HealthCheck as TgHealthCheck, TargetGroupSpec};
 use crate::resources::task_definition::{ContainerSpec, ImageSpec, TaskDefinitionSpec};
 use crate::resources::vpc::VpcSpec;
 
@@ -372,10 +372,12 @@ pub fn expand(v: &Validated) -> Vec<Desired> {
                     "uri",
                 )),
                 reference: reference.clone(),
+                deployed: None,
             },
             Image::Uri(uri) => ImageSpec {
                 repository: None,
                 reference: uri.clone(),
+                deployed: None,
             },
         };
         let task_definition = addr(Kind::TaskDefinition, name.clone());
@@ -412,7 +414,7 @@ pub fn expand(v: &Validated) -> Vec<Desired> {
             out.push(Desired::new(
                 tg.clone(),
                 TargetGroupSpec {
-                    name: format!("{stack}-{name}"),
+                    name: target_group::group_name(stack, name, port, &v.vpc_cidr.to_string()),
                     vpc: Ref::id(vpc.clone()),
                     port: port.into(),
                     health_check: TgHealthCheck {

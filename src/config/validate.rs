@@ -3,6 +3,7 @@
 
 use super::error::Problem;
 use super::schema::*;
+use crate::resources::target_group::NAME_SUFFIX_LEN;
 use ipnet::Ipv4Net;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -237,11 +238,15 @@ pub fn validate(config: Config, env_region: Option<String>) -> Result<Validated,
                 "service names are lowercase letters, digits and hyphens, starting with a letter"
                     .into(),
             );
-        } else if stack.len() + 1 + name.len() > MAX_NAME_LEN {
+        } else if stack.len() + 1 + name.len() + NAME_SUFFIX_LEN > MAX_NAME_LEN {
             problem(
                 &format!("services.{name}"),
                 format!(
-                    "`{stack}-{name}` is longer than the {MAX_NAME_LEN} characters AWS allows for a target group name; shorten the stack or service name"
+                    "the target group name `{stack}-{name}-xxxx` (stackctl adds a 4-character \
+                     suffix so a replacement can exist beside the old group) is longer than \
+                     the {MAX_NAME_LEN} characters AWS allows; shorten the stack or service name \
+                     to {} characters together",
+                    MAX_NAME_LEN - 1 - NAME_SUFFIX_LEN
                 ),
             );
         }

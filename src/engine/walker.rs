@@ -334,7 +334,7 @@ async fn destroy_deposed(shared: &Shared, a: &Address) -> Result<(), String> {
             .unwrap_or_default()
     };
     for id in deposed {
-        registry::delete(a.kind(), &shared.aws, &id)
+        registry::retire(a.kind(), &shared.aws, &id)
             .await
             .map_err(err)?;
         shared.save(|state| {

@@ -1,7 +1,9 @@
-//! A plan as text: one block per changed resource with its field diffs, then the
-//! summary line people and scripts look for.
+//! A plan as text: changes made outside stackctl first, apart from the edits to
+//! stack.toml, one block per resource with its label and field diffs, warnings for
+//! replacements that interrupt traffic, then the summary line people and scripts
+//! look for.
 
-use crate::plan::{Action, Plan};
+use crate::plan::{Action, Cause, Change, Class, Plan};
 use crate::resources::Wanted;
 use serde_json::Value;
 use std::fmt::Write;
@@ -12,33 +14,26 @@ pub fn render(plan: &Plan) -> String {
     if !plan.has_changes() {
         return format!("{NO_CHANGES}\n");
     }
+    let (drift, edits): (Vec<&Change>, Vec<&Change>) =
+        plan.pending().partition(|c| c.is_drift_only());
     let mut out = String::new();
+    if !drift.is_empty() {
+        out.push_str(
+            "Changed outside stackctl since the last apply (apply puts back what stack.toml says):\n",
+        );
+        drift.iter().for_each(|c| change(&mut out, c));
+        if !edits.is_empty() {
+            out.push_str("\nChanges from stack.toml:\n");
+        }
+    }
+    edits.iter().for_each(|c| change(&mut out, c));
     for c in plan.pending() {
-        let mut head = format!("  {} {}", c.action.glyph(), c.address);
-        if c.action == Action::Replace {
-            head.push_str(" (replace)");
-        }
-        if let Some(reason) = c.reason {
-            let _ = write!(head, " ({})", reason.describe());
-        }
-        let _ = writeln!(out, "{head}");
-        let width = c.diffs.iter().map(|d| d.name.len()).max().unwrap_or(0);
-        for d in &c.diffs {
-            let after = match &d.after {
-                Wanted::Known(v) => value(v),
-                Wanted::Unknown => "(known after apply)".to_string(),
-            };
-            let line = match (&d.before, c.action) {
-                (Some(before), _) => format!("{} -> {after}", value(before)),
-                (None, Action::Create) => after,
-                (None, _) => format!("(unset) -> {after}"),
-            };
-            let forces = if d.forces_replacement {
-                "  # forces replacement"
-            } else {
-                ""
-            };
-            let _ = writeln!(out, "      {:width$} = {line}{forces}", d.name);
+        if let Some(w) = c.warning {
+            let _ = writeln!(
+                out,
+                "\nWarning: replacing {} interrupts traffic: {w}",
+                c.address
+            );
         }
     }
     let s = plan.summary();
@@ -48,6 +43,49 @@ pub fn render(plan: &Plan) -> String {
         s.add, s.change, s.destroy
     );
     out
+}
+
+fn change(out: &mut String, c: &Change) {
+    let mut notes = Vec::new();
+    if matches!(
+        c.class,
+        Class::InPlace | Class::Replacement | Class::DeployOnly
+    ) {
+        notes.push(c.class.label());
+    }
+    if let Some(reason) = c.reason {
+        notes.push(reason.describe());
+    }
+    let mut head = format!("  {} {}", c.action.glyph(), c.address);
+    if !notes.is_empty() {
+        let _ = write!(head, "  ({})", notes.join("; "));
+    }
+    let _ = writeln!(out, "{head}");
+    let width = c.diffs.iter().map(|d| d.name.len()).max().unwrap_or(0);
+    for d in &c.diffs {
+        let after = match &d.after {
+            Wanted::Known(v) => value(v),
+            Wanted::Unknown => "(known after apply)".to_string(),
+        };
+        let line = match (&d.before, c.action) {
+            (Some(before), _) => format!("{} -> {after}", value(before)),
+            (None, Action::Create) => after,
+            (None, _) => format!("(unset) -> {after}"),
+        };
+        let mut comments = Vec::new();
+        if d.forces_replacement {
+            comments.push("forces replacement");
+        }
+        if d.cause == Cause::Both {
+            comments.push("also changed outside stackctl");
+        }
+        let comment = if comments.is_empty() {
+            String::new()
+        } else {
+            format!("  # {}", comments.join("; "))
+        };
+        let _ = writeln!(out, "      {:width$} = {line}{comment}", d.name);
+    }
 }
 
 fn value(v: &Value) -> String {

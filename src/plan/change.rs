@@ -3,8 +3,22 @@
 use super::action::Action;
 use crate::address::Address;
 use crate::resources::Wanted;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
+
+/// Why an attribute differs. Drift (someone changed the object outside stackctl) is
+/// told apart from edits to stack.toml, so a reviewer knows which of the two an apply
+/// is about to undo.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Cause {
+    /// stack.toml asks for something other than what was last applied.
+    Config,
+    /// AWS holds something other than what was last applied; stack.toml did not move.
+    Drift,
+    /// Both moved.
+    Both,
+}
 
 /// One attribute that differs. `before` is None on create.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -14,9 +28,10 @@ pub struct FieldDiff {
     pub after: Wanted,
     /// This attribute cannot change in place: it is why the resource is replaced.
     pub forces_replacement: bool,
+    pub cause: Cause,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Reason {
     /// Recorded in state but gone from AWS.
@@ -37,18 +52,56 @@ impl Reason {
     }
 }
 
+/// What a change means for the running app, the label a reviewer reads first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Class {
+    NoOp,
+    Create,
+    /// Only a new image rolls out: a new task definition revision and a service update.
+    DeployOnly,
+    InPlace,
+    Replacement,
+    Delete,
+}
+
+impl Class {
+    pub fn label(self) -> &'static str {
+        match self {
+            Class::NoOp => "no change",
+            Class::Create => "create",
+            Class::DeployOnly => "deploy-only",
+            Class::InPlace => "in place",
+            Class::Replacement => "replacement",
+            Class::Delete => "delete",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Change {
     pub address: Address,
     pub action: Action,
+    pub class: Class,
     pub diffs: Vec<FieldDiff>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<Reason>,
+    /// Set when a replacement interrupts traffic: what a user of the app will notice.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub warning: Option<&'static str>,
     /// The desired spec (None for deletes).
     #[serde(skip)]
     pub spec: Option<Value>,
     /// Desired dependencies for creates and updates; recorded ones for deletes.
     pub depends_on: Vec<Address>,
+}
+
+impl Change {
+    /// True when every differing attribute moved outside stackctl, not in stack.toml.
+    pub fn is_drift_only(&self) -> bool {
+        self.reason == Some(Reason::DeletedOutside)
+            || (!self.diffs.is_empty() && self.diffs.iter().all(|d| d.cause == Cause::Drift))
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -57,7 +110,7 @@ pub struct Plan {
     pub changes: Vec<Change>,
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Summary {
     pub add: usize,
     pub change: usize,

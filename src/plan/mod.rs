@@ -2,10 +2,16 @@
 
 pub mod action;
 pub mod change;
+pub mod deploy;
+pub mod document;
+pub mod drift;
 pub mod planner;
 
 pub use action::Action;
-pub use change::{Change, FieldDiff, Plan, Reason, Summary};
+pub use change::{Cause, Change, Class, FieldDiff, Plan, Reason, Summary};
+pub use deploy::{DeployError, parse_image, plan_deploy};
+pub use document::{DocumentError, PlanDocument};
+pub use drift::{DriftStatus, DriftedField, DriftedResource, drift};
 pub use planner::{Observed, PlanError, plan, plan_destroy};
 
 #[cfg(test)]

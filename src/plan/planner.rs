@@ -4,13 +4,13 @@
 //! "(known after apply)" when its dependents are planned.
 
 use super::action::Action;
-use super::change::{Change, FieldDiff, Plan, Reason};
-use crate::address::Address;
+use super::change::{Cause, Change, Class, FieldDiff, Plan, Reason};
+use crate::address::{Address, Kind};
 use crate::aws::AwsError;
 use crate::desired::Desired;
 use crate::graph::{Graph, GraphError};
-use crate::resources::{Live, Lookup, Outputs, Ref, Wanted, registry};
-use crate::state::State;
+use crate::resources::{Attrs, Live, Lookup, Outputs, Ref, Wanted, WantedAttrs, registry};
+use crate::state::{Record, State};
 use std::collections::BTreeMap;
 
 /// The live view of each recorded resource: None when AWS says it is gone.
@@ -49,13 +49,19 @@ pub fn plan(desired: &[Desired], state: &State, observed: &Observed) -> Result<P
     let mut known = Known {
         outputs: BTreeMap::new(),
     };
+    let mut classes: BTreeMap<Address, Class> = BTreeMap::new();
     let mut changes = Vec::new();
     for address in graph.order()? {
         let d = by_address[&address];
         let kind = address.kind();
-        let wanted = registry::wanted(kind, &d.spec, &known)?;
         let record = state.resources.get(&address);
         let live = observed.get(&address).and_then(Option::as_ref);
+        let spec = match live {
+            Some(live) => registry::keep_deployed(kind, &d.spec, &known, live)?,
+            None => None,
+        }
+        .unwrap_or_else(|| d.spec.clone());
+        let wanted = registry::wanted(kind, &spec, &known)?;
         let (action, reason, diffs) = match (record, live) {
             (None, _) => (Action::Create, None, creation_diffs(&wanted)),
             (Some(_), None) => (
@@ -64,21 +70,7 @@ pub fn plan(desired: &[Desired], state: &State, observed: &Observed) -> Result<P
                 creation_diffs(&wanted),
             ),
             (Some(record), Some(live)) => {
-                let replace_on = registry::replace_on(kind);
-                let mut diffs = Vec::new();
-                for (name, want) in &wanted {
-                    // What the live read cannot see is compared with the last apply.
-                    let have = live.attrs.get(name).or_else(|| record.attrs.get(name));
-                    let same = matches!((want, have), (Wanted::Known(w), Some(h)) if w == h);
-                    if !same {
-                        diffs.push(FieldDiff {
-                            name: name.clone(),
-                            before: have.cloned(),
-                            after: want.clone(),
-                            forces_replacement: replace_on.contains(&name.as_str()),
-                        });
-                    }
-                }
+                let diffs = field_diffs(kind, &wanted, &record.attrs, live);
                 let only_unknown =
                     !diffs.is_empty() && diffs.iter().all(|f| f.after == Wanted::Unknown);
                 let reason = only_unknown.then_some(Reason::DependencyReplaced);
@@ -97,13 +89,20 @@ pub fn plan(desired: &[Desired], state: &State, observed: &Observed) -> Result<P
                 known.outputs.insert(&d.address, outputs);
             }
         }
+        let depends_on = d.dependencies();
+        let class = classify(kind, action, &diffs, &depends_on, &classes);
+        classes.insert(address.clone(), class);
         changes.push(Change {
             address: address.clone(),
             action,
+            class,
             diffs,
             reason,
-            spec: Some(d.spec.clone()),
-            depends_on: d.dependencies(),
+            warning: (action == Action::Replace)
+                .then(|| registry::replace_warning(kind))
+                .flatten(),
+            spec: Some(spec),
+            depends_on,
         });
     }
     // Recorded but no longer desired: delete, dependents first.
@@ -116,16 +115,83 @@ pub fn plan(desired: &[Desired], state: &State, observed: &Observed) -> Result<P
     );
     for address in removed.reversed().order()? {
         let record = &state.resources[&address];
-        changes.push(Change {
-            address,
-            action: Action::Delete,
-            diffs: Vec::new(),
-            reason: Some(Reason::RemovedFromConfig),
-            spec: None,
-            depends_on: record.depends_on.clone(),
-        });
+        changes.push(deletion(address, record, Some(Reason::RemovedFromConfig)));
     }
     Ok(Plan { changes })
+}
+
+/// The attributes that differ between what stack.toml wants and what AWS has, each
+/// told whether stack.toml moved, AWS moved (drift), or both, against the last apply.
+fn field_diffs(kind: Kind, wanted: &WantedAttrs, recorded: &Attrs, live: &Live) -> Vec<FieldDiff> {
+    let replace_on = registry::replace_on(kind);
+    let mut diffs = Vec::new();
+    for (name, want) in wanted {
+        let applied = recorded.get(name);
+        // What the live read cannot see is compared with the last apply.
+        let have = live.attrs.get(name).or(applied);
+        if matches!((want, have), (Wanted::Known(w), Some(h)) if w == h) {
+            continue;
+        }
+        let drifted = matches!((live.attrs.get(name), applied), (Some(l), Some(r)) if l != r);
+        let edited = !matches!((want, applied), (Wanted::Known(w), Some(r)) if w == r);
+        let cause = match (edited, drifted) {
+            (true, true) => Cause::Both,
+            (false, true) => Cause::Drift,
+            _ => Cause::Config,
+        };
+        diffs.push(FieldDiff {
+            name: name.clone(),
+            before: have.cloned(),
+            after: want.clone(),
+            forces_replacement: replace_on.contains(&name.as_str()),
+            cause,
+        });
+    }
+    diffs
+}
+
+/// The label of a change. Deploy-only: every differing attribute is one of the kind's
+/// deploy attributes, and whatever it depends on that changes is itself deploy-only
+/// (a service rolling to a new revision is a deploy when only the image moved).
+fn classify(
+    kind: Kind,
+    action: Action,
+    diffs: &[FieldDiff],
+    depends_on: &[Address],
+    classes: &BTreeMap<Address, Class>,
+) -> Class {
+    let deploy_attrs = registry::deploy_attrs(kind);
+    let deploy_only = !diffs.is_empty()
+        && diffs
+            .iter()
+            .all(|d| d.cause != Cause::Drift && deploy_attrs.contains(&d.name.as_str()))
+        && depends_on.iter().all(|a| {
+            matches!(
+                classes.get(a),
+                None | Some(Class::NoOp) | Some(Class::DeployOnly)
+            )
+        });
+    match action {
+        Action::NoOp => Class::NoOp,
+        Action::Create => Class::Create,
+        Action::Delete => Class::Delete,
+        _ if deploy_only => Class::DeployOnly,
+        Action::Update => Class::InPlace,
+        Action::Replace => Class::Replacement,
+    }
+}
+
+fn deletion(address: Address, record: &Record, reason: Option<Reason>) -> Change {
+    Change {
+        address,
+        action: Action::Delete,
+        class: Class::Delete,
+        diffs: Vec::new(),
+        reason,
+        warning: None,
+        spec: None,
+        depends_on: record.depends_on.clone(),
+    }
 }
 
 /// Destroy: every recorded resource, dependents first.
@@ -141,21 +207,14 @@ pub fn plan_destroy(state: &State) -> Result<Plan, PlanError> {
         .order()?
         .into_iter()
         .map(|address| {
-            let depends_on = state.resources[&address].depends_on.clone();
-            Change {
-                address,
-                action: Action::Delete,
-                diffs: Vec::new(),
-                reason: None,
-                spec: None,
-                depends_on,
-            }
+            let record = &state.resources[&address];
+            deletion(address, record, None)
         })
         .collect();
     Ok(Plan { changes })
 }
 
-fn creation_diffs(wanted: &crate::resources::WantedAttrs) -> Vec<FieldDiff> {
+fn creation_diffs(wanted: &WantedAttrs) -> Vec<FieldDiff> {
     wanted
         .iter()
         .map(|(name, w)| FieldDiff {
@@ -163,6 +222,7 @@ fn creation_diffs(wanted: &crate::resources::WantedAttrs) -> Vec<FieldDiff> {
             before: None,
             after: w.clone(),
             forces_replacement: false,
+            cause: Cause::Config,
         })
         .collect()
 }

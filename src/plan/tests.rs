@@ -1,7 +1,7 @@
 //! The planner and the operation order, on hand-made states: pure, no AWS.
 
 use super::*;
-use crate::address::{Address, CloudId};
+use crate::address::{Address, CloudId, Kind};
 use crate::desired::Desired;
 use crate::engine::ops::{self, Op};
 use crate::resources::vpc::VpcSpec;
@@ -216,4 +216,302 @@ fn a_destroy_first_replacement_deletes_before_it_creates() {
         ops[&Op::Apply(a("vpc.main"))],
         [Op::Destroy(a("vpc.main"))].into()
     );
+}
+
+/// A lookup that knows every output of every resource: `{address}/{output}`.
+struct Everything;
+
+impl crate::resources::Lookup for Everything {
+    fn output(&self, r: &crate::resources::Ref) -> Option<String> {
+        Some(format!("{}/{}", r.to, r.output))
+    }
+}
+
+/// State and live view as if `desired` had been applied: every attribute as wanted,
+/// with `{address}/{output}` for each referenced output.
+fn applied(desired: &[Desired]) -> (State, Observed) {
+    let mut state = State::new("hello");
+    state.serial = 1;
+    let mut observed = Observed::new();
+    for d in desired {
+        let attrs: crate::resources::Attrs =
+            crate::resources::registry::wanted(d.address.kind(), &d.spec, &Everything)
+                .unwrap()
+                .into_iter()
+                .map(|(k, w)| match w {
+                    Wanted::Known(v) => (k, v),
+                    Wanted::Unknown => panic!("{} {k} unknown", d.address),
+                })
+                .collect();
+        let outputs: crate::resources::Outputs = ["id", "arn", "uri", "dns_name", "name"]
+            .iter()
+            .map(|o| (o.to_string(), format!("{}/{o}", d.address)))
+            .collect();
+        state.resources.insert(
+            d.address.clone(),
+            Record {
+                id: CloudId::new(format!("{}/id", d.address)),
+                spec: d.spec.clone(),
+                attrs: attrs.clone(),
+                outputs: outputs.clone(),
+                depends_on: d.dependencies(),
+                deposed: Vec::new(),
+            },
+        );
+        observed.insert(d.address.clone(), Some(Live { attrs, outputs }));
+    }
+    (state, observed)
+}
+
+fn hello(image: &str) -> Vec<Desired> {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/examples/hello-fargate/stack.toml"
+    ))
+    .unwrap()
+    .replace("\"hello:latest\"", &format!("\"{image}\""));
+    let v = crate::config::parse(std::path::Path::new("stack.toml"), &text, None).unwrap();
+    crate::config::expand::expand(&v)
+}
+
+fn change<'a>(p: &'a Plan, address: &str) -> &'a Change {
+    p.changes
+        .iter()
+        .find(|c| c.address == a(address))
+        .unwrap_or_else(|| panic!("no change for {address}"))
+}
+
+#[test]
+fn an_applied_stack_plans_no_changes() {
+    let desired = hello("hello:latest");
+    let (state, observed) = applied(&desired);
+    let p = plan(&desired, &state, &observed).unwrap();
+    assert!(!p.has_changes(), "{p:#?}");
+}
+
+#[test]
+fn drift_is_told_apart_from_edits_to_stack_toml() {
+    let desired = hello("hello:latest");
+    let (state, mut observed) = applied(&desired);
+    let svc = observed
+        .get_mut(&a("ecs_service.hello"))
+        .unwrap()
+        .as_mut()
+        .unwrap();
+    svc.attrs.insert("desired_count".into(), json!(5));
+    let p = plan(&desired, &state, &observed).unwrap();
+    let c = change(&p, "ecs_service.hello");
+    assert_eq!((c.action, c.class), (Action::Update, Class::InPlace));
+    assert_eq!(c.diffs[0].cause, Cause::Drift);
+    assert_eq!(c.diffs[0].before, Some(json!(5)));
+    assert!(c.is_drift_only());
+
+    // The same field also edited in stack.toml: both moved.
+    let edited: Vec<Desired> = desired
+        .iter()
+        .cloned()
+        .map(|mut d| {
+            if d.address == a("ecs_service.hello") {
+                d.spec["desired_count"] = json!(3);
+            }
+            d
+        })
+        .collect();
+    let p = plan(&edited, &state, &observed).unwrap();
+    let c = change(&p, "ecs_service.hello");
+    assert_eq!(c.diffs[0].cause, Cause::Both);
+    assert!(!c.is_drift_only());
+
+    let d = crate::plan::drift(&state, &observed);
+    assert_eq!(d.len(), 1);
+    assert_eq!(d[0].address, a("ecs_service.hello"));
+    assert_eq!(d[0].fields[0].name, "desired_count");
+    assert_eq!(
+        (&d[0].fields[0].recorded, &d[0].fields[0].live),
+        (&json!(2), &json!(5))
+    );
+}
+
+#[test]
+fn a_deleted_object_is_drift_and_a_planned_create() {
+    let desired = hello("hello:latest");
+    let (state, mut observed) = applied(&desired);
+    observed.insert(a("log_group.hello"), None);
+    let d = crate::plan::drift(&state, &observed);
+    assert_eq!(d.len(), 1);
+    assert_eq!(d[0].status, crate::plan::DriftStatus::Deleted);
+    let c = change(
+        &plan(&desired, &state, &observed).unwrap(),
+        "log_group.hello",
+    )
+    .clone();
+    assert_eq!(c.action, Action::Create);
+    assert!(c.is_drift_only());
+}
+
+#[test]
+fn a_new_image_in_stack_toml_is_deploy_only() {
+    let (state, observed) = applied(&hello("hello:latest"));
+    let p = plan(&hello("hello:v2"), &state, &observed).unwrap();
+    let td = change(&p, "task_definition.hello");
+    assert_eq!((td.action, td.class), (Action::Replace, Class::DeployOnly));
+    assert_eq!(td.diffs.len(), 1);
+    assert_eq!(td.diffs[0].name, "image");
+    let svc = change(&p, "ecs_service.hello");
+    assert_eq!((svc.action, svc.class), (Action::Update, Class::DeployOnly));
+    assert_eq!(p.pending().count(), 2);
+    assert!(td.warning.is_none());
+}
+
+#[test]
+fn a_new_task_size_is_a_replacement_and_the_service_update_is_in_place() {
+    let (state, observed) = applied(&hello("hello:latest"));
+    let desired: Vec<Desired> = hello("hello:latest")
+        .into_iter()
+        .map(|mut d| {
+            if d.address == a("task_definition.hello") {
+                d.spec["memory"] = json!("1024");
+            }
+            d
+        })
+        .collect();
+    let p = plan(&desired, &state, &observed).unwrap();
+    assert_eq!(
+        change(&p, "task_definition.hello").class,
+        Class::Replacement
+    );
+    assert_eq!(change(&p, "ecs_service.hello").class, Class::InPlace);
+}
+
+/// The state and live view after `apply --image hello=URI` ran on `applied` ones.
+fn deployed(state: &State, observed: &Observed, uri: &str) -> (State, Observed) {
+    let p = crate::plan::plan_deploy(state, observed, &[("hello".into(), uri.into())]).unwrap();
+    let td = change(&p, "task_definition.hello");
+    assert_eq!((td.action, td.class), (Action::Replace, Class::DeployOnly));
+    let svc = change(&p, "ecs_service.hello");
+    assert_eq!((svc.action, svc.class), (Action::Update, Class::DeployOnly));
+    assert_eq!(p.pending().count(), 2);
+    let spec = td.spec.clone().unwrap();
+    let mut attrs: crate::resources::Attrs =
+        crate::resources::registry::wanted(Kind::TaskDefinition, &spec, &Everything)
+            .unwrap()
+            .into_iter()
+            .map(|(k, w)| match w {
+                Wanted::Known(v) => (k, v),
+                Wanted::Unknown => panic!("{k} unknown"),
+            })
+            .collect();
+    let (mut state, mut observed) = (state.clone(), observed.clone());
+    let r = state
+        .resources
+        .get_mut(&a("task_definition.hello"))
+        .unwrap();
+    r.spec = spec.clone();
+    r.attrs = attrs.clone();
+    let over = spec["container"]["image"]["deployed"]["over"].clone();
+    attrs.insert("image_deployed_over".into(), over);
+    let live = observed
+        .get_mut(&a("task_definition.hello"))
+        .unwrap()
+        .as_mut()
+        .unwrap();
+    live.attrs = attrs;
+    (state, observed)
+}
+
+#[test]
+fn a_deployed_image_survives_an_infrastructure_apply_until_stack_toml_names_another() {
+    let (state, observed) = applied(&hello("hello:latest"));
+    let (state, observed) = deployed(&state, &observed, "registry.example/hello:3f2c1a9");
+
+    // stack.toml unchanged: nothing to do, the deployed image stays.
+    let p = plan(&hello("hello:latest"), &state, &observed).unwrap();
+    assert!(!p.has_changes(), "{p:#?}");
+
+    // An infrastructure change keeps the deployed image in the new revision.
+    let desired: Vec<Desired> = hello("hello:latest")
+        .into_iter()
+        .map(|mut d| {
+            if d.address == a("task_definition.hello") {
+                d.spec["memory"] = json!("1024");
+            }
+            d
+        })
+        .collect();
+    let p = plan(&desired, &state, &observed).unwrap();
+    let td = change(&p, "task_definition.hello");
+    assert_eq!(td.class, Class::Replacement);
+    assert!(td.diffs.iter().all(|d| d.name != "image"), "{td:#?}");
+    assert_eq!(
+        td.spec.as_ref().unwrap()["container"]["image"]["deployed"]["uri"],
+        json!("registry.example/hello:3f2c1a9")
+    );
+
+    // A second deploy keeps what stack.toml named before the first one.
+    let (state2, observed2) = deployed(&state, &observed, "registry.example/hello:4e5d6c7");
+    assert!(
+        !plan(&hello("hello:latest"), &state2, &observed2)
+            .unwrap()
+            .has_changes()
+    );
+
+    // stack.toml names another image: it wins, as a deploy-only change.
+    let p = plan(&hello("hello:v2"), &state, &observed).unwrap();
+    let td = change(&p, "task_definition.hello");
+    assert_eq!(td.class, Class::DeployOnly);
+    assert_eq!(
+        td.diffs[0].before,
+        Some(json!("registry.example/hello:3f2c1a9"))
+    );
+    assert_eq!(
+        td.diffs[0].after,
+        Wanted::Known(json!("ecr_repository.hello/uri:v2"))
+    );
+}
+
+#[test]
+fn deploying_the_running_image_is_no_change_and_unknown_services_are_refused() {
+    let (state, observed) = applied(&hello("hello:latest"));
+    let running = "ecr_repository.hello/uri:latest";
+    let p =
+        crate::plan::plan_deploy(&state, &observed, &[("hello".into(), running.into())]).unwrap();
+    assert!(!p.has_changes());
+    let e =
+        crate::plan::plan_deploy(&state, &observed, &[("api".into(), "x:1".into())]).unwrap_err();
+    assert!(e.to_string().contains("services: hello"), "{e}");
+    assert!(crate::plan::parse_image("hello").is_err());
+    assert_eq!(
+        crate::plan::parse_image("web=a/b:c=d").unwrap(),
+        ("web".to_string(), "a/b:c=d".to_string())
+    );
+}
+
+#[test]
+fn a_saved_plan_round_trips_and_is_refused_once_the_state_moved() {
+    let (state, observed) = applied(&hello("hello:latest"));
+    let p = plan(&hello("hello:v2"), &state, &observed).unwrap();
+    let doc = crate::plan::PlanDocument::new(&p, &state, "eu-central-1");
+    let text = serde_json::to_string(&doc).unwrap();
+    let back = crate::plan::PlanDocument::parse(&text).unwrap();
+    assert_eq!(back, doc);
+    let again = back.plan_for(&state).unwrap();
+    assert_eq!(again.pending().count(), p.pending().count());
+    for (x, y) in again.pending().zip(p.pending()) {
+        assert_eq!((x, &x.spec), (y, &y.spec));
+    }
+
+    let mut moved = state.clone();
+    moved.serial += 1;
+    assert!(matches!(
+        back.plan_for(&moved),
+        Err(crate::plan::DocumentError::Stale { .. })
+    ));
+    let mut other = state.clone();
+    other.lineage = "another".into();
+    assert!(back.plan_for(&other).is_err());
+    assert!(matches!(
+        crate::plan::PlanDocument::parse(r#"{"version": 1, "resources": {}}"#),
+        Err(crate::plan::DocumentError::NotAPlan(_))
+    ));
+    assert!(crate::plan::PlanDocument::parse("not json").is_err());
 }

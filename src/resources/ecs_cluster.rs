@@ -25,6 +25,9 @@ pub struct EcsCluster;
 impl Resource for EcsCluster {
     const KIND: Kind = Kind::EcsCluster;
     const REPLACE_ON: &'static [&'static str] = &["name"];
+    const REPLACE_WARNING: Option<&'static str> = Some(
+        "the services in the cluster are replaced with it: their tasks stop while new ones start",
+    );
     type Spec = EcsClusterSpec;
 
     fn wanted(spec: &EcsClusterSpec, _lookup: &dyn Lookup) -> WantedAttrs {

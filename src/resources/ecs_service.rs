@@ -77,7 +77,15 @@ const STALL: Duration = Duration::from_secs(5 * 60);
 
 impl Resource for EcsService {
     const KIND: Kind = Kind::EcsService;
-    const REPLACE_ON: &'static [&'static str] = &["name", "cluster", "capacity", "load_balancer"];
+    /// The target group is not here: UpdateService moves a rolling-update service to a
+    /// new target group, so a target group replacement never stops the service.
+    const REPLACE_ON: &'static [&'static str] = &["name", "cluster", "capacity"];
+    const REPLACE_WARNING: Option<&'static str> = Some(
+        "ECS services cannot be renamed or moved: the old service's tasks stop while the \
+         new service starts its own",
+    );
+    /// Rolling onto a new revision is a deploy when the revision only changes the image.
+    const DEPLOY_ATTRS: &'static [&'static str] = &["task_definition"];
     type Spec = EcsServiceSpec;
 
     fn wanted(spec: &EcsServiceSpec, lookup: &dyn Lookup) -> WantedAttrs {
@@ -216,16 +224,7 @@ impl Resource for EcsService {
         const OP: &str = "CreateService";
         let cluster = ctx.resolve(&spec.cluster)?;
         let task_definition = ctx.resolve(&spec.task_definition)?;
-        let load_balancers = match &spec.load_balancer {
-            Some(lb) => vec![
-                LoadBalancer::builder()
-                    .target_group_arn(ctx.resolve(&lb.target_group)?)
-                    .container_name(&lb.container_name)
-                    .container_port(lb.container_port)
-                    .build(),
-            ],
-            None => Vec::new(),
-        };
+        let load_balancers = load_balancers(ctx, spec)?;
         let (launch_type, strategy) = if spec.capacity == "FARGATE" {
             (Some(LaunchType::Fargate), None)
         } else {
@@ -350,6 +349,9 @@ impl Resource for EcsService {
         if is(&["subnets", "security_groups", "assign_public_ip"]) {
             call = call.network_configuration(network(ctx, spec)?);
         }
+        if is(&["load_balancer"]) {
+            call = call.set_load_balancers(Some(load_balancers(ctx, spec)?));
+        }
         if is(&["health_check_grace_period"]) {
             call =
                 call.health_check_grace_period_seconds(spec.health_check_grace_period.unwrap_or(0));
@@ -404,6 +406,19 @@ impl Resource for EcsService {
         })
         .await
     }
+}
+
+fn load_balancers(ctx: &Ctx<'_>, spec: &EcsServiceSpec) -> Result<Vec<LoadBalancer>, AwsError> {
+    Ok(match &spec.load_balancer {
+        Some(lb) => vec![
+            LoadBalancer::builder()
+                .target_group_arn(ctx.resolve(&lb.target_group)?)
+                .container_name(&lb.container_name)
+                .container_port(lb.container_port)
+                .build(),
+        ],
+        None => Vec::new(),
+    })
 }
 
 fn deployment_settings_stored(svc: &Service, spec: &EcsServiceSpec) -> bool {

@@ -54,6 +54,9 @@ impl Resource for Listener {
     /// A listener cannot move to another load balancer; port, protocol, certificate,
     /// policy and default action all change in place through ModifyListener.
     const REPLACE_ON: &'static [&'static str] = &["load_balancer_arn"];
+    const REPLACE_WARNING: Option<&'static str> = Some(
+        "requests on this port are refused between the deletion of the old listener and the creation of the new one",
+    );
     type Spec = ListenerSpec;
 
     fn wanted(spec: &ListenerSpec, lookup: &dyn Lookup) -> WantedAttrs {

@@ -33,6 +33,9 @@ impl Resource for LoadBalancer {
     const KIND: Kind = Kind::LoadBalancer;
     /// The name and the scheme are fixed at creation.
     const REPLACE_ON: &'static [&'static str] = &["name", "scheme"];
+    const REPLACE_WARNING: Option<&'static str> = Some(
+        "the new load balancer has a new DNS name; requests fail until it is active and CloudFront (or your DNS record) points at it",
+    );
     type Spec = LoadBalancerSpec;
 
     fn wanted(spec: &LoadBalancerSpec, lookup: &dyn Lookup) -> WantedAttrs {

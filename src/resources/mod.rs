@@ -172,10 +172,23 @@ pub trait Resource {
     /// True where a replacement may create the new object before deleting the old
     /// one (names are not reused, nothing refuses two at once).
     const CREATE_BEFORE_DESTROY: bool = false;
+    /// Attributes whose change is a deploy (a new image rolling out), not a change to
+    /// the infrastructure; `plan` labels changes limited to them "deploy-only".
+    const DEPLOY_ATTRS: &'static [&'static str] = &[];
+    /// What users of the app notice when this kind is replaced; `plan` prints it as a
+    /// warning. None where a replacement is invisible (created before the old goes).
+    const REPLACE_WARNING: Option<&'static str> = None;
 
     type Spec: Serialize + DeserializeOwned + Clone + PartialEq + Debug + Send + Sync + 'static;
 
     fn wanted(spec: &Self::Spec, lookup: &dyn Lookup) -> WantedAttrs;
+
+    /// Settings a deploy (`apply --image`) made outside stack.toml are kept while
+    /// stack.toml still names what that deploy replaced: returns the spec with the
+    /// deployed values pinned, so an infrastructure apply never rolls an image back.
+    fn keep_deployed(_spec: &Self::Spec, _lookup: &dyn Lookup, _live: &Live) -> Option<Self::Spec> {
+        None
+    }
 
     /// `Ok(None)` when the object no longer exists (deleted outside stackctl).
     fn read(aws: &Aws, id: &CloudId)
@@ -204,6 +217,12 @@ pub trait Resource {
         spec: &Self::Spec,
         changed: &[String],
     ) -> impl Future<Output = Result<(), AwsError>> + Send;
+
+    /// Retires an object a create-before-destroy replacement left behind, once nothing
+    /// uses it. Most kinds delete it; a kind that keeps a few for rollback overrides this.
+    fn retire(aws: &Aws, id: &CloudId) -> impl Future<Output = Result<(), AwsError>> + Send {
+        Self::delete(aws, id)
+    }
 
     /// Deletes the object and waits until it is gone, so that what it depended on can
     /// be deleted next. An object that is already gone is success.

@@ -24,6 +24,9 @@ pub struct NatGateway;
 impl Resource for NatGateway {
     const KIND: Kind = Kind::NatGateway;
     const REPLACE_ON: &'static [&'static str] = &["subnet_id", "allocation_id"];
+    const REPLACE_WARNING: Option<&'static str> = Some(
+        "tasks in the private subnets have no outbound internet access (image pulls, external APIs) until the new NAT gateway is available",
+    );
     type Spec = NatGatewaySpec;
 
     fn wanted(spec: &NatGatewaySpec, lookup: &dyn Lookup) -> WantedAttrs {

@@ -101,6 +101,28 @@ pub fn create_before_destroy(kind: Kind) -> bool {
     dispatch!(kind, R => R::CREATE_BEFORE_DESTROY)
 }
 
+pub fn deploy_attrs(kind: Kind) -> &'static [&'static str] {
+    dispatch!(kind, R => R::DEPLOY_ATTRS)
+}
+
+pub fn replace_warning(kind: Kind) -> Option<&'static str> {
+    dispatch!(kind, R => R::REPLACE_WARNING)
+}
+
+/// The spec with deployed settings pinned (see `Resource::keep_deployed`), if any.
+pub fn keep_deployed(
+    kind: Kind,
+    spec: &Value,
+    lookup: &dyn Lookup,
+    live: &Live,
+) -> Result<Option<Value>, AwsError> {
+    dispatch!(kind, R => {
+        let decoded = decode::<<R as Resource>::Spec>(kind, spec)?;
+        Ok(R::keep_deployed(&decoded, lookup, live)
+            .map(|s| serde_json::to_value(s).expect("specs serialize to JSON")))
+    })
+}
+
 pub fn wanted(kind: Kind, spec: &Value, lookup: &dyn Lookup) -> Result<WantedAttrs, AwsError> {
     dispatch!(kind, R => Ok(R::wanted(&decode::<<R as Resource>::Spec>(kind, spec)?, lookup)))
 }
@@ -134,6 +156,10 @@ pub async fn update(
         let spec = decode::<<R as Resource>::Spec>(kind, spec)?;
         R::update(ctx, id, &spec, changed).await
     })
+}
+
+pub async fn retire(kind: Kind, aws: &Aws, id: &CloudId) -> Result<(), AwsError> {
+    dispatch!(kind, R => R::retire(aws, id).await)
 }
 
 pub async fn delete(kind: Kind, aws: &Aws, id: &CloudId) -> Result<(), AwsError> {

@@ -1,4 +1,10 @@
 //! Target group for one service (ip targets). The id is its ARN.
+//!
+//! Replaced create-before-destroy: the name carries a short hash of the settings that
+//! force a replacement (see `config::expand`), so the new group exists beside the old
+//! one, the listener, rules and service move to it, and only then is the old one
+//! deleted. A replacement never fails with "target group is in use" and the listener
+//! never forwards to nothing.
 
 use super::tags::elb_tags;
 use super::{Created, Ctx, Live, Lookup, Ref, Resource, WantedAttrs, known, wanted_ref};
@@ -34,6 +40,23 @@ pub struct HealthCheck {
 
 pub struct TargetGroup;
 
+/// Characters the name suffix takes: `-` and four hex digits.
+pub const NAME_SUFFIX_LEN: usize = 5;
+
+/// `{stack}-{service}-{hash}`: the hash covers every setting that forces a replacement
+/// (port, protocol, target type, and the VPC's CIDR, whose change replaces the VPC), so
+/// a replacement gets a new name and can be created before the old group is deleted.
+/// FNV-1a, written out, because the name must never change between builds.
+pub fn group_name(stack: &str, service: &str, port: u16, vpc_cidr: &str) -> String {
+    let input = format!("{port}/{PROTOCOL}/{TARGET_TYPE}/{vpc_cidr}");
+    let mut hash: u32 = 0x811c_9dc5;
+    for b in input.bytes() {
+        hash ^= u32::from(b);
+        hash = hash.wrapping_mul(0x0100_0193);
+    }
+    format!("{stack}-{service}-{:04x}", (hash ^ (hash >> 16)) & 0xffff)
+}
+
 /// The ALB talks plain HTTP to tasks inside the VPC; TLS ends at the ALB.
 const PROTOCOL: &str = "HTTP";
 const TARGET_TYPE: &str = "ip";
@@ -47,6 +70,7 @@ impl Resource for TargetGroup {
     /// AWS fixes all of these at creation; only the health check and attributes change.
     const REPLACE_ON: &'static [&'static str] =
         &["name", "port", "protocol", "vpc_id", "target_type"];
+    const CREATE_BEFORE_DESTROY: bool = true;
     type Spec = TargetGroupSpec;
 
     fn wanted(spec: &TargetGroupSpec, lookup: &dyn Lookup) -> WantedAttrs {
@@ -266,4 +290,19 @@ async fn set_deregistration_delay(aws: &Aws, id: &CloudId, seconds: i32) -> Resu
         .await
         .op("ModifyTargetGroupAttributes")?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn group_names_change_with_what_forces_a_replacement_and_only_with_it() {
+        let name = group_name("shop", "web", 5000, "10.0.0.0/16");
+        assert_eq!(name.len(), "shop-web".len() + NAME_SUFFIX_LEN);
+        assert!(name.starts_with("shop-web-"));
+        assert_eq!(name, group_name("shop", "web", 5000, "10.0.0.0/16"));
+        assert_ne!(name, group_name("shop", "web", 8000, "10.0.0.0/16"));
+        assert_ne!(name, group_name("shop", "web", 5000, "10.1.0.0/16"));
+    }
 }

@@ -11,8 +11,8 @@ use crate::address::{CloudId, Kind};
 use crate::aws::{Aws, AwsError, SdkResultExt};
 use aws_sdk_ecs::types::{
     Compatibility, ContainerDefinition, CpuArchitecture, KeyValuePair, LogConfiguration, LogDriver,
-    NetworkMode, OsFamily, PortMapping, RuntimePlatform, Secret, TaskDefinitionStatus,
-    TransportProtocol,
+    NetworkMode, OsFamily, PortMapping, RuntimePlatform, Secret, TaskDefinitionField,
+    TaskDefinitionStatus, TransportProtocol,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -54,7 +54,27 @@ pub struct ImageSpec {
     pub repository: Option<Ref>,
     /// The whole URI without a repository; the tag (or @digest) with one.
     pub reference: String,
+    /// Set by a deploy: the image it rolled out, used instead of the one above.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deployed: Option<DeployedImage>,
 }
+
+/// An image rolled out by `apply --image`, and the stack.toml image it replaced. It is
+/// kept for as long as stack.toml still names `over`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeployedImage {
+    pub uri: String,
+    pub over: String,
+}
+
+/// The live attribute holding that tag's value: read, never wanted, so it is no diff.
+const DEPLOYED_OVER: &str = "image_deployed_over";
+
+/// The tag that marks a deployed revision with the stack.toml image it replaced.
+pub const DEPLOYED_OVER_TAG: &str = "stackctl:deployed-over";
+
+/// Retired revisions kept registered for rollback (the newest ones, current included).
+pub const KEEP_REVISIONS: usize = 3;
 
 pub struct TaskDefinition;
 
@@ -68,7 +88,9 @@ impl Resource for TaskDefinition {
         "execution_role_arn",
         "task_role_arn",
         "container",
+        "image",
     ];
+    const DEPLOY_ATTRS: &'static [&'static str] = &["image"];
     /// A new revision never collides with the old one, and the service keeps running
     /// the old revision until it has been pointed at the new one.
     const CREATE_BEFORE_DESTROY: bool = true;
@@ -96,42 +118,78 @@ impl Resource for TaskDefinition {
                 "container".into(),
                 wanted_container(&spec.container, lookup),
             ),
+            ("image".into(), wanted_image(&spec.container.image, lookup)),
         ])
     }
 
+    fn keep_deployed(
+        spec: &TaskDefinitionSpec,
+        lookup: &dyn Lookup,
+        live: &Live,
+    ) -> Option<TaskDefinitionSpec> {
+        let over = live.attrs.get(DEPLOYED_OVER)?.as_str()?;
+        let uri = live.attrs.get("image")?.as_str()?;
+        let config = ImageSpec {
+            deployed: None,
+            ..spec.container.image.clone()
+        };
+        if wanted_image(&config, lookup) != known(over) {
+            return None;
+        }
+        let mut pinned = spec.clone();
+        pinned.container.image.deployed = Some(DeployedImage {
+            uri: uri.to_string(),
+            over: over.to_string(),
+        });
+        Some(pinned)
+    }
+
     async fn read(aws: &Aws, id: &CloudId) -> Result<Option<Live>, AwsError> {
-        let Some(td) = describe(aws, id).await? else {
+        let Some((td, tags)) = describe(aws, id).await? else {
             return Ok(None);
         };
-        let container = match td.container_definitions() {
-            [c] => live_container(c),
+        let deployed_over = tags
+            .iter()
+            .find(|t| t.key() == Some(DEPLOYED_OVER_TAG))
+            .and_then(|t| t.value())
+            .map(Value::from);
+        let opt = |v: Option<&str>| v.map(Value::from).unwrap_or(Value::Null);
+        let (container, image) = match td.container_definitions() {
+            [c] => (live_container(c), opt(c.image())),
             // Not ours any more: report the names, which differ from any wanted object.
-            many => Value::from(
-                many.iter()
-                    .map(|c| c.name().unwrap_or_default().to_string())
-                    .collect::<Vec<_>>(),
+            many => (
+                Value::from(
+                    many.iter()
+                        .map(|c| c.name().unwrap_or_default().to_string())
+                        .collect::<Vec<_>>(),
+                ),
+                Value::Null,
             ),
         };
-        let opt = |v: Option<&str>| v.map(Value::from).unwrap_or(Value::Null);
+        let mut attrs: super::Attrs = [
+            ("family".into(), opt(td.family())),
+            ("cpu".into(), opt(td.cpu())),
+            ("memory".into(), opt(td.memory())),
+            (
+                "cpu_architecture".into(),
+                // Fargate runs X86_64 when no runtime platform is given.
+                td.runtime_platform()
+                    .and_then(|p| p.cpu_architecture())
+                    .map(|a| a.as_str())
+                    .unwrap_or("X86_64")
+                    .into(),
+            ),
+            ("execution_role_arn".into(), opt(td.execution_role_arn())),
+            ("task_role_arn".into(), opt(td.task_role_arn())),
+            ("container".into(), container),
+            ("image".into(), image),
+        ]
+        .into();
+        if let Some(over) = deployed_over {
+            attrs.insert(DEPLOYED_OVER.into(), over);
+        }
         Ok(Some(Live {
-            attrs: [
-                ("family".into(), opt(td.family())),
-                ("cpu".into(), opt(td.cpu())),
-                ("memory".into(), opt(td.memory())),
-                (
-                    "cpu_architecture".into(),
-                    // Fargate runs X86_64 when no runtime platform is given.
-                    td.runtime_platform()
-                        .and_then(|p| p.cpu_architecture())
-                        .map(|a| a.as_str())
-                        .unwrap_or("X86_64")
-                        .into(),
-                ),
-                ("execution_role_arn".into(), opt(td.execution_role_arn())),
-                ("task_role_arn".into(), opt(td.task_role_arn())),
-                ("container".into(), container),
-            ]
-            .into(),
+            attrs,
             outputs: outputs(id, td.revision()),
         }))
     }
@@ -145,6 +203,10 @@ impl Resource for TaskDefinition {
             .map(|r| ctx.resolve(r))
             .transpose()?;
         let container = container_definition(ctx, &spec.container)?;
+        let mut tags = ctx.tags();
+        if let Some(d) = &spec.container.image.deployed {
+            tags.push((DEPLOYED_OVER_TAG.to_string(), d.over.clone()));
+        }
         let out = ctx
             .aws
             .ecs
@@ -163,7 +225,7 @@ impl Resource for TaskDefinition {
             .execution_role_arn(execution_role)
             .set_task_role_arn(task_role)
             .container_definitions(container)
-            .set_tags(Some(super::tags::ecs_tags(&ctx.tags())))
+            .set_tags(Some(super::tags::ecs_tags(&tags)))
             .send()
             .await
             .op(OP)?;
@@ -196,25 +258,95 @@ impl Resource for TaskDefinition {
         ))
     }
 
-    /// Deregistering makes the revision INACTIVE: services that run it keep running,
-    /// but nothing new can start from it, which for stackctl means gone.
-    async fn delete(aws: &Aws, id: &CloudId) -> Result<(), AwsError> {
-        if describe(aws, id).await?.is_none() {
-            return Ok(());
+    /// Keeps the newest `KEEP_REVISIONS` revisions of the family registered for
+    /// rollback and deregisters the older ones.
+    async fn retire(aws: &Aws, id: &CloudId) -> Result<(), AwsError> {
+        let Some((family, _)) = family_revision(id) else {
+            return Self::delete(aws, id).await;
+        };
+        for arn in active_revisions(aws, family)
+            .await?
+            .iter()
+            .skip(KEEP_REVISIONS)
+        {
+            deregister(aws, arn).await?;
         }
-        match aws
+        Ok(())
+    }
+
+    /// Deregisters the revision and every other ACTIVE revision of its family (the
+    /// family is this stack's alone: `{stack}-{service}`), those kept for rollback
+    /// included. Deregistered revisions are INACTIVE: services that run one keep
+    /// running, but nothing new can start from it, which for stackctl means gone.
+    async fn delete(aws: &Aws, id: &CloudId) -> Result<(), AwsError> {
+        let mut arns = match family_revision(id) {
+            Some((family, _)) => active_revisions(aws, family).await?,
+            None => Vec::new(),
+        };
+        if !arns.iter().any(|a| a == id.as_str()) && describe(aws, id).await?.is_some() {
+            arns.push(id.to_string());
+        }
+        for arn in &arns {
+            deregister(aws, arn).await?;
+        }
+        Ok(())
+    }
+}
+
+async fn deregister(aws: &Aws, arn: &str) -> Result<(), AwsError> {
+    match aws
+        .ecs
+        .deregister_task_definition()
+        .task_definition(arn)
+        .send()
+        .await
+        .op("DeregisterTaskDefinition")
+    {
+        Ok(_) => Ok(()),
+        Err(e) if e.is_not_found() || is_missing_task_definition(&e) => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+/// `(family, revision)` from `arn:aws:ecs:region:account:task-definition/family:rev`.
+fn family_revision(id: &CloudId) -> Option<(&str, u32)> {
+    let (_, name) = id.as_str().rsplit_once('/')?;
+    let (family, revision) = name.rsplit_once(':')?;
+    Some((family, revision.parse().ok()?))
+}
+
+/// The ACTIVE revisions of exactly `family`, newest first.
+async fn active_revisions(aws: &Aws, family: &str) -> Result<Vec<String>, AwsError> {
+    let mut arns = Vec::new();
+    let mut token = None;
+    loop {
+        let out = aws
             .ecs
-            .deregister_task_definition()
-            .task_definition(id.as_str())
+            .list_task_definitions()
+            .family_prefix(family)
+            .status(TaskDefinitionStatus::Active)
+            .set_next_token(token)
             .send()
             .await
-            .op("DeregisterTaskDefinition")
-        {
-            Ok(_) => Ok(()),
-            Err(e) if e.is_not_found() || is_missing_task_definition(&e) => Ok(()),
-            Err(e) => Err(e),
+            .op("ListTaskDefinitions")?;
+        arns.extend(out.task_definition_arns().iter().cloned());
+        token = out.next_token().map(str::to_string);
+        if token.is_none() {
+            break;
         }
     }
+    let mut revisions: Vec<(u32, String)> = arns
+        .into_iter()
+        .filter_map(|arn| {
+            let id = CloudId::new(arn.clone());
+            match family_revision(&id) {
+                Some((f, rev)) if f == family => Some((rev, arn)),
+                _ => None,
+            }
+        })
+        .collect();
+    revisions.sort_by_key(|r| std::cmp::Reverse(r.0));
+    Ok(revisions.into_iter().map(|(_, arn)| arn).collect())
 }
 
 fn outputs(id: &CloudId, revision: i32) -> super::Outputs {
@@ -233,16 +365,23 @@ fn is_missing_task_definition(e: &AwsError) -> bool {
             || e.message.contains("Revision is missing"))
 }
 
-/// The ACTIVE task definition, or None when it is missing, INACTIVE (deregistered) or
-/// being deleted.
+/// The ACTIVE task definition with its tags, or None when it is missing, INACTIVE
+/// (deregistered) or being deleted.
 async fn describe(
     aws: &Aws,
     id: &CloudId,
-) -> Result<Option<aws_sdk_ecs::types::TaskDefinition>, AwsError> {
+) -> Result<
+    Option<(
+        aws_sdk_ecs::types::TaskDefinition,
+        Vec<aws_sdk_ecs::types::Tag>,
+    )>,
+    AwsError,
+> {
     let out = match aws
         .ecs
         .describe_task_definition()
         .task_definition(id.as_str())
+        .include(TaskDefinitionField::Tags)
         .send()
         .await
         .op("DescribeTaskDefinition")
@@ -254,7 +393,7 @@ async fn describe(
     Ok(out
         .task_definition()
         .filter(|td| td.status() == Some(&TaskDefinitionStatus::Active))
-        .cloned())
+        .map(|td| (td.clone(), out.tags().to_vec())))
 }
 
 /// `repository-uri:tag`, `repository-uri@sha256:...`, or the reference alone.
@@ -266,11 +405,11 @@ fn image_uri(repository_uri: Option<&str>, reference: &str) -> String {
     }
 }
 
-/// The container as `read` reports it; `image` and `log_group` must be resolved.
-fn container_value(c: &ContainerSpec, image: &str, log_group: &str) -> Value {
+/// The container as `read` reports it, without the image (an attribute of its own);
+/// `log_group` must be resolved.
+fn container_value(c: &ContainerSpec, log_group: &str) -> Value {
     json!({
         "name": c.name,
-        "image": image,
         "port": c.port,
         "environment": c.environment,
         "secrets": c.secrets,
@@ -281,18 +420,24 @@ fn container_value(c: &ContainerSpec, image: &str, log_group: &str) -> Value {
 }
 
 fn wanted_container(c: &ContainerSpec, lookup: &dyn Lookup) -> Wanted {
-    let repository_uri = match &c.image.repository {
+    match lookup.output(&c.log_group) {
+        Some(log_group) => known(container_value(c, &log_group)),
+        None => Wanted::Unknown,
+    }
+}
+
+/// The image URI the container runs: a deployed one, or the one stack.toml names.
+fn wanted_image(image: &ImageSpec, lookup: &dyn Lookup) -> Wanted {
+    if let Some(d) = &image.deployed {
+        return known(d.uri.clone());
+    }
+    match &image.repository {
         Some(r) => match lookup.output(r) {
-            Some(uri) => Some(uri),
-            None => return Wanted::Unknown,
+            Some(uri) => known(image_uri(Some(&uri), &image.reference)),
+            None => Wanted::Unknown,
         },
-        None => None,
-    };
-    let Some(log_group) = lookup.output(&c.log_group) else {
-        return Wanted::Unknown;
-    };
-    let image = image_uri(repository_uri.as_deref(), &c.image.reference);
-    known(container_value(c, &image, &log_group))
+        None => known(image.reference.clone()),
+    }
 }
 
 fn live_container(c: &ContainerDefinition) -> Value {
@@ -320,7 +465,6 @@ fn live_container(c: &ContainerDefinition) -> Value {
     };
     json!({
         "name": c.name(),
-        "image": c.image(),
         "port": c.port_mappings().first().and_then(|p| p.container_port()),
         "environment": env,
         "secrets": secrets,
@@ -360,9 +504,13 @@ fn container_definition(ctx: &Ctx<'_>, c: &ContainerSpec) -> Result<ContainerDef
                 .build(),
         ]
     });
+    let image = match &c.image.deployed {
+        Some(d) => d.uri.clone(),
+        None => image_uri(repository_uri.as_deref(), &c.image.reference),
+    };
     Ok(ContainerDefinition::builder()
         .name(&c.name)
-        .image(image_uri(repository_uri.as_deref(), &c.image.reference))
+        .image(image)
         .essential(true)
         .set_port_mappings(ports)
         // BTreeMap order: sorted by name, the order ECS keeps.
@@ -380,6 +528,13 @@ fn container_definition(ctx: &Ctx<'_>, c: &ContainerSpec) -> Result<ContainerDef
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn family_and_revision_come_from_the_arn() {
+        let id = CloudId::new("arn:aws:ecs:eu-west-2:123456789012:task-definition/shop-web:12");
+        assert_eq!(family_revision(&id), Some(("shop-web", 12)));
+        assert_eq!(family_revision(&CloudId::new("shop-web")), None);
+    }
 
     #[test]
     fn image_uri_joins_tags_with_colon_and_digests_directly() {
@@ -426,6 +581,7 @@ mod tests {
             image: ImageSpec {
                 repository: None,
                 reference: "nginx:1".into(),
+                deployed: None,
             },
             port: Some(80),
             environment: [("A".into(), "1".into()), ("B".into(), "2".into())].into(),
@@ -434,6 +590,6 @@ mod tests {
             log_region: "eu-west-2".into(),
             log_stream_prefix: "app".into(),
         };
-        assert_eq!(live_container(&c), container_value(&spec, "nginx:1", "g"));
+        assert_eq!(live_container(&c), container_value(&spec, "g"));
     }
 }

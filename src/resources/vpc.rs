@@ -18,6 +18,9 @@ pub struct Vpc;
 impl Resource for Vpc {
     const KIND: Kind = Kind::Vpc;
     const REPLACE_ON: &'static [&'static str] = &["cidr_block"];
+    const REPLACE_WARNING: Option<&'static str> = Some(
+        "everything inside the VPC is replaced with it: the app is down until the new network, load balancer and service are up",
+    );
     type Spec = VpcSpec;
 
     fn wanted(spec: &VpcSpec, _lookup: &dyn Lookup) -> WantedAttrs {

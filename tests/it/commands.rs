@@ -62,7 +62,7 @@ fn plan_exit_codes_tell_changes_from_no_changes() {
     assert_eq!(run.code, 2);
     assert!(
         run.stdout
-            .contains("  - cloudfront_distribution.main (no longer in stack.toml)"),
+            .contains("  - cloudfront_distribution.main  (no longer in stack.toml)"),
         "{}",
         run.stdout
     );

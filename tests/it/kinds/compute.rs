@@ -296,6 +296,7 @@ fn task_spec(reference: &str) -> TaskDefinitionSpec {
             image: ImageSpec {
                 repository: Some(Ref::new(addr(Kind::EcrRepository, "app"), "uri")),
                 reference: reference.into(),
+                deployed: None,
             },
             port: Some(8080),
             environment: BTreeMap::from([
@@ -327,7 +328,6 @@ async fn task_definition_is_registered_read_back_without_defaults_and_deregister
         live.attrs["container"],
         json!({
             "name": "web",
-            "image": format!("{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/kindtest-app:v1"),
             "port": 8080,
             "environment": {"APP_ENV": "test", "RUST_LOG": "info"},
             "secrets": {"DB_PASSWORD": format!("arn:aws:ssm:{REGION}:{ACCOUNT}:parameter/db-password")},
@@ -339,6 +339,12 @@ async fn task_definition_is_registered_read_back_without_defaults_and_deregister
     assert_eq!(
         live.attrs["execution_role_arn"],
         json!(format!("arn:aws:iam::{ACCOUNT}:role/kindtest-execution"))
+    );
+    assert_eq!(
+        live.attrs["image"],
+        json!(format!(
+            "{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/kindtest-app:v1"
+        ))
     );
     assert_eq!(live.attrs["task_role_arn"], json!(null));
     assert_eq!(live.attrs["cpu_architecture"], json!("ARM64"));
@@ -366,16 +372,33 @@ async fn task_definition_is_registered_read_back_without_defaults_and_deregister
     assert_eq!(second.outputs["revision"], "2");
     let live = h.assert_in_sync::<TaskDefinition>(&second.id, &next).await;
     assert_eq!(
-        live.attrs["container"]["image"],
+        live.attrs["image"],
         json!(format!(
             "{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/kindtest-app@sha256:0123abcd"
         ))
     );
     assert_eq!(live.attrs["cpu"], json!("512"));
 
-    h.delete::<TaskDefinition>(&created.id).await;
-    assert!(h.read::<TaskDefinition>(&second.id).await.is_some());
-    h.delete::<TaskDefinition>(&second.id).await;
+    // Retiring a replaced revision keeps the newest three registered for rollback.
+    TaskDefinition::retire(&h.aws, &created.id)
+        .await
+        .expect("retire");
+    assert!(h.read::<TaskDefinition>(&created.id).await.is_some());
+    let (_, third) = h.create::<TaskDefinition>("web-3", &task_spec("v3")).await;
+    let (_, fourth) = h.create::<TaskDefinition>("web-4", &task_spec("v4")).await;
+    TaskDefinition::retire(&h.aws, &third.id)
+        .await
+        .expect("retire");
+    assert!(h.read::<TaskDefinition>(&created.id).await.is_none());
+    for kept in [&second, &third, &fourth] {
+        assert!(h.read::<TaskDefinition>(&kept.id).await.is_some());
+    }
+
+    // Delete takes the whole family, revisions kept for rollback included.
+    h.delete::<TaskDefinition>(&fourth.id).await;
+    for gone in [&second, &third] {
+        assert!(h.read::<TaskDefinition>(&gone.id).await.is_none());
+    }
 }
 
 // ---------------------------------------------------------------- ECS service
@@ -544,7 +567,7 @@ async fn ecs_service_is_created_updated_and_deleted() {
 #[tokio::test]
 async fn ecs_service_behind_a_target_group_gets_its_grace_period_updated() {
     let mut h = Harness::start().await;
-    let vpc = service_dependencies(&mut h).await;
+    let vpc_id = service_dependencies(&mut h).await;
     // The target group through raw ELBv2 calls (its kind lives on another branch);
     // moto does not require it to be attached to a load balancer.
     let out = h
@@ -554,7 +577,7 @@ async fn ecs_service_behind_a_target_group_gets_its_grace_period_updated() {
         .name("kindtest-web")
         .protocol(aws_sdk_elasticloadbalancingv2::types::ProtocolEnum::Http)
         .port(8080)
-        .vpc_id(vpc)
+        .vpc_id(&vpc_id)
         .target_type(aws_sdk_elasticloadbalancingv2::types::TargetTypeEnum::Ip)
         .send()
         .await
@@ -586,13 +609,45 @@ async fn ecs_service_behind_a_target_group_gets_its_grace_period_updated() {
         live.attrs["load_balancer"],
         json!({"target_group_arn": tg, "container_name": "web", "container_port": 8080})
     );
-    assert!(EcsService::REPLACE_ON.contains(&"load_balancer"));
 
     spec.health_check_grace_period = Some(60);
     h.update::<EcsService>(&address, &created.id, &spec, &["health_check_grace_period"])
         .await;
     let live = h.assert_in_sync::<EcsService>(&created.id, &spec).await;
     assert_eq!(live.attrs["health_check_grace_period"], json!(60));
+
+    // Moving to another target group (its replacement) is an update, not a new service.
+    assert!(!EcsService::REPLACE_ON.contains(&"load_balancer"));
+    let out = h
+        .aws
+        .elb
+        .create_target_group()
+        .name("kindtest-web-next")
+        .protocol(aws_sdk_elasticloadbalancingv2::types::ProtocolEnum::Http)
+        .port(8080)
+        .vpc_id(vpc_id)
+        .target_type(aws_sdk_elasticloadbalancingv2::types::TargetTypeEnum::Ip)
+        .send()
+        .await
+        .expect("create target group");
+    let next = out.target_groups()[0]
+        .target_group_arn()
+        .unwrap()
+        .to_string();
+    h.outputs.insert(
+        addr(Kind::TargetGroup, "web-next"),
+        [
+            ("id".to_string(), next.clone()),
+            ("arn".to_string(), next.clone()),
+        ]
+        .into(),
+    );
+    spec.load_balancer.as_mut().unwrap().target_group =
+        Ref::new(addr(Kind::TargetGroup, "web-next"), "arn");
+    h.update::<EcsService>(&address, &created.id, &spec, &["load_balancer"])
+        .await;
+    let live = h.assert_in_sync::<EcsService>(&created.id, &spec).await;
+    assert_eq!(live.attrs["load_balancer"]["target_group_arn"], json!(next));
 
     h.delete::<EcsService>(&created.id).await;
 }
