@@ -1,5 +1,6 @@
 //! Target group for one service (ip targets). The id is its ARN.
 
+use super::ownership::ensure_elb_ours;
 use super::tags::elb_tags;
 use super::{Created, Ctx, Live, Lookup, Ref, Resource, WantedAttrs, known, wanted_ref};
 use crate::address::{CloudId, Kind};
@@ -132,6 +133,28 @@ impl Resource for TargetGroup {
             attrs,
             outputs: outputs(id),
         }))
+    }
+
+    /// By name (unique in the account and region), then its tags.
+    async fn find(ctx: &Ctx<'_>, spec: &TargetGroupSpec) -> Result<Option<CloudId>, AwsError> {
+        let out = ctx
+            .aws
+            .elb
+            .describe_target_groups()
+            .names(&spec.name)
+            .send()
+            .await
+            .op("DescribeTargetGroups")
+            .found()?;
+        let Some(arn) = out
+            .as_ref()
+            .and_then(|o| o.target_groups().first())
+            .and_then(|tg| tg.target_group_arn())
+        else {
+            return Ok(None);
+        };
+        ensure_elb_ours(ctx, "target group", &spec.name, arn).await?;
+        Ok(Some(CloudId::new(arn)))
     }
 
     async fn create(ctx: &Ctx<'_>, spec: &TargetGroupSpec) -> Result<Created, AwsError> {

@@ -6,13 +6,14 @@
 //! holding only what the spec controls, so the defaults ECS adds on registration
 //! (`cpu: 0`, `hostPort`, empty `mountPoints`, ...) never show up as a difference.
 
+use super::ownership::ensure_ours;
 use super::{Created, Ctx, Live, Lookup, Ref, Resource, Wanted, WantedAttrs, known, wanted_ref};
 use crate::address::{CloudId, Kind};
 use crate::aws::{Aws, AwsError, SdkResultExt};
 use aws_sdk_ecs::types::{
     Compatibility, ContainerDefinition, CpuArchitecture, KeyValuePair, LogConfiguration, LogDriver,
-    NetworkMode, OsFamily, PortMapping, RuntimePlatform, Secret, TaskDefinitionStatus,
-    TransportProtocol,
+    NetworkMode, OsFamily, PortMapping, RuntimePlatform, Secret, TaskDefinitionField,
+    TaskDefinitionStatus, TransportProtocol,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -136,6 +137,57 @@ impl Resource for TaskDefinition {
         }))
     }
 
+    /// The family's newest ACTIVE revision, then its tags. Older ACTIVE revisions are
+    /// what a replacement interrupted before deregistering leaves; the newest is the
+    /// one a run registered last, and the one ECS itself picks for the bare family.
+    /// (The revisions are listed rather than described by family: moto answers the
+    /// bare family with the newest revision even when that one is INACTIVE.)
+    async fn find(ctx: &Ctx<'_>, spec: &TaskDefinitionSpec) -> Result<Option<CloudId>, AwsError> {
+        let mut newest: Option<(i64, String)> = None;
+        let mut token = None;
+        loop {
+            let out = ctx
+                .aws
+                .ecs
+                .list_task_definitions()
+                .family_prefix(&spec.family)
+                .status(TaskDefinitionStatus::Active)
+                .set_next_token(token)
+                .send()
+                .await
+                .op("ListTaskDefinitions")?;
+            for arn in out.task_definition_arns() {
+                if let Some(revision) = revision_in_family(arn, &spec.family)
+                    && newest.as_ref().is_none_or(|(n, _)| revision > *n)
+                {
+                    newest = Some((revision, arn.clone()));
+                }
+            }
+            match out.next_token() {
+                Some(t) if !t.is_empty() => token = Some(t.to_string()),
+                _ => break,
+            }
+        }
+        let Some((_, arn)) = newest else {
+            return Ok(None);
+        };
+        let out = ctx
+            .aws
+            .ecs
+            .describe_task_definition()
+            .task_definition(&arn)
+            .include(TaskDefinitionField::Tags)
+            .send()
+            .await
+            .op("DescribeTaskDefinition")?;
+        let pairs = out
+            .tags()
+            .iter()
+            .filter_map(|t| Some((t.key()?, t.value().unwrap_or_default())));
+        ensure_ours(ctx, "task definition", &arn, pairs)?;
+        Ok(Some(CloudId::new(arn)))
+    }
+
     async fn create(ctx: &Ctx<'_>, spec: &TaskDefinitionSpec) -> Result<Created, AwsError> {
         const OP: &str = "RegisterTaskDefinition";
         let execution_role = ctx.resolve(&spec.execution_role)?;
@@ -224,6 +276,14 @@ fn outputs(id: &CloudId, revision: i32) -> super::Outputs {
         ("revision".into(), revision.to_string()),
     ]
     .into()
+}
+
+/// The revision of a task definition ARN (`...:task-definition/FAMILY:REV`) when it
+/// is of exactly `family` (ListTaskDefinitions' filter is named a prefix).
+fn revision_in_family(arn: &str, family: &str) -> Option<i64> {
+    let (_, name) = arn.rsplit_once(":task-definition/")?;
+    let (f, revision) = name.rsplit_once(':')?;
+    (f == family).then(|| revision.parse().ok()).flatten()
 }
 
 /// ECS answers a missing task definition with a generic ClientException.
@@ -380,6 +440,16 @@ fn container_definition(ctx: &Ctx<'_>, c: &ContainerSpec) -> Result<ContainerDef
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn revisions_are_read_from_arns_of_exactly_the_family() {
+        let arn = "arn:aws:ecs:eu-west-2:123456789012:task-definition/weather-web:12";
+        assert_eq!(revision_in_family(arn, "weather-web"), Some(12));
+        assert_eq!(revision_in_family(arn, "weather"), None);
+        let longer = "arn:aws:ecs:eu-west-2:123456789012:task-definition/weather-web2:3";
+        assert_eq!(revision_in_family(longer, "weather-web"), None);
+        assert_eq!(revision_in_family("weather-web:1", "weather-web"), None);
+    }
 
     #[test]
     fn image_uri_joins_tags_with_colon_and_digests_directly() {
