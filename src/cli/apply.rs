@@ -42,6 +42,7 @@ pub async fn run(cli: &Cli, args: &Args) -> anyhow::Result<Code> {
         return deploy(cli, args).await;
     }
     let session = Session::open(cli, "apply", true).await?;
+    let session = super::adopt::missing(session, super::adopt::Mode::Save).await?;
     let observed = session.refresh().await?;
     let plan = crate::plan::plan(&expand(&session.config), &session.state, &observed)?;
     print!("{}", plan_text::render(&plan));

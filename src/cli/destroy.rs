@@ -16,6 +16,8 @@ pub struct Args {
 
 pub async fn run(cli: &Cli, args: &Args) -> anyhow::Result<Code> {
     let session = Session::open(cli, "destroy", true).await?;
+    // A lost state must not leave the stack running unseen: adopt what carries its tags.
+    let session = super::adopt::missing(session, super::adopt::Mode::Save).await?;
     if session.state.resources.is_empty() {
         println!("Nothing to destroy: the state records no resources.");
         return Ok(Code::Ok);

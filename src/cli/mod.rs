@@ -1,10 +1,12 @@
 //! The command line: global flags, one file per command.
 
+pub mod adopt;
 pub mod apply;
 pub mod confirm;
 pub mod destroy;
 pub mod drift;
 pub mod exit;
+pub mod import;
 pub mod output;
 pub mod plan;
 pub mod session;
@@ -61,6 +63,16 @@ pub enum Command {
     /// Check stack.toml without calling AWS.
     #[command(after_help = "Example: stackctl validate --stack examples/weather/stack.toml")]
     Validate,
+    /// Record an existing AWS object in the state as the resource at ADDRESS.
+    #[command(
+        long_about = "Record an existing AWS object in the state as the resource at ADDRESS, \
+without changing it. For objects stackctl did not create (apply adopts the ones it did \
+create by their stackctl tags). Run `stackctl plan` afterwards to see how the object \
+differs from stack.toml; the next apply brings it in line.",
+        after_help = "Example: stackctl import log_group.web /ecs/weather/web\n         \
+stackctl import security_group.alb sg-0123456789abcdef0"
+    )]
+    Import(import::Args),
 }
 
 impl Cli {
@@ -84,5 +96,6 @@ pub async fn run(cli: Cli) -> anyhow::Result<exit::Code> {
         Command::Drift(args) => drift::run(&cli, args).await,
         Command::Output(args) => output::run(&cli, args),
         Command::Validate => validate::run(&cli),
+        Command::Import(args) => import::run(&cli, args).await,
     }
 }

@@ -24,6 +24,7 @@ pub struct Args {
 
 pub async fn run(cli: &Cli, args: &Args) -> anyhow::Result<Code> {
     let session = Session::open(cli, "plan", false).await?;
+    let session = super::adopt::missing(session, super::adopt::Mode::Preview).await?;
     let observed = session.refresh().await?;
     let plan = crate::plan::plan(&expand(&session.config), &session.state, &observed)?;
     let document = PlanDocument::new(&plan, &session.state, &session.config.region);

@@ -7,6 +7,7 @@
 //! disabled and deployed), so a destroy that was interrupted half-way finishes the
 //! job on the next run instead of leaving a disabled distribution behind.
 
+use super::ownership::{Owner, owner, single};
 use super::{Created, Ctx, Live, Lookup, Ref, Resource, WantedAttrs, known, wanted_ref};
 use crate::address::{CloudId, Kind};
 use crate::aws::{Aws, AwsError, NotFoundExt, SdkResultExt, wait};
@@ -178,6 +179,61 @@ impl Resource for CloudfrontDistribution {
             attrs,
             outputs: outputs(dist),
         }))
+    }
+
+    /// Distributions have no name and a fresh caller reference each (see `create`),
+    /// so every distribution's tags are read and the ones tagged for this address
+    /// kept. A distribution of another owner is no collision and is passed over.
+    async fn find(
+        ctx: &Ctx<'_>,
+        _spec: &CloudfrontDistributionSpec,
+    ) -> Result<Option<CloudId>, AwsError> {
+        let mut candidates = Vec::new();
+        let mut marker = None;
+        loop {
+            let out = ctx
+                .aws
+                .cloudfront
+                .list_distributions()
+                .set_marker(marker)
+                .send()
+                .await
+                .op("ListDistributions")?;
+            let Some(list) = out.distribution_list() else {
+                break;
+            };
+            candidates.extend(
+                list.items()
+                    .iter()
+                    .map(|d| (d.id().to_string(), d.arn().to_string())),
+            );
+            match list.next_marker() {
+                Some(m) if list.is_truncated() && !m.is_empty() => marker = Some(m.to_string()),
+                _ => break,
+            }
+        }
+        let address = ctx.address.to_string();
+        let mut ours = Vec::new();
+        for (id, arn) in candidates {
+            let out = ctx
+                .aws
+                .cloudfront
+                .list_tags_for_resource()
+                .resource(&arn)
+                .send()
+                .await
+                .op("ListTagsForResource")
+                .found()?;
+            let tags = out.as_ref().and_then(|o| o.tags()).map(|t| t.items());
+            let pairs = tags
+                .unwrap_or_default()
+                .iter()
+                .map(|t| (t.key(), t.value().unwrap_or_default()));
+            if owner(pairs, ctx.stack, &address) == Owner::Us {
+                ours.push(id);
+            }
+        }
+        single(ctx, "CloudFront distribution", ours)
     }
 
     /// The caller reference is fresh on every call: a retried create after a crash

@@ -8,6 +8,7 @@
 //! re-created from stack.toml. A repository that still holds images is refused by
 //! AWS, and the error says so and what to do, instead of silently throwing images away.
 
+use super::ownership::ensure_ours;
 use super::{Created, Ctx, Live, Lookup, Resource, WantedAttrs, known};
 use crate::address::{CloudId, Kind};
 use crate::aws::{Aws, AwsError, NotFoundExt, SdkResultExt};
@@ -102,6 +103,37 @@ impl Resource for EcrRepository {
             ]
             .into(),
         }))
+    }
+
+    /// By name (unique in the account and region), then its tags.
+    async fn find(ctx: &Ctx<'_>, spec: &EcrRepositorySpec) -> Result<Option<CloudId>, AwsError> {
+        let out = ctx
+            .aws
+            .ecr
+            .describe_repositories()
+            .repository_names(&spec.name)
+            .send()
+            .await
+            .op("DescribeRepositories")
+            .found()?;
+        let Some(arn) = out
+            .as_ref()
+            .and_then(|o| o.repositories().first())
+            .and_then(|r| r.repository_arn())
+        else {
+            return Ok(None);
+        };
+        let tags = ctx
+            .aws
+            .ecr
+            .list_tags_for_resource()
+            .resource_arn(arn)
+            .send()
+            .await
+            .op("ListTagsForResource")?;
+        let pairs = tags.tags().iter().map(|t| (t.key(), t.value()));
+        ensure_ours(ctx, "ECR repository", &spec.name, pairs)?;
+        Ok(Some(CloudId::new(&spec.name)))
     }
 
     async fn create(ctx: &Ctx<'_>, spec: &EcrRepositorySpec) -> Result<Created, AwsError> {

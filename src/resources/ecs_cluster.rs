@@ -4,6 +4,7 @@
 //! FARGATE is among its capacity providers, so a service that names no strategy runs
 //! on regular, not Spot, capacity.
 
+use super::ownership::ensure_ours;
 use super::{Created, Ctx, Live, Lookup, Resource, WantedAttrs, known};
 use crate::address::{CloudId, Kind};
 use crate::aws::{Aws, AwsError, SdkResultExt, wait};
@@ -66,6 +67,32 @@ impl Resource for EcsCluster {
             .into(),
             outputs: outputs(id, name),
         }))
+    }
+
+    /// By name, ACTIVE only (a deleted cluster stays describable as INACTIVE), then
+    /// its tags.
+    async fn find(ctx: &Ctx<'_>, spec: &EcsClusterSpec) -> Result<Option<CloudId>, AwsError> {
+        let out = ctx
+            .aws
+            .ecs
+            .describe_clusters()
+            .clusters(&spec.name)
+            .include(ClusterField::Tags)
+            .send()
+            .await
+            .op("DescribeClusters")?;
+        let Some(cluster) = out.clusters().iter().find(|c| c.status() == Some("ACTIVE")) else {
+            return Ok(None);
+        };
+        let arn = cluster
+            .cluster_arn()
+            .ok_or_else(|| AwsError::invalid("DescribeClusters", "no cluster ARN"))?;
+        let pairs = cluster
+            .tags()
+            .iter()
+            .filter_map(|t| Some((t.key()?, t.value().unwrap_or_default())));
+        ensure_ours(ctx, "ECS cluster", &spec.name, pairs)?;
+        Ok(Some(CloudId::new(arn)))
     }
 
     async fn create(ctx: &Ctx<'_>, spec: &EcsClusterSpec) -> Result<Created, AwsError> {

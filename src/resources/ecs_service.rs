@@ -17,6 +17,7 @@
 //! once with the service's own words (rollout reason, stopped-task reasons, events)
 //! instead of after the timeout, and never as success.
 
+use super::ownership::ensure_ours;
 use super::{
     Created, Ctx, Live, Lookup, Ref, Resource, Wanted, WantedAttrs, known, wanted_ref,
     wanted_sorted_refs,
@@ -26,7 +27,7 @@ use crate::aws::{Aws, AwsError, NotFoundExt, SdkResultExt, wait};
 use aws_sdk_ecs::types::{
     AssignPublicIp, AwsVpcConfiguration, CapacityProviderStrategyItem, DeploymentCircuitBreaker,
     DeploymentConfiguration, DeploymentRolloutState, DesiredStatus, LaunchType, LoadBalancer,
-    NetworkConfiguration, PropagateTags, Service,
+    NetworkConfiguration, PropagateTags, Service, ServiceField,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -218,6 +219,46 @@ impl Resource for EcsService {
             .into(),
             outputs: outputs(id, name, arn),
         }))
+    }
+
+    /// By name in the cluster, ACTIVE only (a DRAINING service is on its way out),
+    /// then its tags.
+    async fn find(ctx: &Ctx<'_>, spec: &EcsServiceSpec) -> Result<Option<CloudId>, AwsError> {
+        let Some(cluster) = ctx.known(&spec.cluster) else {
+            return Ok(None);
+        };
+        let out = ctx
+            .aws
+            .ecs
+            .describe_services()
+            .cluster(&cluster)
+            .services(&spec.name)
+            .include(ServiceField::Tags)
+            .send()
+            .await
+            .op("DescribeServices")
+            .found()?;
+        let Some(svc) = out
+            .as_ref()
+            .and_then(|o| o.services().iter().find(|s| s.status() == Some("ACTIVE")))
+        else {
+            return Ok(None);
+        };
+        let arn = svc
+            .service_arn()
+            .ok_or_else(|| AwsError::invalid("DescribeServices", "no service ARN"))?;
+        let pairs = svc
+            .tags()
+            .iter()
+            .filter_map(|t| Some((t.key()?, t.value().unwrap_or_default())));
+        ensure_ours(ctx, "ECS service", arn, pairs)?;
+        let id = if service_arn_has_cluster(arn) {
+            CloudId::new(arn)
+        } else {
+            let cluster_arn = svc.cluster_arn().unwrap_or(&cluster);
+            CloudId::new(format!("{cluster_arn}|{arn}"))
+        };
+        Ok(Some(id))
     }
 
     async fn create(ctx: &Ctx<'_>, spec: &EcsServiceSpec) -> Result<Created, AwsError> {

@@ -1,6 +1,7 @@
 //! Elastic IP for a NAT gateway. The id is the allocation id: VPC addresses are
 //! released and associated by it, never by the public IP.
 
+use super::ownership::{ec2_filters, ec2_ours, single};
 use super::tags::ec2_tag_spec;
 use super::{Created, Ctx, Live, Lookup, Resource, WantedAttrs, known};
 use crate::address::{CloudId, Kind};
@@ -54,6 +55,25 @@ impl Resource for ElasticIp {
             ]
             .into(),
         }))
+    }
+
+    /// By tag: an address has no name, and AllocateAddress tags it atomically.
+    async fn find(ctx: &Ctx<'_>, _spec: &ElasticIpSpec) -> Result<Option<CloudId>, AwsError> {
+        let out = ctx
+            .aws
+            .ec2
+            .describe_addresses()
+            .set_filters(Some(ec2_filters(ctx)))
+            .send()
+            .await
+            .op("DescribeAddresses")?;
+        let ids = out
+            .addresses()
+            .iter()
+            .filter(|a| ec2_ours(ctx, a.tags()))
+            .filter_map(|a| a.allocation_id().map(str::to_string))
+            .collect();
+        single(ctx, "elastic IP", ids)
     }
 
     async fn create(ctx: &Ctx<'_>, _spec: &ElasticIpSpec) -> Result<Created, AwsError> {

@@ -7,6 +7,7 @@
 //! sts:AssumeRole"; `read` reduces the live document back to X, or reports the whole
 //! document when it is anything else, so a hand-edited trust policy shows as a change.
 
+use super::ownership::ensure_ours;
 use super::{Created, Ctx, Live, Lookup, Resource, WantedAttrs, known};
 use crate::address::{CloudId, Kind};
 use crate::aws::{Aws, AwsError, NotFoundExt, SdkResultExt};
@@ -89,6 +90,25 @@ impl Resource for IamRole {
             ]
             .into(),
         }))
+    }
+
+    /// By name (unique in the account); GetRole answers with the tags.
+    async fn find(ctx: &Ctx<'_>, spec: &IamRoleSpec) -> Result<Option<CloudId>, AwsError> {
+        let out = ctx
+            .aws
+            .iam
+            .get_role()
+            .role_name(&spec.name)
+            .send()
+            .await
+            .op("GetRole")
+            .found()?;
+        let Some(role) = out.as_ref().and_then(|o| o.role()) else {
+            return Ok(None);
+        };
+        let pairs = role.tags().iter().map(|t| (t.key(), t.value()));
+        ensure_ours(ctx, "IAM role", &spec.name, pairs)?;
+        Ok(Some(CloudId::new(&spec.name)))
     }
 
     async fn create(ctx: &Ctx<'_>, spec: &IamRoleSpec) -> Result<Created, AwsError> {

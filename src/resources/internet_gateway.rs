@@ -1,6 +1,7 @@
 //! Internet gateway, created and attached to the VPC in one step: an unattached
 //! gateway is of no use to anything that depends on it (public routes).
 
+use super::ownership::{ec2_filters, ec2_ours, single};
 use super::tags::ec2_tag_spec;
 use super::{Created, Ctx, Live, Lookup, Ref, Resource, WantedAttrs, wanted_ref};
 use crate::address::{CloudId, Kind};
@@ -38,6 +39,26 @@ impl Resource for InternetGateway {
             attrs: [("vpc_id".into(), vpc_id)].into(),
             outputs: [("id".into(), id.to_string())].into(),
         }))
+    }
+
+    /// By tag, attached or not: a gateway found detached is adopted, and the plan
+    /// attaches it.
+    async fn find(ctx: &Ctx<'_>, _spec: &InternetGatewaySpec) -> Result<Option<CloudId>, AwsError> {
+        let out = ctx
+            .aws
+            .ec2
+            .describe_internet_gateways()
+            .set_filters(Some(ec2_filters(ctx)))
+            .send()
+            .await
+            .op("DescribeInternetGateways")?;
+        let ids = out
+            .internet_gateways()
+            .iter()
+            .filter(|g| ec2_ours(ctx, g.tags()))
+            .filter_map(|g| g.internet_gateway_id().map(str::to_string))
+            .collect();
+        single(ctx, "internet gateway", ids)
     }
 
     async fn create(ctx: &Ctx<'_>, spec: &InternetGatewaySpec) -> Result<Created, AwsError> {

@@ -1,5 +1,6 @@
 //! ALB listener with its default action. The id is its ARN.
 
+use super::ownership::ensure_elb_ours;
 use super::tags::elb_tags;
 use super::{Created, Ctx, Live, Lookup, Ref, Resource, Wanted, WantedAttrs, known, wanted_ref};
 use crate::address::{CloudId, Kind};
@@ -131,6 +132,44 @@ impl Resource for Listener {
             attrs,
             outputs: [("id".into(), id.to_string())].into(),
         }))
+    }
+
+    /// The load balancer's listener on the spec's port (a port has one listener),
+    /// then its tags.
+    async fn find(ctx: &Ctx<'_>, spec: &ListenerSpec) -> Result<Option<CloudId>, AwsError> {
+        let Some(lb_arn) = ctx.known(&spec.load_balancer) else {
+            return Ok(None);
+        };
+        let mut marker = None;
+        loop {
+            let out = ctx
+                .aws
+                .elb
+                .describe_listeners()
+                .load_balancer_arn(&lb_arn)
+                .set_marker(marker)
+                .send()
+                .await
+                .op("DescribeListeners")
+                .found()?;
+            let Some(out) = out else {
+                return Ok(None);
+            };
+            if let Some(arn) = out
+                .listeners()
+                .iter()
+                .find(|l| l.port() == Some(spec.port))
+                .and_then(|l| l.listener_arn())
+            {
+                let what = format!("listener on port {}", spec.port);
+                ensure_elb_ours(ctx, &what, arn, arn).await?;
+                return Ok(Some(CloudId::new(arn)));
+            }
+            match out.next_marker() {
+                Some(m) if !m.is_empty() => marker = Some(m.to_string()),
+                _ => return Ok(None),
+            }
+        }
     }
 
     async fn create(ctx: &Ctx<'_>, spec: &ListenerSpec) -> Result<Created, AwsError> {

@@ -1,5 +1,6 @@
 //! Listener rule: path patterns forwarded to one target group. The id is its ARN.
 
+use super::ownership::{Owner, elb_tags_by_arn, owner, single};
 use super::tags::elb_tags;
 use super::{Created, Ctx, Live, Lookup, Ref, Resource, WantedAttrs, known, wanted_ref};
 use crate::address::{CloudId, Kind};
@@ -68,6 +69,53 @@ impl Resource for ListenerRule {
             attrs,
             outputs: [("id".into(), id.to_string())].into(),
         }))
+    }
+
+    /// The listener's rules tagged for this address. Rules have no name, so one of
+    /// another owner is no collision and is passed over (a priority clash shows when
+    /// the rule is created).
+    async fn find(ctx: &Ctx<'_>, spec: &ListenerRuleSpec) -> Result<Option<CloudId>, AwsError> {
+        let Some(listener_arn) = ctx.known(&spec.listener) else {
+            return Ok(None);
+        };
+        let mut arns = Vec::new();
+        let mut marker = None;
+        loop {
+            let out = ctx
+                .aws
+                .elb
+                .describe_rules()
+                .listener_arn(&listener_arn)
+                .set_marker(marker)
+                .send()
+                .await
+                .op("DescribeRules")
+                .found()?;
+            let Some(out) = out else {
+                return Ok(None);
+            };
+            arns.extend(
+                out.rules()
+                    .iter()
+                    .filter(|r| r.is_default() != Some(true))
+                    .filter_map(|r| r.rule_arn().map(str::to_string)),
+            );
+            match out.next_marker() {
+                Some(m) if !m.is_empty() => marker = Some(m.to_string()),
+                _ => break,
+            }
+        }
+        let address = ctx.address.to_string();
+        let ours = elb_tags_by_arn(ctx.aws, &arns)
+            .await?
+            .into_iter()
+            .filter(|(_, tags)| {
+                let pairs = tags.iter().map(|(k, v)| (k.as_str(), v.as_str()));
+                owner(pairs, ctx.stack, &address) == Owner::Us
+            })
+            .map(|(arn, _)| arn)
+            .collect();
+        single(ctx, "listener rule", ours)
     }
 
     async fn create(ctx: &Ctx<'_>, spec: &ListenerRuleSpec) -> Result<Created, AwsError> {

@@ -1,5 +1,6 @@
 //! Application Load Balancer. The id is its ARN; outputs dns_name and zone_id.
 
+use super::ownership::ensure_elb_ours;
 use super::{Created, Ctx, Live, Lookup, Ref, Resource, WantedAttrs, known, wanted_sorted_refs};
 use crate::address::{CloudId, Kind};
 use crate::aws::{Aws, AwsError, NotFoundExt, SdkResultExt, wait};
@@ -91,6 +92,28 @@ impl Resource for LoadBalancer {
             .into(),
             outputs: outputs(id, lb),
         }))
+    }
+
+    /// By name (unique in the account and region), then its tags.
+    async fn find(ctx: &Ctx<'_>, spec: &LoadBalancerSpec) -> Result<Option<CloudId>, AwsError> {
+        let out = ctx
+            .aws
+            .elb
+            .describe_load_balancers()
+            .names(&spec.name)
+            .send()
+            .await
+            .op("DescribeLoadBalancers")
+            .found()?;
+        let Some(arn) = out
+            .as_ref()
+            .and_then(|o| o.load_balancers().first())
+            .and_then(|lb| lb.load_balancer_arn())
+        else {
+            return Ok(None);
+        };
+        ensure_elb_ours(ctx, "load balancer", &spec.name, arn).await?;
+        Ok(Some(CloudId::new(arn)))
     }
 
     async fn create(ctx: &Ctx<'_>, spec: &LoadBalancerSpec) -> Result<Created, AwsError> {

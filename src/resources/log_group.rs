@@ -3,6 +3,7 @@
 //! Created explicitly (rather than by the awslogs driver's auto-create) so that it
 //! has a retention period, tags, and is removed with the stack.
 
+use super::ownership::ensure_ours;
 use super::{Created, Ctx, Live, Lookup, Resource, WantedAttrs, known};
 use crate::address::{CloudId, Kind};
 use crate::aws::{Aws, AwsError, NotFoundExt, SdkResultExt};
@@ -30,7 +31,7 @@ impl Resource for LogGroup {
     }
 
     async fn read(aws: &Aws, id: &CloudId) -> Result<Option<Live>, AwsError> {
-        let Some(group) = find(aws, id.as_str()).await? else {
+        let Some(group) = describe(aws, id.as_str()).await? else {
             return Ok(None);
         };
         let arn = arn_of(&group)
@@ -51,6 +52,30 @@ impl Resource for LogGroup {
         }))
     }
 
+    /// By name (unique in the account and region), then its tags.
+    async fn find(ctx: &Ctx<'_>, spec: &LogGroupSpec) -> Result<Option<CloudId>, AwsError> {
+        let Some(group) = describe(ctx.aws, &spec.name).await? else {
+            return Ok(None);
+        };
+        let arn = arn_of(&group)
+            .ok_or_else(|| AwsError::invalid("DescribeLogGroups", "no log group ARN"))?;
+        let out = ctx
+            .aws
+            .logs
+            .list_tags_for_resource()
+            .resource_arn(arn)
+            .send()
+            .await
+            .op("ListTagsForResource")?;
+        let pairs = out
+            .tags()
+            .into_iter()
+            .flatten()
+            .map(|(k, v)| (k.as_str(), v.as_str()));
+        ensure_ours(ctx, "log group", &spec.name, pairs)?;
+        Ok(Some(CloudId::new(&spec.name)))
+    }
+
     async fn create(ctx: &Ctx<'_>, spec: &LogGroupSpec) -> Result<Created, AwsError> {
         let aws = ctx.aws;
         aws.logs
@@ -62,7 +87,7 @@ impl Resource for LogGroup {
             .op("CreateLogGroup")?;
         put_retention(aws, &spec.name, spec.retention_days).await?;
         // CreateLogGroup answers nothing; the ARN comes from a describe.
-        let group = find(aws, &spec.name).await?.ok_or_else(|| {
+        let group = describe(aws, &spec.name).await?.ok_or_else(|| {
             AwsError::invalid(
                 "DescribeLogGroups",
                 "log group not found right after create",
@@ -111,7 +136,7 @@ async fn put_retention(aws: &Aws, name: &str, days: i32) -> Result<(), AwsError>
 
 /// The group with exactly this name. DescribeLogGroups only filters by prefix, so
 /// other groups whose names start with ours come back too, possibly over pages.
-async fn find(
+async fn describe(
     aws: &Aws,
     name: &str,
 ) -> Result<Option<aws_sdk_cloudwatchlogs::types::LogGroup>, AwsError> {

@@ -7,6 +7,7 @@
 //! without knowing any kind. An attribute that `read` cannot see (write-only values,
 //! emulator gaps) is compared against what the last apply recorded instead.
 
+pub mod ownership;
 pub mod registry;
 pub mod tags;
 
@@ -128,7 +129,8 @@ pub struct Ctx<'a> {
     pub aws: &'a Aws,
     pub stack: &'a str,
     pub address: &'a Address,
-    /// Outputs of the resources this one references (all created by now).
+    /// Outputs of the resources this one references: all of them for create and
+    /// update (they exist by now), those known so far for `find`.
     pub deps: &'a BTreeMap<Address, Outputs>,
 }
 
@@ -150,6 +152,12 @@ impl Ctx<'_> {
 
     pub fn resolve_all(&self, refs: &[Ref]) -> Result<Vec<String>, AwsError> {
         refs.iter().map(|r| self.resolve(r)).collect()
+    }
+
+    /// The value of a reference when it is known, for `find`: while looking for
+    /// existing objects, a dependency that was not found is simply absent.
+    pub fn known(&self, r: &Ref) -> Option<String> {
+        self.deps.get(&r.to).and_then(|o| o.get(&r.output)).cloned()
     }
 
     /// The tags every taggable object of the stack carries.
@@ -193,6 +201,19 @@ pub trait Resource {
     /// `Ok(None)` when the object no longer exists (deleted outside stackctl).
     fn read(aws: &Aws, id: &CloudId)
     -> impl Future<Output = Result<Option<Live>, AwsError>> + Send;
+
+    /// Finds the object an earlier run created for `ctx.address`: the state was lost, or a
+    /// run was interrupted between the create call and the state write. `Ok(None)` when none.
+    ///
+    /// `ctx.deps` holds the outputs of the dependencies known so far (recorded or found
+    /// earlier in dependency order); when one this lookup needs is missing, nothing of
+    /// this object can exist either. An object that has this one's name but is tagged
+    /// for another stack or address, or not by stackctl at all, is an error, never
+    /// adopted (see `ownership`); so is more than one match.
+    fn find(
+        ctx: &Ctx<'_>,
+        spec: &Self::Spec,
+    ) -> impl Future<Output = Result<Option<CloudId>, AwsError>> + Send;
 
     fn create(
         ctx: &Ctx<'_>,

@@ -5,6 +5,7 @@
 //! create a new one. A gateway that is `deleting` is still there: its elastic IP and
 //! network interface are not yet free, and delete still has to wait for it.
 
+use super::ownership::{ec2_filters, ec2_ours, single};
 use super::tags::ec2_tag_spec;
 use super::{Created, Ctx, Live, Lookup, Ref, Resource, WantedAttrs, wanted_ref};
 use crate::address::{CloudId, Kind};
@@ -62,6 +63,46 @@ impl Resource for NatGateway {
             .into(),
             outputs: [("id".into(), id.to_string())].into(),
         }))
+    }
+
+    /// By tag, skipping gateways that are gone or going (`deleted`, `deleting`,
+    /// `failed`): none of them can serve again. The tags are checked here as well
+    /// because moto ignores tag filters on DescribeNatGateways.
+    async fn find(ctx: &Ctx<'_>, _spec: &NatGatewaySpec) -> Result<Option<CloudId>, AwsError> {
+        let mut ids = Vec::new();
+        let mut token = None;
+        loop {
+            let out = ctx
+                .aws
+                .ec2
+                .describe_nat_gateways()
+                .set_filter(Some(ec2_filters(ctx)))
+                .set_next_token(token)
+                .send()
+                .await
+                .op("DescribeNatGateways")?;
+            ids.extend(
+                out.nat_gateways()
+                    .iter()
+                    .filter(|g| {
+                        !matches!(
+                            g.state(),
+                            Some(
+                                NatGatewayState::Deleted
+                                    | NatGatewayState::Deleting
+                                    | NatGatewayState::Failed
+                            )
+                        )
+                    })
+                    .filter(|g| ec2_ours(ctx, g.tags()))
+                    .filter_map(|g| g.nat_gateway_id().map(str::to_string)),
+            );
+            match out.next_token() {
+                Some(t) if !t.is_empty() => token = Some(t.to_string()),
+                _ => break,
+            }
+        }
+        single(ctx, "NAT gateway", ids)
     }
 
     async fn create(ctx: &Ctx<'_>, spec: &NatGatewaySpec) -> Result<Created, AwsError> {

@@ -131,6 +131,13 @@ pub async fn read(kind: Kind, aws: &Aws, id: &CloudId) -> Result<Option<Live>, A
     dispatch!(kind, R => R::read(aws, id).await)
 }
 
+pub async fn find(kind: Kind, ctx: &Ctx<'_>, spec: &Value) -> Result<Option<CloudId>, AwsError> {
+    dispatch!(kind, R => {
+        let spec = decode::<<R as Resource>::Spec>(kind, spec)?;
+        R::find(ctx, &spec).await
+    })
+}
+
 pub async fn create(kind: Kind, ctx: &Ctx<'_>, spec: &Value) -> Result<Created, AwsError> {
     dispatch!(kind, R => {
         let spec = decode::<<R as Resource>::Spec>(kind, spec)?;

@@ -5,6 +5,7 @@
 //! sorted list of associated subnets, without the main association (a table made
 //! the VPC's main one outside stackctl is not a subnet of ours).
 
+use super::ownership::{ec2_filters, ec2_ours, single};
 use super::tags::ec2_tag_spec;
 use super::{
     Created, Ctx, Live, Lookup, Ref, Resource, Wanted, WantedAttrs, known, wanted_ref,
@@ -125,6 +126,24 @@ impl Resource for RouteTable {
             .into(),
             outputs: [("id".into(), id.to_string())].into(),
         }))
+    }
+
+    async fn find(ctx: &Ctx<'_>, _spec: &RouteTableSpec) -> Result<Option<CloudId>, AwsError> {
+        let out = ctx
+            .aws
+            .ec2
+            .describe_route_tables()
+            .set_filters(Some(ec2_filters(ctx)))
+            .send()
+            .await
+            .op("DescribeRouteTables")?;
+        let ids = out
+            .route_tables()
+            .iter()
+            .filter(|t| ec2_ours(ctx, t.tags()))
+            .filter_map(|t| t.route_table_id().map(str::to_string))
+            .collect();
+        single(ctx, "route table", ids)
     }
 
     /// Table, routes and associations in one step: a subnet associated with a table

@@ -12,6 +12,7 @@
 //! The group name is `{stack}-{name}` and not a spec field, so it is reported by
 //! `read` but not wanted: it cannot change while the stack and address stay the same.
 
+use super::ownership::{ec2_filters, ec2_ours, single};
 use super::tags::ec2_tag_spec;
 use super::{Created, Ctx, Live, Lookup, Ref, Resource, Wanted, WantedAttrs, known, wanted_ref};
 use crate::address::{CloudId, Kind};
@@ -114,6 +115,24 @@ impl Resource for SecurityGroup {
             .into(),
             outputs: [("id".into(), id.to_string())].into(),
         }))
+    }
+
+    async fn find(ctx: &Ctx<'_>, _spec: &SecurityGroupSpec) -> Result<Option<CloudId>, AwsError> {
+        let out = ctx
+            .aws
+            .ec2
+            .describe_security_groups()
+            .set_filters(Some(ec2_filters(ctx)))
+            .send()
+            .await
+            .op("DescribeSecurityGroups")?;
+        let ids = out
+            .security_groups()
+            .iter()
+            .filter(|g| ec2_ours(ctx, g.tags()))
+            .filter_map(|g| g.group_id().map(str::to_string))
+            .collect();
+        single(ctx, "security group", ids)
     }
 
     async fn create(ctx: &Ctx<'_>, spec: &SecurityGroupSpec) -> Result<Created, AwsError> {

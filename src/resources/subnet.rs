@@ -4,6 +4,7 @@
 //! IP only when their ECS service asks for one, so nothing becomes reachable from the
 //! internet just by being launched into the subnet.
 
+use super::ownership::{ec2_filters, ec2_ours, single};
 use super::tags::ec2_tag_spec;
 use super::{Created, Ctx, Live, Lookup, Ref, Resource, WantedAttrs, known, wanted_ref};
 use crate::address::{CloudId, Kind};
@@ -68,6 +69,24 @@ impl Resource for Subnet {
             .into(),
             outputs: [("id".into(), id.to_string())].into(),
         }))
+    }
+
+    async fn find(ctx: &Ctx<'_>, _spec: &SubnetSpec) -> Result<Option<CloudId>, AwsError> {
+        let out = ctx
+            .aws
+            .ec2
+            .describe_subnets()
+            .set_filters(Some(ec2_filters(ctx)))
+            .send()
+            .await
+            .op("DescribeSubnets")?;
+        let ids = out
+            .subnets()
+            .iter()
+            .filter(|s| ec2_ours(ctx, s.tags()))
+            .filter_map(|s| s.subnet_id().map(str::to_string))
+            .collect();
+        single(ctx, "subnet", ids)
     }
 
     async fn create(ctx: &Ctx<'_>, spec: &SubnetSpec) -> Result<Created, AwsError> {

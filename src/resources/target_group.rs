@@ -6,6 +6,7 @@
 //! deleted. A replacement never fails with "target group is in use" and the listener
 //! never forwards to nothing.
 
+use super::ownership::ensure_elb_ours;
 use super::tags::elb_tags;
 use super::{Created, Ctx, Live, Lookup, Ref, Resource, WantedAttrs, known, wanted_ref};
 use crate::address::{CloudId, Kind};
@@ -156,6 +157,28 @@ impl Resource for TargetGroup {
             attrs,
             outputs: outputs(id),
         }))
+    }
+
+    /// By name (unique in the account and region), then its tags.
+    async fn find(ctx: &Ctx<'_>, spec: &TargetGroupSpec) -> Result<Option<CloudId>, AwsError> {
+        let out = ctx
+            .aws
+            .elb
+            .describe_target_groups()
+            .names(&spec.name)
+            .send()
+            .await
+            .op("DescribeTargetGroups")
+            .found()?;
+        let Some(arn) = out
+            .as_ref()
+            .and_then(|o| o.target_groups().first())
+            .and_then(|tg| tg.target_group_arn())
+        else {
+            return Ok(None);
+        };
+        ensure_elb_ours(ctx, "target group", &spec.name, arn).await?;
+        Ok(Some(CloudId::new(arn)))
     }
 
     async fn create(ctx: &Ctx<'_>, spec: &TargetGroupSpec) -> Result<Created, AwsError> {

@@ -6,6 +6,7 @@
 //! holding only what the spec controls, so the defaults ECS adds on registration
 //! (`cpu: 0`, `hostPort`, empty `mountPoints`, ...) never show up as a difference.
 
+use super::ownership::ensure_ours;
 use super::{Created, Ctx, Live, Lookup, Ref, Resource, Wanted, WantedAttrs, known, wanted_ref};
 use crate::address::{CloudId, Kind};
 use crate::aws::{Aws, AwsError, SdkResultExt};
@@ -194,6 +195,36 @@ impl Resource for TaskDefinition {
         }))
     }
 
+    /// The family's newest ACTIVE revision, then its tags. Older ACTIVE revisions are
+    /// what a replacement interrupted before deregistering leaves; the newest is the
+    /// one a run registered last, and the one ECS itself picks for the bare family.
+    /// (The revisions are listed rather than described by family: moto answers the
+    /// bare family with the newest revision even when that one is INACTIVE.)
+    async fn find(ctx: &Ctx<'_>, spec: &TaskDefinitionSpec) -> Result<Option<CloudId>, AwsError> {
+        let Some(arn) = active_revisions(ctx.aws, &spec.family)
+            .await?
+            .into_iter()
+            .next()
+        else {
+            return Ok(None);
+        };
+        let out = ctx
+            .aws
+            .ecs
+            .describe_task_definition()
+            .task_definition(&arn)
+            .include(TaskDefinitionField::Tags)
+            .send()
+            .await
+            .op("DescribeTaskDefinition")?;
+        let pairs = out
+            .tags()
+            .iter()
+            .filter_map(|t| Some((t.key()?, t.value().unwrap_or_default())));
+        ensure_ours(ctx, "task definition", &arn, pairs)?;
+        Ok(Some(CloudId::new(arn)))
+    }
+
     async fn create(ctx: &Ctx<'_>, spec: &TaskDefinitionSpec) -> Result<Created, AwsError> {
         const OP: &str = "RegisterTaskDefinition";
         let execution_role = ctx.resolve(&spec.execution_role)?;
@@ -330,7 +361,10 @@ async fn active_revisions(aws: &Aws, family: &str) -> Result<Vec<String>, AwsErr
             .await
             .op("ListTaskDefinitions")?;
         arns.extend(out.task_definition_arns().iter().cloned());
-        token = out.next_token().map(str::to_string);
+        token = out
+            .next_token()
+            .filter(|t| !t.is_empty())
+            .map(str::to_string);
         if token.is_none() {
             break;
         }
@@ -358,6 +392,8 @@ fn outputs(id: &CloudId, revision: i32) -> super::Outputs {
     .into()
 }
 
+/// The revision of a task definition ARN (`...:task-definition/FAMILY:REV`) when it
+/// is of exactly `family` (ListTaskDefinitions' filter is named a prefix).
 /// ECS answers a missing task definition with a generic ClientException.
 fn is_missing_task_definition(e: &AwsError) -> bool {
     e.code == "ClientException"
@@ -534,6 +570,7 @@ mod tests {
         let id = CloudId::new("arn:aws:ecs:eu-west-2:123456789012:task-definition/shop-web:12");
         assert_eq!(family_revision(&id), Some(("shop-web", 12)));
         assert_eq!(family_revision(&CloudId::new("shop-web")), None);
+        assert_eq!(family_revision(&CloudId::new("shop-web:1")), None);
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! VPC, with DNS hostnames on: ALB and interface endpoints need them, and tasks
 //! resolve each other by name.
 
+use super::ownership::{ec2_filters, ec2_ours, single};
 use super::tags::ec2_tag_spec;
 use super::{Created, Ctx, Live, Lookup, Resource, WantedAttrs, known};
 use crate::address::{CloudId, Kind};
@@ -57,6 +58,24 @@ impl Resource for Vpc {
             .into(),
             outputs: [("id".into(), id.to_string())].into(),
         }))
+    }
+
+    async fn find(ctx: &Ctx<'_>, _spec: &VpcSpec) -> Result<Option<CloudId>, AwsError> {
+        let out = ctx
+            .aws
+            .ec2
+            .describe_vpcs()
+            .set_filters(Some(ec2_filters(ctx)))
+            .send()
+            .await
+            .op("DescribeVpcs")?;
+        let ids = out
+            .vpcs()
+            .iter()
+            .filter(|v| ec2_ours(ctx, v.tags()))
+            .filter_map(|v| v.vpc_id().map(str::to_string))
+            .collect();
+        single(ctx, "VPC", ids)
     }
 
     async fn create(ctx: &Ctx<'_>, spec: &VpcSpec) -> Result<Created, AwsError> {

@@ -1,6 +1,7 @@
 //! The integration test binary: everything here runs against the moto emulator,
 //! started per test on a free loopback port (see support/emulator.rs).
 
+mod adoption;
 mod commands;
 mod kinds;
 mod lifecycle;

@@ -1,0 +1,183 @@
+//! `stackctl import ADDRESS ID`: take over an existing object explicitly, e.g. one
+//! made by hand or by another tool, which adoption (by stackctl tags) never does.
+//! The object is read, recorded in the state with the address's desired spec and its
+//! live settings, and left as it is; the next plan shows how it differs from
+//! stack.toml, the next apply brings it in line.
+
+use super::Cli;
+use super::adopt;
+use super::exit::Code;
+use super::session::Session;
+use crate::address::{Address, CloudId, Kind};
+use crate::aws::call_log::CURRENT_ADDRESS;
+use crate::config::expand::expand;
+use crate::resources::registry;
+use crate::state::file;
+use anyhow::{Context, bail};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The resource's address, e.g. log_group.web (a wrong one is answered with the
+    /// nearest ones).
+    pub address: Address,
+    /// What AWS calls the object: an EC2 id (vpc-..., subnet-..., eipalloc-...), a
+    /// name (ECR repository, log group, IAM role), a distribution id, or an ARN
+    /// (cluster, load balancer, target group, listener, rule, task definition
+    /// revision, service).
+    pub id: String,
+}
+
+pub async fn run(cli: &Cli, args: &Args) -> anyhow::Result<Code> {
+    let mut session = Session::open(cli, "import", true).await?;
+    let address = &args.address;
+    let kind = address.kind();
+    let desired = expand(&session.config);
+    let Some(d) = desired.iter().find(|d| d.address == *address) else {
+        let close = close_addresses(address, desired.iter().map(|d| &d.address));
+        bail!(
+            "{address} is not a resource of {}; close ones: {}",
+            cli.stack.display(),
+            close
+                .iter()
+                .map(|a| a.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    };
+    if let Some(record) = session.state.resources.get(address) {
+        bail!(
+            "{address} is already in the state as `{}`; to import another object for it, \
+             remove its entry from {} first (there is no `stackctl state rm` yet)",
+            record.id,
+            session.state_path.display()
+        );
+    }
+    let id = CloudId::new(args.id.trim());
+    let live = CURRENT_ADDRESS
+        .scope(address.clone(), registry::read(kind, &session.aws, &id))
+        .await
+        .with_context(|| {
+            format!(
+                "cannot read {kind} `{id}` (a {kind} is imported by {})",
+                id_form(kind)
+            )
+        })?;
+    let Some(live) = live else {
+        bail!(
+            "no {kind} `{id}` exists in {} (a {kind} is imported by {})",
+            session.config.region,
+            id_form(kind)
+        );
+    };
+    session
+        .state
+        .resources
+        .insert(address.clone(), adopt::record(d, id.clone(), live));
+    file::save(&session.state_path, &mut session.state)?;
+    println!(
+        "Imported {address} ({id}) into {}.",
+        session.state_path.display()
+    );
+    println!(
+        "Run `stackctl plan` to see how it differs from stack.toml; the next apply brings it in line."
+    );
+    Ok(Code::Ok)
+}
+
+/// What identifies an object of each kind, for messages.
+fn id_form(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Vpc => "its VPC id (vpc-...)",
+        Kind::Subnet => "its subnet id (subnet-...)",
+        Kind::InternetGateway => "its gateway id (igw-...)",
+        Kind::ElasticIp => "its allocation id (eipalloc-...)",
+        Kind::NatGateway => "its NAT gateway id (nat-...)",
+        Kind::RouteTable => "its route table id (rtb-...)",
+        Kind::SecurityGroup => "its group id (sg-...)",
+        Kind::EcrRepository => "its repository name",
+        Kind::LogGroup => "its log group name",
+        Kind::IamRole => "its role name",
+        Kind::EcsCluster => "its cluster ARN",
+        Kind::LoadBalancer => "its load balancer ARN",
+        Kind::TargetGroup => "its target group ARN",
+        Kind::Listener => "its listener ARN",
+        Kind::ListenerRule => "its rule ARN",
+        Kind::TaskDefinition => "its task definition ARN, with the revision",
+        Kind::EcsService => "its service ARN (arn:...:service/CLUSTER/NAME)",
+        Kind::CloudfrontDistribution => "its distribution id",
+    }
+}
+
+/// Up to five desired addresses nearest to `wanted` by edit distance, those of the
+/// same kind first.
+fn close_addresses<'a>(
+    wanted: &Address,
+    desired: impl Iterator<Item = &'a Address>,
+) -> Vec<&'a Address> {
+    let text = wanted.to_string();
+    let mut scored: Vec<(bool, usize, &Address)> = desired
+        .map(|a| {
+            (
+                a.kind() != wanted.kind(),
+                edit_distance(&text, &a.to_string()),
+                a,
+            )
+        })
+        .collect();
+    scored.sort();
+    scored.into_iter().take(5).map(|(_, _, a)| a).collect()
+}
+
+/// Levenshtein distance over characters.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let above = row[j + 1];
+            row[j + 1] = if ca == *cb {
+                diagonal
+            } else {
+                1 + diagonal.min(above).min(row[j])
+            };
+            diagonal = above;
+        }
+    }
+    row[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn a(s: &str) -> Address {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn edit_distance_counts_single_character_edits() {
+        assert_eq!(edit_distance("", ""), 0);
+        assert_eq!(edit_distance("web", "web"), 0);
+        assert_eq!(edit_distance("web", "wbe"), 2);
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+        assert_eq!(edit_distance("", "abc"), 3);
+    }
+
+    #[test]
+    fn close_addresses_put_the_same_kind_first() {
+        let desired = [
+            a("vpc.main"),
+            a("log_group.web"),
+            a("log_group.api"),
+            a("target_group.web"),
+            a("subnet.public-0"),
+        ];
+        let close = close_addresses(&a("log_group.wbe"), desired.iter());
+        assert_eq!(close[..2], [&a("log_group.web"), &a("log_group.api")]);
+        assert_eq!(close.len(), 5);
+        let close = close_addresses(&a("subnet.public-9"), desired.iter());
+        assert_eq!(close[0], &a("subnet.public-0"));
+    }
+}
