@@ -61,17 +61,8 @@ fn change(out: &mut String, c: &Change) {
         let _ = write!(head, "  ({})", notes.join("; "));
     }
     let _ = writeln!(out, "{head}");
-    let width = c.diffs.iter().map(|d| d.name.len()).max().unwrap_or(0);
+    let mut lines = Vec::new();
     for d in &c.diffs {
-        let after = match &d.after {
-            Wanted::Known(v) => value(v),
-            Wanted::Unknown => "(known after apply)".to_string(),
-        };
-        let line = match (&d.before, c.action) {
-            (Some(before), _) => format!("{} -> {after}", value(before)),
-            (None, Action::Create) => after,
-            (None, _) => format!("(unset) -> {after}"),
-        };
         let mut comments = Vec::new();
         if d.forces_replacement {
             comments.push("forces replacement");
@@ -84,8 +75,44 @@ fn change(out: &mut String, c: &Change) {
         } else {
             format!("  # {}", comments.join("; "))
         };
-        let _ = writeln!(out, "      {:width$} = {line}{comment}", d.name);
+        match (&d.before, &d.after) {
+            // Objects (health checks, containers, ...) show only the keys that differ.
+            (Some(Value::Object(before)), Wanted::Known(Value::Object(after))) => {
+                let keys: std::collections::BTreeSet<&String> =
+                    before.keys().chain(after.keys()).collect();
+                for k in keys {
+                    let (b, a) = (before.get(k), after.get(k));
+                    if b != a {
+                        let line = format!("{} -> {}", opt(b), opt(a));
+                        lines.push((format!("{}.{k}", d.name), line + &comment));
+                    }
+                }
+            }
+            (Some(Value::Object(_)), Wanted::Unknown) => {
+                lines.push((d.name.clone(), format!("(known after apply){comment}")));
+            }
+            (before, after) => {
+                let after = match after {
+                    Wanted::Known(v) => value(v),
+                    Wanted::Unknown => "(known after apply)".to_string(),
+                };
+                let line = match (before, c.action) {
+                    (Some(before), _) => format!("{} -> {after}", value(before)),
+                    (None, Action::Create) => after,
+                    (None, _) => format!("(unset) -> {after}"),
+                };
+                lines.push((d.name.clone(), line + &comment));
+            }
+        }
     }
+    let width = lines.iter().map(|(n, _)| n.len()).max().unwrap_or(0);
+    for (name, line) in lines {
+        let _ = writeln!(out, "      {name:width$} = {line}");
+    }
+}
+
+fn opt(v: Option<&Value>) -> String {
+    v.map(value).unwrap_or_else(|| "(unset)".to_string())
 }
 
 fn value(v: &Value) -> String {

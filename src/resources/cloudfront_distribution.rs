@@ -62,9 +62,6 @@ impl Resource for CloudfrontDistribution {
     const KIND: Kind = Kind::CloudfrontDistribution;
     /// Every setting changes in place through UpdateDistribution.
     const REPLACE_ON: &'static [&'static str] = &[];
-    const REPLACE_WARNING: Option<&'static str> = Some(
-        "the new distribution has a new domain name; DNS records that point at the old one must be changed, and the old one takes minutes to disable and delete",
-    );
     type Spec = CloudfrontDistributionSpec;
 
     fn wanted(spec: &CloudfrontDistributionSpec, lookup: &dyn Lookup) -> WantedAttrs {

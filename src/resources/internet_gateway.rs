@@ -20,9 +20,6 @@ pub struct InternetGateway;
 impl Resource for InternetGateway {
     const KIND: Kind = Kind::InternetGateway;
     const REPLACE_ON: &'static [&'static str] = &[];
-    const REPLACE_WARNING: Option<&'static str> = Some(
-        "the VPC has no route to the internet between the removal of the old gateway and the attachment of the new one",
-    );
     type Spec = InternetGatewaySpec;
 
     fn wanted(spec: &InternetGatewaySpec, lookup: &dyn Lookup) -> WantedAttrs {

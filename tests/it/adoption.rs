@@ -3,7 +3,7 @@
 //! holds exactly the objects it held before), `stackctl import` records an object
 //! explicitly, and an object of another owner with one of our names is refused.
 
-use crate::support::cli::Workspace;
+use crate::support::cli::{Workspace, example};
 use crate::support::emulator::Emulator;
 use crate::support::leftovers;
 use stackctl::address::Address;
@@ -11,18 +11,7 @@ use stackctl::aws::Aws;
 use stackctl::aws::call_log::CallLog;
 use stackctl::state::State;
 use stackctl::state::file::backup_path;
-use std::path::{Path, PathBuf};
-
-fn example(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("examples")
-        .join(name)
-        .join("stack.toml")
-}
-
-fn load_state(ws: &Workspace) -> State {
-    serde_json::from_str(&std::fs::read_to_string(ws.state_path()).unwrap()).unwrap()
-}
+use std::path::Path;
 
 /// Operations only `find` uses (reads use none of them).
 const LOOKUP_ONLY: &[&str] = &[
@@ -105,7 +94,7 @@ async fn lost_state_is_rebuilt(example_name: &str) {
     let emulator = Emulator::start();
     let ws = Workspace::new(&emulator, &example(example_name));
     ws.run(&["apply", "--auto-approve"]).ok();
-    let applied = load_state(&ws);
+    let applied = ws.state();
     let region = stackctl::config::load(&ws.stack, None).unwrap().region;
     let aws = Aws::for_emulator(&region, &emulator.endpoint).await;
     let before = inventory(&aws, &applied.stack, &applied).await;
@@ -161,7 +150,7 @@ async fn lost_state_is_rebuilt(example_name: &str) {
     assert_only_reads(&apply_log);
     let after = inventory(&aws, &applied.stack, &applied).await;
     assert_eq!(before, after, "AWS holds other objects after adoption");
-    let adopted = load_state(&ws);
+    let adopted = ws.state();
     assert_eq!(
         adopted.resources.keys().collect::<Vec<_>>(),
         applied.resources.keys().collect::<Vec<_>>()
@@ -265,7 +254,7 @@ fn apply_adopts_what_an_interrupted_run_did_not_record() {
         );
     }
     assert_only_reads(&log);
-    let state = load_state(&ws);
+    let state = ws.state();
     for (address, id) in forgotten.iter().zip(&ids) {
         assert_eq!(state.resources[&address.parse().unwrap()].id.as_str(), id);
     }
@@ -276,7 +265,7 @@ fn import_records_an_existing_object_and_refuses_what_it_cannot() {
     let emulator = Emulator::start();
     let ws = Workspace::new(&emulator, &example("hello-fargate"));
     ws.run(&["apply", "--auto-approve"]).ok();
-    let applied = load_state(&ws);
+    let applied = ws.state();
     let log_group = forget(&ws, "log_group.hello");
     let target_group = forget(&ws, "target_group.hello");
 
@@ -307,7 +296,7 @@ fn import_records_an_existing_object_and_refuses_what_it_cannot() {
         run.stderr
     );
     assert!(
-        !load_state(&ws)
+        !ws.state()
             .resources
             .contains_key(&"log_group.hello".parse().unwrap())
     );
@@ -324,7 +313,7 @@ fn import_records_an_existing_object_and_refuses_what_it_cannot() {
             run.stdout
         );
     }
-    let imported = load_state(&ws);
+    let imported = ws.state();
     for address in ["log_group.hello", "target_group.hello"] {
         let a: Address = address.parse().unwrap();
         assert_eq!(imported.resources[&a].id, applied.resources[&a].id);

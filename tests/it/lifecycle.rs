@@ -2,7 +2,7 @@
 //! changes), destroy, and nothing tagged with the stack is left. The API call log
 //! proves the order the engine really used, since the emulator does not enforce it.
 
-use crate::support::cli::Workspace;
+use crate::support::cli::{Workspace, example};
 use crate::support::emulator::Emulator;
 use crate::support::leftovers;
 use stackctl::address::Address;
@@ -10,18 +10,6 @@ use stackctl::aws::Aws;
 use stackctl::aws::call_log::{CallLog, CallRecord};
 use stackctl::state::State;
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-
-fn example(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("examples")
-        .join(name)
-        .join("stack.toml")
-}
-
-fn load_state(ws: &Workspace) -> State {
-    serde_json::from_str(&std::fs::read_to_string(ws.state_path()).unwrap()).unwrap()
-}
 
 /// For each recorded dependency edge, every call made for the dependency ends before
 /// any call for the dependent starts (on destroy, the other way round).
@@ -74,7 +62,7 @@ where
         ])
         .ok();
     assert!(run.stdout.contains("Apply complete:"), "{}", run.stdout);
-    let state = load_state(&ws);
+    let state = ws.state();
     assert!(!state.resources.is_empty());
     assert_ordered(&CallLog::read(&apply_log).unwrap(), &state, false);
 
@@ -102,7 +90,7 @@ where
         .ok();
     assert!(run.stdout.contains("Destroy complete:"), "{}", run.stdout);
     assert_ordered(&CallLog::read(&destroy_log).unwrap(), &state, true);
-    assert!(load_state(&ws).resources.is_empty());
+    assert!(ws.state().resources.is_empty());
     let left = leftovers::of_stack(&aws, &stack_name).await;
     assert!(left.is_empty(), "left behind after destroy: {left:#?}");
 }

@@ -2,6 +2,7 @@
 //! started per test on a free loopback port (see support/emulator.rs).
 
 mod adoption;
+mod changes;
 mod commands;
 mod kinds;
 mod lifecycle;

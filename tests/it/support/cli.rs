@@ -1,6 +1,7 @@
 //! Runs the real stackctl binary against an emulator, the way a person or CI would.
 
 use super::emulator::Emulator;
+use stackctl::state::State;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
@@ -20,6 +21,14 @@ impl Run {
         );
         self
     }
+}
+
+/// The stack.toml of one of the examples.
+pub fn example(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("examples")
+        .join(name)
+        .join("stack.toml")
 }
 
 /// A working directory with one stack file and its state, for one test.
@@ -44,6 +53,32 @@ impl Workspace {
 
     pub fn state_path(&self) -> PathBuf {
         self.dir.join("stack.state.json")
+    }
+
+    pub fn state(&self) -> State {
+        serde_json::from_str(&std::fs::read_to_string(self.state_path()).unwrap()).unwrap()
+    }
+
+    /// Rewrites stack.toml, replacing `from` (which must be there) with `to`.
+    #[track_caller]
+    pub fn edit(&self, from: &str, to: &str) {
+        let text = std::fs::read_to_string(&self.stack).unwrap();
+        assert!(text.contains(from), "stack.toml has no `{from}`:\n{text}");
+        std::fs::write(&self.stack, text.replacen(from, to, 1)).unwrap();
+    }
+
+    /// A second working directory on the same emulator with a copy of this stack.toml
+    /// and no state: another machine, or a CI runner with a fresh checkout.
+    pub fn elsewhere(&self) -> Workspace {
+        let dir = std::env::temp_dir().join(format!("stackctl-it-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let stack = dir.join("stack.toml");
+        std::fs::copy(&self.stack, &stack).unwrap();
+        Workspace {
+            dir,
+            stack,
+            endpoint: self.endpoint.clone(),
+        }
     }
 
     pub fn run(&self, args: &[&str]) -> Run {
