@@ -74,6 +74,10 @@ async fn apply_saved(cli: &Cli, path: &Path) -> anyhow::Result<Code> {
     let plan = document
         .plan_for(&session.state)
         .with_context(|| format!("{} is refused", path.display()))?;
+    // A plan made without a state saw the stack's objects adopted by their tags; find
+    // them again (they are recorded as the walk saves the state), so that the plan's
+    // updates have the records they update.
+    let session = super::adopt::missing(session, super::adopt::Mode::Preview).await?;
     print!("{}", plan_text::render(&plan));
     if !plan.has_changes() {
         print_outputs(&session.state);

@@ -515,3 +515,30 @@ fn a_saved_plan_round_trips_and_is_refused_once_the_state_moved() {
     ));
     assert!(crate::plan::PlanDocument::parse("not json").is_err());
 }
+
+#[test]
+fn a_target_group_is_replaced_create_first_and_retired_after_all_that_used_it_moved() {
+    let (state, observed) = applied(&hello("hello:latest"));
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/examples/hello-fargate/stack.toml"
+    ))
+    .unwrap()
+    .replace("port = 8080", "port = 9090");
+    let v = crate::config::parse(std::path::Path::new("stack.toml"), &text, None).unwrap();
+    let p = plan(&crate::config::expand::expand(&v), &state, &observed).unwrap();
+    let tg = change(&p, "target_group.hello");
+    assert_eq!((tg.action, tg.class), (Action::Replace, Class::Replacement));
+    assert!(tg.warning.is_none());
+    assert_eq!(change(&p, "ecs_service.hello").action, Action::Update);
+    let ops = ops::build(&p, &state);
+    assert!(!ops.contains_key(&Op::Destroy(a("target_group.hello"))));
+    let retire = &ops[&Op::DestroyDeposed(a("target_group.hello"))];
+    for user in ["target_group.hello", "listener.http", "ecs_service.hello"] {
+        assert!(
+            retire.contains(&Op::Apply(a(user))),
+            "{user} not before: {retire:?}"
+        );
+    }
+    assert!(ops[&Op::Apply(a("listener.http"))].contains(&Op::Apply(a("target_group.hello"))));
+}

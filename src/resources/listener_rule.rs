@@ -28,6 +28,8 @@ impl Resource for ListenerRule {
     const KIND: Kind = Kind::ListenerRule;
     /// A rule cannot move to another listener; priority, paths and target change in place.
     const REPLACE_ON: &'static [&'static str] = &["listener_arn"];
+    /// The new rule is on another listener, so its priority is free there.
+    const CREATE_BEFORE_DESTROY: bool = true;
     type Spec = ListenerRuleSpec;
 
     fn wanted(spec: &ListenerRuleSpec, lookup: &dyn Lookup) -> WantedAttrs {
