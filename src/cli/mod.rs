@@ -5,11 +5,13 @@ pub mod apply;
 pub mod confirm;
 pub mod destroy;
 pub mod drift;
+pub mod duration;
 pub mod exit;
 pub mod import;
 pub mod output;
 pub mod plan;
 pub mod session;
+pub mod unlock;
 pub mod validate;
 
 use clap::{Parser, Subcommand};
@@ -37,6 +39,16 @@ pub struct Cli {
     /// as JSON lines.
     #[arg(long, global = true, value_name = "FILE", env = "STACKCTL_API_LOG")]
     pub api_log: Option<PathBuf>,
+    /// How long to wait for another run's lock on the state before giving up, e.g.
+    /// `30s`, `5m` [default: 0s, fail at once].
+    #[arg(
+        long,
+        global = true,
+        value_name = "DURATION",
+        default_value = "0s",
+        env = "STACKCTL_LOCK_TIMEOUT"
+    )]
+    pub lock_timeout: duration::Arg,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -63,6 +75,11 @@ pub enum Command {
     /// Check stack.toml without calling AWS.
     #[command(after_help = "Example: stackctl validate --stack examples/weather/stack.toml")]
     Validate,
+    /// Remove the state lock left by a run that is gone (e.g. on another host).
+    #[command(
+        after_help = "A run that died on this host needs no unlock: the next run takes its lock over.\n\nExample: stackctl unlock"
+    )]
+    Unlock,
     /// Record an existing AWS object in the state as the resource at ADDRESS.
     #[command(
         long_about = "Record an existing AWS object in the state as the resource at ADDRESS, \
@@ -96,6 +113,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<exit::Code> {
         Command::Drift(args) => drift::run(&cli, args).await,
         Command::Output(args) => output::run(&cli, args),
         Command::Validate => validate::run(&cli),
+        Command::Unlock => unlock::run(&cli),
         Command::Import(args) => import::run(&cli, args).await,
     }
 }

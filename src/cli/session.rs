@@ -37,7 +37,14 @@ impl Session {
         let config = load_config(cli)?;
         let state_path = cli.state_path();
         let lock = if lock {
-            Some(Lock::acquire(&state_path, command)?)
+            let lock = Lock::acquire(&state_path, command, cli.lock_timeout.0)?;
+            if let Some(gone) = &lock.took_over {
+                eprintln!(
+                    "Warning: took over the lock of {gone}: that process is no longer running. \
+                     If it was interrupted mid-change, this run picks up where it stopped."
+                );
+            }
+            Some(lock)
         } else {
             None
         };

@@ -3,7 +3,9 @@
 
 use crate::support::cli::Workspace;
 use crate::support::emulator::Emulator;
+use stackctl::state::lock::{Holder, Lock};
 use std::path::Path;
+use std::time::Duration;
 
 fn weather(emulator: &Emulator) -> Workspace {
     Workspace::new(
@@ -132,7 +134,7 @@ fn validate_points_at_the_line_and_calls_no_aws() {
 }
 
 #[test]
-fn a_held_lock_stops_a_second_apply_and_names_its_holder() {
+fn a_held_lock_stops_a_second_run_names_its_holder_and_is_taken_over_once_its_run_is_gone() {
     let emulator = Emulator::start();
     let ws = weather(&emulator);
     let lock = ws.dir.join("stack.state.json.lock");
@@ -150,4 +152,58 @@ fn a_held_lock_stops_a_second_apply_and_names_its_holder() {
     );
     assert!(!ws.state_path().exists());
     assert!(lock.exists(), "someone else's lock is never removed");
+
+    // That run is gone: unlock says whose lock it removes.
+    let run = ws.run(&["unlock"]).ok();
+    assert!(
+        run.stdout.contains("pid 4242 on ci-runner-7"),
+        "{}",
+        run.stdout
+    );
+    assert!(!lock.exists());
+    assert!(ws.run(&["unlock"]).ok().stdout.contains("is not locked"));
+
+    // A run killed on this host: the OS dropped its lock, the next run takes over.
+    let dead = Holder {
+        pid: 999_999,
+        host: stackctl::state::lock::hostname(),
+        command: "apply".into(),
+        since: 0,
+    };
+    std::fs::write(&lock, serde_json::to_string(&dead).unwrap()).unwrap();
+    let run = ws.run(&["plan"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let run = ws.run(&["apply", "--auto-approve"]).ok();
+    assert!(
+        run.stderr
+            .contains("took over the lock of `apply` (pid 999999"),
+        "{}",
+        run.stderr
+    );
+    assert!(!lock.exists(), "the lock is released when the run ends");
+
+    // A live holder: refused at once, or waited for with --lock-timeout.
+    let held = Lock::acquire(&ws.state_path(), "destroy", Duration::ZERO).unwrap();
+    let run = ws.run(&["apply", "--auto-approve"]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr
+            .contains(&format!("`destroy` (pid {}", std::process::id())),
+        "{}",
+        run.stderr
+    );
+    let unlock = ws.run(&["unlock"]);
+    assert_eq!(unlock.code, 1, "a live lock is never removed");
+    assert!(
+        unlock.stderr.contains("still running on this host"),
+        "{}",
+        unlock.stderr
+    );
+    let release = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_secs(1));
+        drop(held);
+    });
+    let run = ws.run(&["--lock-timeout", "30s", "apply", "--auto-approve"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    release.join().unwrap();
 }
