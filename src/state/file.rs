@@ -47,20 +47,21 @@ pub fn load(path: &Path, stack: &str) -> Result<Option<State>, StateError> {
             });
         }
     };
-    let version: serde_json::Value =
+    let mut doc: serde_json::Value =
         serde_json::from_str(&text).map_err(|source| StateError::Corrupt {
             path: path.into(),
             source,
         })?;
-    if let Some(found) = version.get("version").and_then(|v| v.as_u64())
-        && found > u64::from(FORMAT_VERSION)
-    {
-        return Err(StateError::TooNew {
-            path: path.into(),
-            found: found as u32,
-        });
+    if let Some(found) = doc.get("version").and_then(|v| v.as_u64()) {
+        if found > u64::from(FORMAT_VERSION) {
+            return Err(StateError::TooNew {
+                path: path.into(),
+                found: found as u32,
+            });
+        }
+        super::migrate::migrate(&mut doc, found as u32);
     }
-    let state: State = serde_json::from_value(version).map_err(|source| StateError::Corrupt {
+    let state: State = serde_json::from_value(doc).map_err(|source| StateError::Corrupt {
         path: path.into(),
         source,
     })?;
@@ -148,6 +149,44 @@ mod tests {
             Err(StateError::Corrupt { .. })
         ));
         assert_eq!(fs::read_to_string(&path).unwrap(), "{ not json");
+        fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn an_older_format_is_migrated_on_load_and_kept_as_the_backup_on_save() {
+        let dir = std::env::temp_dir().join(format!("stackctl-state-{}", uuid::Uuid::new_v4()));
+        fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("state.json");
+        let v1 = r#"{"version":1,"lineage":"l","serial":7,"stack":"demo","resources":{
+            "task_definition.web":{"id":"arn:td/web:1","spec":{},"depends_on":[],
+              "outputs":{"id":"arn:td/web:1"},
+              "attrs":{"cpu":"256","container":{"name":"web","image":"nginx:1"}}}}}"#;
+        fs::write(&path, v1).unwrap();
+        let mut state = load(&path, "demo").unwrap().unwrap();
+        assert_eq!(state.version, FORMAT_VERSION);
+        let td = &state.resources[&"task_definition.web".parse().unwrap()];
+        assert_eq!(td.attrs["image"], serde_json::json!("nginx:1"));
+        assert_eq!(
+            fs::read_to_string(&path).unwrap(),
+            v1,
+            "loading never writes"
+        );
+        save(&path, &mut state).unwrap();
+        assert_eq!(fs::read_to_string(backup_path(&path)).unwrap(), v1);
+        assert_eq!(load(&path, "demo").unwrap().unwrap().serial, 8);
+        fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn a_newer_format_is_refused_and_stays_untouched() {
+        let dir = std::env::temp_dir().join(format!("stackctl-state-{}", uuid::Uuid::new_v4()));
+        fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("state.json");
+        let future = r#"{"version":99,"lineage":"l","serial":1,"stack":"demo","resources":{}}"#;
+        fs::write(&path, future).unwrap();
+        let err = load(&path, "demo").unwrap_err();
+        assert!(matches!(err, StateError::TooNew { found: 99, .. }), "{err}");
+        assert_eq!(fs::read_to_string(&path).unwrap(), future);
         fs::remove_dir_all(dir).unwrap();
     }
 }

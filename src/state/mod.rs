@@ -3,6 +3,7 @@
 
 pub mod file;
 pub mod lock;
+pub mod migrate;
 
 use crate::address::{Address, CloudId};
 use crate::resources::{Attrs, Outputs};
@@ -10,7 +11,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::BTreeMap;
 
-pub const FORMAT_VERSION: u32 = 1;
+/// The format this stackctl writes; older files are migrated on load (`migrate`).
+pub const FORMAT_VERSION: u32 = migrate::current();
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct State {
