@@ -3,6 +3,7 @@
 
 pub mod error;
 pub mod expand;
+pub mod locate;
 pub mod schema;
 pub mod validate;
 
@@ -28,28 +29,28 @@ pub fn parse(
     env_region: Option<String>,
 ) -> Result<Validated, ConfigError> {
     let config: Config = toml::from_str(text).map_err(|e| {
-        let (line, column) = e
-            .span()
-            .map(|s| line_column(text, s.start))
+        let offset = e.span().map(|s| s.start);
+        let (line, column) = offset
+            .map(|o| locate::line_column(text, o))
             .unwrap_or((1, 1));
         ConfigError::Syntax {
             path: path.to_path_buf(),
             line,
             column,
+            key: offset.and_then(|o| locate::key_at(text, o)),
             message: e.message().to_string(),
         }
     })?;
-    validate::validate(config, env_region).map_err(|problems| ConfigError::Invalid {
-        path: path.to_path_buf(),
-        problems,
+    validate::validate(config, env_region).map_err(|mut problems| {
+        for p in &mut problems {
+            p.at = locate::locate(text, &p.key);
+        }
+        problems.sort_by_key(|p| p.at.unwrap_or((usize::MAX, 0)));
+        ConfigError::Invalid {
+            path: path.to_path_buf(),
+            problems,
+        }
     })
-}
-
-fn line_column(text: &str, offset: usize) -> (usize, usize) {
-    let before = &text[..offset.min(text.len())];
-    let line = before.matches('\n').count() + 1;
-    let column = before.len() - before.rfind('\n').map(|i| i + 1).unwrap_or(0) + 1;
-    (line, column)
 }
 
 #[cfg(test)]

@@ -111,7 +111,7 @@ secrets = { KEY = "plain-text" }
     for expected in [
         "stack.name",
         "network.public_subnets",
-        "network",
+        "network.private_subnets",
         "services.web.memory",
         "services.web.secrets.KEY",
         "services.web.image",
@@ -254,4 +254,42 @@ fn every_example_validates_and_expands_without_dangling_references() {
         count += 1;
     }
     assert_eq!(count, 5);
+}
+
+/// Every file of the hostile-input corpus (tests/corpus/bad) is refused before any AWS
+/// call, with an error naming the file and containing each `# expect:` line of it
+/// (a `:LINE:` position, a key path, a phrase).
+#[test]
+fn the_bad_input_corpus_is_refused_with_file_line_and_key() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus/bad");
+    let mut checked = 0;
+    let mut failures = Vec::new();
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let expected: Vec<&str> = text
+            .lines()
+            .filter_map(|l| l.strip_prefix("# expect: "))
+            .collect();
+        assert!(
+            !expected.is_empty(),
+            "{} has no # expect: line",
+            path.display()
+        );
+        checked += 1;
+        let err = match crate::config::parse(&path, &text, None) {
+            Ok(_) => {
+                failures.push(format!("{} was accepted", path.display()));
+                continue;
+            }
+            Err(e) => e.to_string(),
+        };
+        for e in expected.into_iter().chain([path.to_str().unwrap()]) {
+            if !err.contains(e) {
+                failures.push(format!("`{e}` not in:\n{err}"));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+    assert!(checked >= 25, "only {checked} corpus files");
 }

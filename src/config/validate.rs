@@ -71,6 +71,7 @@ pub fn validate(config: Config, env_region: Option<String>) -> Result<Validated,
         p.push(Problem {
             key: key.to_string(),
             message,
+            at: None,
         })
     };
 
@@ -201,11 +202,20 @@ pub fn validate(config: Config, env_region: Option<String>) -> Result<Validated,
                 },
             }
         }
-        let all: Vec<Ipv4Net> = public_cidrs.iter().chain(&private_cidrs).copied().collect();
-        for (i, a) in all.iter().enumerate() {
-            for b in &all[i + 1..] {
+        // Each overlap is reported at the list holding the second block of the pair.
+        let all: Vec<(&str, Ipv4Net)> = public_cidrs
+            .iter()
+            .map(|n| ("network.public_subnets", *n))
+            .chain(
+                private_cidrs
+                    .iter()
+                    .map(|n| ("network.private_subnets", *n)),
+            )
+            .collect();
+        for (i, (_, a)) in all.iter().enumerate() {
+            for (key, b) in &all[i + 1..] {
                 if a.contains(b) || b.contains(a) {
-                    problem("network", format!("subnets {a} and {b} overlap"));
+                    problem(key, format!("subnets {a} and {b} overlap"));
                 }
             }
         }
