@@ -86,6 +86,8 @@ fn secret_resources(c: &Config) -> Vec<String> {
 pub fn expand(v: &Validated) -> Vec<Desired> {
     let c = &v.config;
     let stack = &c.stack.name;
+    // The user tags go into every taggable spec, so the planner diffs them.
+    let tags = &c.stack.tags;
     let mut out = Vec::new();
 
     // Network.
@@ -94,6 +96,7 @@ pub fn expand(v: &Validated) -> Vec<Desired> {
         vpc.clone(),
         VpcSpec {
             cidr: v.vpc_cidr.to_string(),
+            tags: tags.clone(),
         },
     ));
     let igw = addr(Kind::InternetGateway, "main");
@@ -101,6 +104,7 @@ pub fn expand(v: &Validated) -> Vec<Desired> {
         igw.clone(),
         InternetGatewaySpec {
             vpc: Ref::id(vpc.clone()),
+            tags: tags.clone(),
         },
     ));
     let mut public_subnets = Vec::new();
@@ -118,6 +122,7 @@ pub fn expand(v: &Validated) -> Vec<Desired> {
                     cidr: cidrs[i].to_string(),
                     az: az.clone(),
                     public: tier == "public",
+                    tags: tags.clone(),
                 },
             ));
             list.push(a);
@@ -134,6 +139,7 @@ pub fn expand(v: &Validated) -> Vec<Desired> {
                 nat_gateway: None,
             }],
             subnets: public_subnets.iter().cloned().map(Ref::id).collect(),
+            tags: tags.clone(),
         },
     ));
     let nat_count = match c.network.nat {
@@ -144,7 +150,10 @@ pub fn expand(v: &Validated) -> Vec<Desired> {
     for (i, public_subnet) in public_subnets.iter().enumerate().take(nat_count) {
         let eip = addr(Kind::ElasticIp, format!("nat-{i}"));
         let nat = addr(Kind::NatGateway, format!("nat-{i}"));
-        out.push(Desired::new(eip.clone(), ElasticIpSpec {}));
+        out.push(Desired::new(
+            eip.clone(),
+            ElasticIpSpec { tags: tags.clone() },
+        ));
         // A NAT gateway only forwards once the subnet's route to the IGW exists.
         out.push(
             Desired::new(
@@ -152,6 +161,7 @@ pub fn expand(v: &Validated) -> Vec<Desired> {
                 NatGatewaySpec {
                     subnet: Ref::id(public_subnet.clone()),
                     eip: Ref::id(eip),
+                    tags: tags.clone(),
                 },
             )
             .after([igw.clone()]),
@@ -186,6 +196,7 @@ pub fn expand(v: &Validated) -> Vec<Desired> {
                     .into_iter()
                     .collect(),
                 subnets: subnets.into_iter().map(Ref::id).collect(),
+                tags: tags.clone(),
             },
         ));
         route_tables.push(a);
@@ -203,6 +214,7 @@ pub fn expand(v: &Validated) -> Vec<Desired> {
                     TagMutability::Immutable => "IMMUTABLE".into(),
                 },
                 keep_images: (r.keep_images > 0).then_some(r.keep_images),
+                tags: tags.clone(),
             },
         ));
     }
@@ -231,6 +243,7 @@ pub fn expand(v: &Validated) -> Vec<Desired> {
                 description: format!("{stack} load balancer"),
                 ingress,
                 egress: allow_all_egress(),
+                tags: tags.clone(),
             },
         ));
         // The ALB is only reachable once its subnets route to the internet gateway.
@@ -243,6 +256,7 @@ pub fn expand(v: &Validated) -> Vec<Desired> {
                     subnets: public_subnets.iter().cloned().map(Ref::id).collect(),
                     security_groups: vec![Ref::id(alb_sg.clone())],
                     idle_timeout: lb.idle_timeout as i32,
+                    tags: tags.clone(),
                 },
             )
             .after([route_tables[0].clone()]),
@@ -271,6 +285,7 @@ pub fn expand(v: &Validated) -> Vec<Desired> {
                     },
                     None => default_action(),
                 },
+                tags: tags.clone(),
             },
         ));
         if redirect.is_none() {
@@ -290,6 +305,7 @@ pub fn expand(v: &Validated) -> Vec<Desired> {
                             .unwrap_or_else(|| "ELBSecurityPolicy-TLS13-1-2-2021-06".into()),
                     ),
                     default_action: default_action(),
+                    tags: tags.clone(),
                 },
             ));
             forwarding.push((https.clone(), "https"));
@@ -304,6 +320,7 @@ pub fn expand(v: &Validated) -> Vec<Desired> {
             name: stack.clone(),
             container_insights: c.cluster.container_insights,
             capacity_providers: vec!["FARGATE".into(), "FARGATE_SPOT".into()],
+            tags: tags.clone(),
         },
     ));
     let execution_role = addr(Kind::IamRole, "execution");
@@ -314,6 +331,7 @@ pub fn expand(v: &Validated) -> Vec<Desired> {
             trusted_service: "ecs-tasks.amazonaws.com".into(),
             managed_policies: vec![EXECUTION_POLICY.into()],
             readable_secrets: secret_resources(c),
+            tags: tags.clone(),
         },
     ));
 
@@ -339,6 +357,7 @@ pub fn expand(v: &Validated) -> Vec<Desired> {
                     Vec::new()
                 },
                 egress: allow_all_egress(),
+                tags: tags.clone(),
             },
         ));
         let log_group = addr(Kind::LogGroup, name.clone());
@@ -347,6 +366,7 @@ pub fn expand(v: &Validated) -> Vec<Desired> {
             LogGroupSpec {
                 name: format!("/ecs/{stack}/{name}"),
                 retention_days: s.log_retention_days as i32,
+                tags: tags.clone(),
             },
         ));
         let task_role = (!s.task_role_policies.is_empty()).then(|| {
@@ -358,6 +378,7 @@ pub fn expand(v: &Validated) -> Vec<Desired> {
                     trusted_service: "ecs-tasks.amazonaws.com".into(),
                     managed_policies: s.task_role_policies.clone(),
                     readable_secrets: Vec::new(),
+                    tags: tags.clone(),
                 },
             ));
             Ref::new(a, "arn")
@@ -403,6 +424,7 @@ pub fn expand(v: &Validated) -> Vec<Desired> {
                     log_region: v.region.clone(),
                     log_stream_prefix: name.clone(),
                 },
+                tags: tags.clone(),
             },
         ));
 
@@ -426,6 +448,7 @@ pub fn expand(v: &Validated) -> Vec<Desired> {
                         matcher: hc.matcher.clone(),
                     },
                     deregistration_delay: s.deregistration_delay as i32,
+                    tags: tags.clone(),
                 },
             ));
             // ECS refuses a target group that no listener or rule uses yet.
@@ -442,6 +465,7 @@ pub fn expand(v: &Validated) -> Vec<Desired> {
                             priority: *priority as i32,
                             paths: paths.clone(),
                             target_group: Ref::id(tg.clone()),
+                            tags: tags.clone(),
                         },
                     ));
                     service_after.push(rule);
@@ -477,6 +501,7 @@ pub fn expand(v: &Validated) -> Vec<Desired> {
                     max_percent: s.max_percent as i32,
                     capacity: if s.spot { "FARGATE_SPOT" } else { "FARGATE" }.into(),
                     wait_for_steady_state: s.wait,
+                    tags: tags.clone(),
                 },
             )
             .after(service_after),
@@ -514,6 +539,7 @@ pub fn expand(v: &Validated) -> Vec<Desired> {
                 price_class: c.cdn.price_class.clone(),
                 comment: format!("{stack} (stackctl)"),
                 wait_for_deployment: c.cdn.wait,
+                tags: tags.clone(),
             },
         ));
     }

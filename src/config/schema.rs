@@ -30,6 +30,9 @@ pub struct Stack {
     pub name: String,
     /// Falls back to AWS_REGION / AWS_DEFAULT_REGION when absent.
     pub region: Option<String>,
+    /// User tags on every taggable object, next to stackctl's own; changed in place.
+    #[serde(default)]
+    pub tags: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -293,3 +293,99 @@ fn the_bad_input_corpus_is_refused_with_file_line_and_key() {
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
     assert!(checked >= 25, "only {checked} corpus files");
 }
+
+#[test]
+fn tags_default_to_none_and_stay_out_of_every_spec() {
+    let v = parse_str(MINIMAL).unwrap();
+    assert!(v.config.stack.tags.is_empty());
+    for d in expand(&v) {
+        assert!(
+            d.spec.get("tags").is_none(),
+            "{} carries tags nobody asked for",
+            d.address
+        );
+    }
+}
+
+#[test]
+fn tags_reach_every_spec() {
+    let text = format!(
+        "{}\n[services.api]\nimage = \"app:v1\"\nport = 8000\nroutes = [\"/api/*\"]\n\n\
+         [cdn]\nenabled = true\n",
+        MINIMAL.replace(
+            "region = \"eu-west-2\"",
+            "region = \"eu-west-2\"\ntags = { team = \"payments\", cost-center = \"42\" }",
+        )
+    );
+    let v = parse_str(&text).unwrap();
+    let r = expand(&v);
+    // All 18 kinds: a path-routed service brings a listener rule, the CDN its distribution.
+    let kinds: std::collections::BTreeSet<Kind> = r.iter().map(|d| d.address.kind()).collect();
+    assert_eq!(kinds.len(), 18, "{kinds:?}");
+    for d in &r {
+        assert_eq!(
+            d.spec["tags"],
+            json!({"cost-center": "42", "team": "payments"}),
+            "{}",
+            d.address
+        );
+    }
+    // User tags are no references: they add no dependency.
+    let vpc = find(&r, "vpc.main");
+    assert!(vpc.dependencies().is_empty());
+}
+
+#[test]
+fn tag_problems_are_reported_by_key() {
+    let long_key = "k".repeat(129);
+    let long_value = "v".repeat(257);
+    let text = MINIMAL.replace(
+        "region = \"eu-west-2\"",
+        &format!(
+            "region = \"eu-west-2\"\n[stack.tags]\n\"aws:team\" = \"x\"\n\"AWS:Other\" = \"x\"\n\
+             \"stackctl:stack\" = \"x\"\nName = \"x\"\n{long_key} = \"x\"\n\"\" = \"x\"\n\
+             long = \"{long_value}\"\nreserved = \"aws:x\"\n\"a&b\" = \"x\"\nodd = \"x#y\"\n\
+             ok = \"letters 1 _.:/=+-@\"\nname = \"lowercase is not Name\"\n"
+        ),
+    );
+    let p = problems(&text);
+    let keys: Vec<&str> = p.iter().map(|p| p.key.as_str()).collect();
+    for expected in [
+        "stack.tags.aws:team",
+        "stack.tags.AWS:Other",
+        "stack.tags.stackctl:stack",
+        "stack.tags.Name",
+        &format!("stack.tags.{long_key}"),
+        "stack.tags.",
+        "stack.tags.long",
+        "stack.tags.reserved",
+        "stack.tags.a&b",
+        "stack.tags.odd",
+    ] {
+        assert!(keys.contains(&expected), "{expected} not in {keys:?}");
+    }
+    for fine in ["stack.tags.ok", "stack.tags.name"] {
+        assert!(!keys.contains(&fine), "{fine} refused: {p:?}");
+    }
+    assert!(
+        p.iter()
+            .any(|p| p.key == "stack.tags.Name" && p.message.contains("stackctl sets `Name`")),
+        "{p:?}"
+    );
+}
+
+#[test]
+fn at_most_40_tags() {
+    let with = |n: usize| {
+        let tags: Vec<String> = (0..n).map(|i| format!("t{i} = \"v\"")).collect();
+        MINIMAL.replace(
+            "region = \"eu-west-2\"",
+            &format!("region = \"eu-west-2\"\ntags = {{ {} }}", tags.join(", ")),
+        )
+    };
+    assert_eq!(parse_str(&with(40)).unwrap().config.stack.tags.len(), 40);
+    let p = problems(&with(41));
+    assert_eq!(p.len(), 1, "{p:?}");
+    assert_eq!(p[0].key, "stack.tags");
+    assert!(p[0].message.contains("at most 40"), "{}", p[0].message);
+}

@@ -97,6 +97,8 @@ pub fn validate(config: Config, env_region: Option<String>) -> Result<Validated,
         );
     }
 
+    check_tags(&config.stack.tags, &mut problem);
+
     let azs = match &config.network.azs {
         Azs::Count(n) if (1..=6).contains(n) => (0..*n)
             .map(|i| format!("{region}{}", (b'a' + i as u8) as char))
@@ -465,6 +467,91 @@ pub fn validate(config: Config, env_region: Option<String>) -> Result<Validated,
         images,
         config,
     })
+}
+
+/// User tags stackctl allows: AWS allows 50 per object, stackctl sets 3 itself, and
+/// a margin is kept below the sum.
+const MAX_USER_TAGS: usize = 40;
+const MAX_TAG_KEY_LEN: usize = 128;
+const MAX_TAG_VALUE_LEN: usize = 256;
+
+/// `[stack] tags`: what every AWS service stackctl uses accepts, so an apply never
+/// stops half-way on a tag one service refuses and another took.
+fn check_tags(tags: &BTreeMap<String, String>, problem: &mut impl FnMut(&str, String)) {
+    if tags.len() > MAX_USER_TAGS {
+        problem(
+            "stack.tags",
+            format!(
+                "{} tags: at most {MAX_USER_TAGS} (AWS allows 50 per object and stackctl sets 3 \
+                 of its own)",
+                tags.len()
+            ),
+        );
+    }
+    let reserved_by_aws = |s: &str| {
+        s.get(..4)
+            .is_some_and(|p| p.eq_ignore_ascii_case(crate::resources::tags::AWS_PREFIX))
+    };
+    // Letters, digits, spaces and `_ . : / = + - @`: the characters every tagging
+    // API accepts (EC2 takes more, ELBv2, ECS, IAM and CloudFront do not).
+    let allowed = |c: char| {
+        c.is_alphanumeric()
+            || c == ' '
+            || (c.is_whitespace() && !c.is_control())
+            || "_.:/=+-@".contains(c)
+    };
+    for (k, v) in tags {
+        let key = format!("stack.tags.{k}");
+        let len = k.chars().count();
+        if len == 0 || len > MAX_TAG_KEY_LEN {
+            problem(
+                &key,
+                format!("tag keys are 1 to {MAX_TAG_KEY_LEN} characters, this one is {len}"),
+            );
+        }
+        if reserved_by_aws(k) {
+            problem(
+                &key,
+                "keys starting with `aws:` are reserved for AWS's own tags".into(),
+            );
+        } else if k.starts_with(crate::resources::tags::STACKCTL_PREFIX) {
+            problem(
+                &key,
+                "keys starting with `stackctl:` are stackctl's own (it finds its objects by them)"
+                    .into(),
+            );
+        } else if k == crate::resources::tags::NAME_TAG {
+            problem(
+                &key,
+                "stackctl sets `Name` itself, to `{stack}-{resource}`".into(),
+            );
+        }
+        if !k.chars().all(allowed) {
+            problem(
+                &key,
+                "tag keys may hold letters, digits, spaces and _ . : / = + - @ only".into(),
+            );
+        }
+        let len = v.chars().count();
+        if len > MAX_TAG_VALUE_LEN {
+            problem(
+                &key,
+                format!("tag values are at most {MAX_TAG_VALUE_LEN} characters, this one is {len}"),
+            );
+        }
+        if reserved_by_aws(v) {
+            problem(
+                &key,
+                "values starting with `aws:` are reserved for AWS (ECS refuses them)".into(),
+            );
+        }
+        if !v.chars().all(allowed) {
+            problem(
+                &key,
+                "tag values may hold letters, digits, spaces and _ . : / = + - @ only".into(),
+            );
+        }
+    }
 }
 
 /// Lowercase letters, digits and hyphens, starting with a letter, not ending in a

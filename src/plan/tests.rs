@@ -14,7 +14,13 @@ fn a(s: &str) -> Address {
 }
 
 fn vpc(cidr: &str) -> Desired {
-    Desired::new(a("vpc.main"), VpcSpec { cidr: cidr.into() })
+    Desired::new(
+        a("vpc.main"),
+        VpcSpec {
+            cidr: cidr.into(),
+            tags: Default::default(),
+        },
+    )
 }
 
 fn vpc_attrs(cidr: &str, hostnames: bool) -> crate::resources::Attrs {
@@ -22,6 +28,7 @@ fn vpc_attrs(cidr: &str, hostnames: bool) -> crate::resources::Attrs {
         ("cidr_block".to_string(), json!(cidr)),
         ("dns_hostnames".to_string(), json!(hostnames)),
         ("dns_support".to_string(), json!(true)),
+        ("tags".to_string(), json!({})),
     ]
     .into()
 }
@@ -58,7 +65,7 @@ fn nothing_recorded_plans_a_create_with_every_attribute() {
     assert_eq!(p.changes.len(), 1);
     let c = &p.changes[0];
     assert_eq!(c.action, Action::Create);
-    assert_eq!(c.diffs.len(), 3);
+    assert_eq!(c.diffs.len(), 4);
     assert_eq!(c.diffs[0].after, Wanted::Known(json!("10.0.0.0/16")));
     assert_eq!(
         p.summary(),
@@ -541,4 +548,58 @@ fn a_target_group_is_replaced_create_first_and_retired_after_all_that_used_it_mo
         );
     }
     assert!(ops[&Op::Apply(a("listener.http"))].contains(&Op::Apply(a("target_group.hello"))));
+}
+
+/// hello-fargate with `[stack] tags` set to `tags` (a TOML inline table).
+fn hello_tagged(tags: &str) -> Vec<Desired> {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/examples/hello-fargate/stack.toml"
+    ))
+    .unwrap()
+    .replacen("[stack]\n", &format!("[stack]\ntags = {tags}\n"), 1);
+    let v = crate::config::parse(std::path::Path::new("stack.toml"), &text, None).unwrap();
+    crate::config::expand::expand(&v)
+}
+
+#[test]
+fn no_kind_replaces_for_tags() {
+    for kind in Kind::ALL {
+        assert!(
+            !crate::resources::registry::replace_on(kind).contains(&"tags"),
+            "{kind}"
+        );
+    }
+}
+
+#[test]
+fn changed_tags_are_an_in_place_update_of_every_object() {
+    let before = hello_tagged(r#"{ team = "a", tier = "web" }"#);
+    let (state, observed) = applied(&before);
+    let after = hello_tagged(r#"{ team = "b", owner = "x" }"#);
+    let p = plan(&after, &state, &observed).unwrap();
+    assert_eq!(p.changes.len(), before.len());
+    for c in &p.changes {
+        assert_eq!(c.action, Action::Update, "{}", c.address);
+        assert_eq!(c.class, Class::InPlace, "{}", c.address);
+        assert_eq!(c.diffs.len(), 1, "{}: {:?}", c.address, c.diffs);
+        let d = &c.diffs[0];
+        assert_eq!(d.name, "tags");
+        assert!(!d.forces_replacement);
+        assert_eq!(d.cause, Cause::Config);
+        assert_eq!(d.before, Some(json!({"team": "a", "tier": "web"})));
+        assert_eq!(d.after, Wanted::Known(json!({"owner": "x", "team": "b"})));
+    }
+}
+
+#[test]
+fn a_state_applied_before_tags_existed_plans_no_changes() {
+    let desired = hello("hello:latest");
+    let (mut state, observed) = applied(&desired);
+    // Recorded by a stackctl without tags: no `tags` attribute; the live read has `{}`.
+    for r in state.resources.values_mut() {
+        assert_eq!(r.attrs.remove("tags"), Some(json!({})));
+    }
+    let p = plan(&desired, &state, &observed).unwrap();
+    assert!(!p.has_changes(), "{p:#?}");
 }

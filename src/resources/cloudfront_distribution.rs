@@ -8,6 +8,7 @@
 //! job on the next run instead of leaving a disabled distribution behind.
 
 use super::ownership::{Owner, owner, single};
+use super::tags::{self, TagChanges, Tags as UserTags};
 use super::{Created, Ctx, Live, Lookup, Ref, Resource, WantedAttrs, known, wanted_ref};
 use crate::address::{CloudId, Kind};
 use crate::aws::{Aws, AwsError, NotFoundExt, SdkResultExt, wait};
@@ -15,7 +16,7 @@ use aws_sdk_cloudfront::types::{
     Aliases, AllowedMethods, CachedMethods, CustomOriginConfig, DefaultCacheBehavior,
     DistributionConfig, DistributionConfigWithTags, HttpVersion, Method, MinimumProtocolVersion,
     Origin, OriginProtocolPolicy, OriginSslProtocols, Origins, PriceClass, SslProtocol,
-    SslSupportMethod, Tag, Tags, ViewerCertificate, ViewerProtocolPolicy,
+    SslSupportMethod, Tag, TagKeys, Tags, ViewerCertificate, ViewerProtocolPolicy,
 };
 use aws_smithy_types::error::operation::BuildError;
 use serde::{Deserialize, Serialize};
@@ -44,6 +45,10 @@ pub struct CloudfrontDistributionSpec {
     pub comment: String,
     /// Wait until the distribution is Deployed before apply reports success.
     pub wait_for_deployment: bool,
+    /// User tags (stack.toml `[stack] tags`). A tag change is no config change: it
+    /// starts no deployment.
+    #[serde(default, skip_serializing_if = "UserTags::is_empty")]
+    pub tags: UserTags,
 }
 
 pub struct CloudfrontDistribution;
@@ -98,6 +103,7 @@ impl Resource for CloudfrontDistribution {
             ("price_class".into(), known(spec.price_class.clone())),
             ("comment".into(), known(spec.comment.clone())),
             ("enabled".into(), known(true)),
+            (tags::ATTR.into(), known(tags::value(&spec.tags))),
         ])
     }
 
@@ -134,6 +140,9 @@ impl Resource for CloudfrontDistribution {
             .viewer_certificate()
             .and_then(|v| v.acm_certificate_arn())
             .filter(|arn| !arn.is_empty());
+        let Some(live_tags) = live_tags(aws, dist.arn()).await? else {
+            return Ok(None);
+        };
         let attrs = BTreeMap::from([
             (
                 "origin_domain".to_string(),
@@ -171,6 +180,14 @@ impl Resource for CloudfrontDistribution {
             ),
             ("comment".into(), config.comment().into()),
             ("enabled".into(), Value::from(config.enabled())),
+            (
+                tags::ATTR.into(),
+                tags::live_value(
+                    live_tags
+                        .iter()
+                        .map(|t| (t.key(), t.value().unwrap_or_default())),
+                ),
+            ),
         ]);
         Ok(Some(Live {
             attrs,
@@ -212,18 +229,8 @@ impl Resource for CloudfrontDistribution {
         let address = ctx.address.to_string();
         let mut ours = Vec::new();
         for (id, arn) in candidates {
-            let out = ctx
-                .aws
-                .cloudfront
-                .list_tags_for_resource()
-                .resource(&arn)
-                .send()
-                .await
-                .op("ListTagsForResource")
-                .found()?;
-            let tags = out.as_ref().and_then(|o| o.tags()).map(|t| t.items());
+            let tags = live_tags(ctx.aws, &arn).await?.unwrap_or_default();
             let pairs = tags
-                .unwrap_or_default()
                 .iter()
                 .map(|t| (t.key(), t.value().unwrap_or_default()));
             if owner(pairs, ctx.stack, &address) == Owner::Us {
@@ -245,12 +252,7 @@ impl Resource for CloudfrontDistribution {
             .build()
             .map_err(|e| build_error(OP, e))?;
         apply(&mut config, spec, &ctx.resolve(&spec.origin_domain)?, OP)?;
-        let tags = ctx
-            .tags()
-            .into_iter()
-            .map(|(k, v)| Tag::builder().key(k).value(v).build())
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| build_error(OP, e))?;
+        let tags = cloudfront_tags(&ctx.tags(&spec.tags), OP)?;
         let out = ctx
             .aws
             .cloudfront
@@ -295,30 +297,36 @@ impl Resource for CloudfrontDistribution {
 
     /// UpdateDistribution replaces the whole config, so the live config is the
     /// starting point (settings stackctl does not manage survive) and its ETag
-    /// guards against a concurrent change.
+    /// guards against a concurrent change. Tags have their own calls, and a change
+    /// of tags alone leaves the config (and its deployment) alone.
     async fn update(
         ctx: &Ctx<'_>,
         id: &CloudId,
         spec: &CloudfrontDistributionSpec,
-        _changed: &[String],
+        changed: &[String],
     ) -> Result<(), AwsError> {
         const OP: &str = "UpdateDistribution";
-        let (mut config, etag) = live_config(ctx.aws, id).await?.ok_or_else(|| {
-            AwsError::not_found(
-                "GetDistributionConfig",
-                format!("distribution {id} is gone"),
-            )
-        })?;
-        apply(&mut config, spec, &ctx.resolve(&spec.origin_domain)?, OP)?;
-        ctx.aws
-            .cloudfront
-            .update_distribution()
-            .id(id.as_str())
-            .distribution_config(config)
-            .if_match(etag)
-            .send()
-            .await
-            .op(OP)?;
+        if changed.iter().any(|c| c != tags::ATTR) {
+            let (mut config, etag) = live_config(ctx.aws, id).await?.ok_or_else(|| {
+                AwsError::not_found(
+                    "GetDistributionConfig",
+                    format!("distribution {id} is gone"),
+                )
+            })?;
+            apply(&mut config, spec, &ctx.resolve(&spec.origin_domain)?, OP)?;
+            ctx.aws
+                .cloudfront
+                .update_distribution()
+                .id(id.as_str())
+                .distribution_config(config)
+                .if_match(etag)
+                .send()
+                .await
+                .op(OP)?;
+        }
+        if changed.iter().any(|c| c == tags::ATTR) {
+            sync_tags(ctx.aws, id, &spec.tags).await?;
+        }
         Ok(())
     }
 
@@ -370,6 +378,73 @@ fn outputs(dist: &aws_sdk_cloudfront::types::Distribution) -> super::Outputs {
 
 fn build_error(op: &'static str, e: BuildError) -> AwsError {
     AwsError::invalid(op, e.to_string())
+}
+
+fn cloudfront_tags(pairs: &[(String, String)], op: &'static str) -> Result<Vec<Tag>, AwsError> {
+    pairs
+        .iter()
+        .map(|(k, v)| Tag::builder().key(k).value(v).build())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| build_error(op, e))
+}
+
+/// The distribution's tags, by its ARN; `None` when it is gone.
+async fn live_tags(aws: &Aws, arn: &str) -> Result<Option<Vec<Tag>>, AwsError> {
+    let out = aws
+        .cloudfront
+        .list_tags_for_resource()
+        .resource(arn)
+        .send()
+        .await
+        .op("ListTagsForResource")
+        .found()?;
+    Ok(out.map(|o| o.tags().map(|t| t.items().to_vec()).unwrap_or_default()))
+}
+
+async fn sync_tags(aws: &Aws, id: &CloudId, wanted: &UserTags) -> Result<(), AwsError> {
+    const OP: &str = "GetDistribution";
+    let out = aws
+        .cloudfront
+        .get_distribution()
+        .id(id.as_str())
+        .send()
+        .await
+        .op(OP)?;
+    let arn = out
+        .distribution()
+        .map(|d| d.arn().to_string())
+        .ok_or_else(|| AwsError::invalid(OP, "no distribution in the answer"))?;
+    let live = live_tags(aws, &arn).await?.ok_or_else(|| {
+        AwsError::not_found("ListTagsForResource", format!("distribution {id} is gone"))
+    })?;
+    let changes = TagChanges::between(
+        wanted,
+        live.iter()
+            .map(|t| (t.key(), t.value().unwrap_or_default())),
+    );
+    if !changes.remove.is_empty() {
+        aws.cloudfront
+            .untag_resource()
+            .resource(&arn)
+            .tag_keys(TagKeys::builder().set_items(Some(changes.remove)).build())
+            .send()
+            .await
+            .op("UntagResource")?;
+    }
+    if !changes.set.is_empty() {
+        aws.cloudfront
+            .tag_resource()
+            .resource(&arn)
+            .tags(
+                Tags::builder()
+                    .set_items(Some(cloudfront_tags(&changes.set, "TagResource")?))
+                    .build(),
+            )
+            .send()
+            .await
+            .op("TagResource")?;
+    }
+    Ok(())
 }
 
 /// The live config and its ETag; `None` when the distribution is gone.

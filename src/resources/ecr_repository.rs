@@ -9,6 +9,7 @@
 //! AWS, and the error says so and what to do, instead of silently throwing images away.
 
 use super::ownership::ensure_ours;
+use super::tags::{self, TagChanges, Tags};
 use super::{Created, Ctx, Live, Lookup, Resource, WantedAttrs, known};
 use crate::address::{CloudId, Kind};
 use crate::aws::{Aws, AwsError, NotFoundExt, SdkResultExt};
@@ -24,6 +25,9 @@ pub struct EcrRepositorySpec {
     pub tag_mutability: String,
     /// Lifecycle policy: keep the newest N images; None = no policy.
     pub keep_images: Option<u32>,
+    /// User tags (stack.toml `[stack] tags`).
+    #[serde(default, skip_serializing_if = "Tags::is_empty")]
+    pub tags: Tags,
 }
 
 pub struct EcrRepository;
@@ -39,6 +43,7 @@ impl Resource for EcrRepository {
             ("scan_on_push".into(), known(spec.scan_on_push)),
             ("tag_mutability".into(), known(spec.tag_mutability.clone())),
             ("keep_images".into(), known(spec.keep_images)),
+            (tags::ATTR.into(), known(tags::value(&spec.tags))),
         ])
     }
 
@@ -73,6 +78,7 @@ impl Resource for EcrRepository {
             Some(text) => keep_images_of(text),
             None => Value::Null,
         };
+        let live_tags = live_tags(aws, arn).await?;
         Ok(Some(Live {
             attrs: [
                 (
@@ -94,6 +100,10 @@ impl Resource for EcrRepository {
                         .into(),
                 ),
                 ("keep_images".into(), keep_images),
+                (
+                    tags::ATTR.into(),
+                    tags::live_value(live_tags.iter().map(|t| (t.key(), t.value()))),
+                ),
             ]
             .into(),
             outputs: [
@@ -123,26 +133,14 @@ impl Resource for EcrRepository {
         else {
             return Ok(None);
         };
-        let tags = ctx
-            .aws
-            .ecr
-            .list_tags_for_resource()
-            .resource_arn(arn)
-            .send()
-            .await
-            .op("ListTagsForResource")?;
-        let pairs = tags.tags().iter().map(|t| (t.key(), t.value()));
+        let tags = live_tags(ctx.aws, arn).await?;
+        let pairs = tags.iter().map(|t| (t.key(), t.value()));
         ensure_ours(ctx, "ECR repository", &spec.name, pairs)?;
         Ok(Some(CloudId::new(&spec.name)))
     }
 
     async fn create(ctx: &Ctx<'_>, spec: &EcrRepositorySpec) -> Result<Created, AwsError> {
-        let tags = ctx
-            .tags()
-            .into_iter()
-            .map(|(k, v)| Tag::builder().key(k).value(v).build())
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| AwsError::invalid("CreateRepository", e.to_string()))?;
+        let tags = ecr_tags(&ctx.tags(&spec.tags), "CreateRepository")?;
         let out = ctx
             .aws
             .ecr
@@ -218,6 +216,9 @@ impl Resource for EcrRepository {
                 }
             }
         }
+        if changed.iter().any(|c| c == tags::ATTR) {
+            sync_tags(aws, id, &spec.tags).await?;
+        }
         Ok(())
     }
 
@@ -245,6 +246,62 @@ impl Resource for EcrRepository {
             Err(e) => Err(e),
         }
     }
+}
+
+fn ecr_tags(pairs: &[(String, String)], op: &'static str) -> Result<Vec<Tag>, AwsError> {
+    pairs
+        .iter()
+        .map(|(k, v)| Tag::builder().key(k).value(v).build())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| AwsError::invalid(op, e.to_string()))
+}
+
+async fn live_tags(aws: &Aws, arn: &str) -> Result<Vec<Tag>, AwsError> {
+    let out = aws
+        .ecr
+        .list_tags_for_resource()
+        .resource_arn(arn)
+        .send()
+        .await
+        .op("ListTagsForResource")?;
+    Ok(out.tags().to_vec())
+}
+
+/// ECR tags by the repository's ARN, which the id (the name) is not.
+async fn sync_tags(aws: &Aws, id: &CloudId, wanted: &Tags) -> Result<(), AwsError> {
+    let out = aws
+        .ecr
+        .describe_repositories()
+        .repository_names(id.as_str())
+        .send()
+        .await
+        .op("DescribeRepositories")?;
+    let arn = out
+        .repositories()
+        .first()
+        .and_then(|r| r.repository_arn())
+        .ok_or_else(|| AwsError::invalid("DescribeRepositories", "no repository ARN"))?;
+    let live = live_tags(aws, arn).await?;
+    let changes = TagChanges::between(wanted, live.iter().map(|t| (t.key(), t.value())));
+    if !changes.remove.is_empty() {
+        aws.ecr
+            .untag_resource()
+            .resource_arn(arn)
+            .set_tag_keys(Some(changes.remove))
+            .send()
+            .await
+            .op("UntagResource")?;
+    }
+    if !changes.set.is_empty() {
+        aws.ecr
+            .tag_resource()
+            .resource_arn(arn)
+            .set_tags(Some(ecr_tags(&changes.set, "TagResource")?))
+            .send()
+            .await
+            .op("TagResource")?;
+    }
+    Ok(())
 }
 
 fn scanning(scan_on_push: bool) -> ImageScanningConfiguration {

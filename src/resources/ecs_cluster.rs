@@ -5,6 +5,7 @@
 //! on regular, not Spot, capacity.
 
 use super::ownership::ensure_ours;
+use super::tags::{self, Tags};
 use super::{Created, Ctx, Live, Lookup, Resource, WantedAttrs, known};
 use crate::address::{CloudId, Kind};
 use crate::aws::{Aws, AwsError, SdkResultExt, wait};
@@ -19,6 +20,9 @@ pub struct EcsClusterSpec {
     pub container_insights: bool,
     /// e.g. ["FARGATE", "FARGATE_SPOT"]
     pub capacity_providers: Vec<String>,
+    /// User tags (stack.toml `[stack] tags`).
+    #[serde(default, skip_serializing_if = "Tags::is_empty")]
+    pub tags: Tags,
 }
 
 pub struct EcsCluster;
@@ -39,6 +43,7 @@ impl Resource for EcsCluster {
             ("name".into(), known(spec.name.clone())),
             ("container_insights".into(), known(spec.container_insights)),
             ("capacity_providers".into(), known(providers)),
+            (tags::ATTR.into(), known(tags::value(&spec.tags))),
         ])
     }
 
@@ -63,6 +68,10 @@ impl Resource for EcsCluster {
                 ("name".into(), name.into()),
                 ("container_insights".into(), insights.into()),
                 ("capacity_providers".into(), providers.into()),
+                (
+                    tags::ATTR.into(),
+                    tags::live_value(tags::ecs_pairs(cluster.tags())),
+                ),
             ]
             .into(),
             outputs: outputs(id, name),
@@ -87,11 +96,12 @@ impl Resource for EcsCluster {
         let arn = cluster
             .cluster_arn()
             .ok_or_else(|| AwsError::invalid("DescribeClusters", "no cluster ARN"))?;
-        let pairs = cluster
-            .tags()
-            .iter()
-            .filter_map(|t| Some((t.key()?, t.value().unwrap_or_default())));
-        ensure_ours(ctx, "ECS cluster", &spec.name, pairs)?;
+        ensure_ours(
+            ctx,
+            "ECS cluster",
+            &spec.name,
+            tags::ecs_pairs(cluster.tags()),
+        )?;
         Ok(Some(CloudId::new(arn)))
     }
 
@@ -104,7 +114,7 @@ impl Resource for EcsCluster {
             .settings(insights_setting(spec.container_insights))
             .set_capacity_providers(Some(spec.capacity_providers.clone()))
             .set_default_capacity_provider_strategy(Some(default_strategy(spec)?))
-            .set_tags(Some(super::tags::ecs_tags(&ctx.tags())))
+            .set_tags(Some(tags::ecs_tags(&ctx.tags(&spec.tags))))
             .send()
             .await
             .op("CreateCluster")?;
@@ -146,6 +156,12 @@ impl Resource for EcsCluster {
                 .send()
                 .await
                 .op("PutClusterCapacityProviders")?;
+        }
+        if changed.iter().any(|c| c == tags::ATTR) {
+            let cluster = describe(aws, id)
+                .await?
+                .ok_or_else(|| AwsError::not_found("DescribeClusters", id.to_string()))?;
+            tags::sync_ecs(aws, id.as_str(), &spec.tags, cluster.tags()).await?;
         }
         Ok(())
     }
@@ -190,8 +206,8 @@ fn outputs(id: &CloudId, name: &str) -> super::Outputs {
     .into()
 }
 
-/// The live cluster, or None when it is missing or INACTIVE (deleted clusters stay
-/// describable as INACTIVE for a while).
+/// The live cluster with its settings and tags, or None when it is missing or
+/// INACTIVE (deleted clusters stay describable as INACTIVE for a while).
 async fn describe(
     aws: &Aws,
     id: &CloudId,
@@ -201,6 +217,7 @@ async fn describe(
         .describe_clusters()
         .clusters(id.as_str())
         .include(ClusterField::Settings)
+        .include(ClusterField::Tags)
         .send()
         .await
         .op("DescribeClusters")?;

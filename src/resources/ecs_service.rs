@@ -18,6 +18,7 @@
 //! instead of after the timeout, and never as success.
 
 use super::ownership::ensure_ours;
+use super::tags::{self, Tags};
 use super::{
     Created, Ctx, Live, Lookup, Ref, Resource, Wanted, WantedAttrs, known, wanted_ref,
     wanted_sorted_refs,
@@ -55,6 +56,10 @@ pub struct EcsServiceSpec {
     pub capacity: String,
     /// Wait for the rollout to complete (running = desired, one deployment).
     pub wait_for_steady_state: bool,
+    /// User tags (stack.toml `[stack] tags`). Tasks started from now on carry them
+    /// too (tags propagate from the service); running tasks keep theirs.
+    #[serde(default, skip_serializing_if = "Tags::is_empty")]
+    pub tags: Tags,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -127,6 +132,7 @@ impl Resource for EcsService {
             ),
             ("max_percent".into(), known(spec.max_percent)),
             ("capacity".into(), known(spec.capacity.clone())),
+            (tags::ATTR.into(), known(tags::value(&spec.tags))),
         ])
     }
 
@@ -215,6 +221,10 @@ impl Resource for EcsService {
                     dc.and_then(|d| d.maximum_percent()).unwrap_or(200).into(),
                 ),
                 ("capacity".into(), capacity),
+                (
+                    tags::ATTR.into(),
+                    tags::live_value(tags::ecs_pairs(svc.tags())),
+                ),
             ]
             .into(),
             outputs: outputs(id, name, arn),
@@ -247,11 +257,7 @@ impl Resource for EcsService {
         let arn = svc
             .service_arn()
             .ok_or_else(|| AwsError::invalid("DescribeServices", "no service ARN"))?;
-        let pairs = svc
-            .tags()
-            .iter()
-            .filter_map(|t| Some((t.key()?, t.value().unwrap_or_default())));
-        ensure_ours(ctx, "ECS service", arn, pairs)?;
+        ensure_ours(ctx, "ECS service", arn, tags::ecs_pairs(svc.tags()))?;
         let id = if service_arn_has_cluster(arn) {
             CloudId::new(arn)
         } else {
@@ -293,7 +299,7 @@ impl Resource for EcsService {
             .client_token(client_token(ctx, spec))
             .propagate_tags(PropagateTags::Service)
             .enable_ecs_managed_tags(true)
-            .set_tags(Some(super::tags::ecs_tags(&ctx.tags())))
+            .set_tags(Some(tags::ecs_tags(&ctx.tags(&spec.tags))))
             .send()
             .await
             .op(OP)?;
@@ -375,6 +381,17 @@ impl Resource for EcsService {
     ) -> Result<(), AwsError> {
         let is = |names: &[&str]| changed.iter().any(|c| names.contains(&c.as_str()));
         let (cluster, service) = locate(id)?;
+        if is(&[tags::ATTR]) {
+            let svc = describe(ctx.aws, id)
+                .await?
+                .ok_or_else(|| AwsError::not_found("DescribeServices", id.to_string()))?;
+            // The service's own ARN; `service` is one in both id forms.
+            tags::sync_ecs(ctx.aws, &service, &spec.tags, svc.tags()).await?;
+        }
+        // A tags-only change makes no UpdateService call: there is nothing for it to do.
+        if changed.iter().all(|c| c == tags::ATTR) {
+            return Ok(());
+        }
         let mut call = ctx
             .aws
             .ecs
@@ -518,7 +535,7 @@ fn locate(id: &CloudId) -> Result<(String, String), AwsError> {
     }
 }
 
-/// The service, or None when it (or its cluster) is missing or INACTIVE.
+/// The service with its tags, or None when it (or its cluster) is missing or INACTIVE.
 async fn describe(aws: &Aws, id: &CloudId) -> Result<Option<Service>, AwsError> {
     let (cluster, service) = locate(id)?;
     let out = aws
@@ -526,6 +543,7 @@ async fn describe(aws: &Aws, id: &CloudId) -> Result<Option<Service>, AwsError> 
         .describe_services()
         .cluster(cluster)
         .services(service)
+        .include(ServiceField::Tags)
         .send()
         .await
         .op("DescribeServices")

@@ -2,7 +2,7 @@
 //! released and associated by it, never by the public IP.
 
 use super::ownership::{ec2_filters, ec2_ours, single};
-use super::tags::ec2_tag_spec;
+use super::tags::{self, Tags, ec2_tag_spec};
 use super::{Created, Ctx, Live, Lookup, Resource, WantedAttrs, known};
 use crate::address::{CloudId, Kind};
 use crate::aws::{Aws, AwsError, NotFoundExt, SdkResultExt, wait};
@@ -10,7 +10,11 @@ use aws_sdk_ec2::types::{DomainType, ResourceType};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ElasticIpSpec {}
+pub struct ElasticIpSpec {
+    /// User tags (stack.toml `[stack] tags`).
+    #[serde(default, skip_serializing_if = "Tags::is_empty")]
+    pub tags: Tags,
+}
 
 pub struct ElasticIp;
 
@@ -20,8 +24,11 @@ impl Resource for ElasticIp {
     const REPLACE_ON: &'static [&'static str] = &["domain"];
     type Spec = ElasticIpSpec;
 
-    fn wanted(_spec: &ElasticIpSpec, _lookup: &dyn Lookup) -> WantedAttrs {
-        WantedAttrs::from([("domain".into(), known("vpc"))])
+    fn wanted(spec: &ElasticIpSpec, _lookup: &dyn Lookup) -> WantedAttrs {
+        WantedAttrs::from([
+            ("domain".into(), known("vpc")),
+            (tags::ATTR.into(), known(tags::value(&spec.tags))),
+        ])
     }
 
     async fn read(aws: &Aws, id: &CloudId) -> Result<Option<Live>, AwsError> {
@@ -40,14 +47,20 @@ impl Resource for ElasticIp {
             .public_ip()
             .ok_or_else(|| AwsError::invalid("DescribeAddresses", "address without public IP"))?;
         Ok(Some(Live {
-            attrs: [(
-                "domain".into(),
-                address
-                    .domain()
-                    .map(|d| d.as_str())
-                    .unwrap_or_default()
-                    .into(),
-            )]
+            attrs: [
+                (
+                    "domain".into(),
+                    address
+                        .domain()
+                        .map(|d| d.as_str())
+                        .unwrap_or_default()
+                        .into(),
+                ),
+                (
+                    tags::ATTR.into(),
+                    tags::live_value(tags::ec2_pairs(address.tags())),
+                ),
+            ]
             .into(),
             outputs: [
                 ("id".into(), id.to_string()),
@@ -76,13 +89,13 @@ impl Resource for ElasticIp {
         single(ctx, "elastic IP", ids)
     }
 
-    async fn create(ctx: &Ctx<'_>, _spec: &ElasticIpSpec) -> Result<Created, AwsError> {
+    async fn create(ctx: &Ctx<'_>, spec: &ElasticIpSpec) -> Result<Created, AwsError> {
         let out = ctx
             .aws
             .ec2
             .allocate_address()
             .domain(DomainType::Vpc)
-            .tag_specifications(ec2_tag_spec(ResourceType::ElasticIp, &ctx.tags()))
+            .tag_specifications(ec2_tag_spec(ResourceType::ElasticIp, &ctx.tags(&spec.tags)))
             .send()
             .await
             .op("AllocateAddress")?;
@@ -102,13 +115,16 @@ impl Resource for ElasticIp {
         })
     }
 
-    /// Nothing of an address can change in place (its only attribute replaces).
+    /// Only the tags of an address change in place (its domain replaces).
     async fn update(
-        _ctx: &Ctx<'_>,
-        _id: &CloudId,
-        _spec: &ElasticIpSpec,
-        _changed: &[String],
+        ctx: &Ctx<'_>,
+        id: &CloudId,
+        spec: &ElasticIpSpec,
+        changed: &[String],
     ) -> Result<(), AwsError> {
+        if changed.iter().any(|c| c == tags::ATTR) {
+            tags::sync_ec2(ctx.aws, id.as_str(), &spec.tags).await?;
+        }
         Ok(())
     }
 

@@ -8,6 +8,7 @@
 //! document when it is anything else, so a hand-edited trust policy shows as a change.
 
 use super::ownership::ensure_ours;
+use super::tags::{self, TagChanges, Tags};
 use super::{Created, Ctx, Live, Lookup, Resource, WantedAttrs, known};
 use crate::address::{CloudId, Kind};
 use crate::aws::{Aws, AwsError, NotFoundExt, SdkResultExt};
@@ -25,6 +26,9 @@ pub struct IamRoleSpec {
     /// Secrets Manager secret and SSM parameter ARNs the role may read.
     #[serde(default)]
     pub readable_secrets: Vec<String>,
+    /// User tags (stack.toml `[stack] tags`).
+    #[serde(default, skip_serializing_if = "Tags::is_empty")]
+    pub tags: Tags,
 }
 
 /// The inline policy that grants `readable_secrets`; the only inline policy stackctl
@@ -53,6 +57,7 @@ impl Resource for IamRole {
                 "readable_secrets".into(),
                 known(sorted(&spec.readable_secrets)),
             ),
+            (tags::ATTR.into(), known(tags::value(&spec.tags))),
         ])
     }
 
@@ -82,6 +87,10 @@ impl Resource for IamRole {
                 ("trusted_service".into(), trusted_service_of(document)),
                 ("managed_policies".into(), attached.into()),
                 ("readable_secrets".into(), readable.into()),
+                (
+                    tags::ATTR.into(),
+                    tags::live_value(role.tags().iter().map(|t| (t.key(), t.value()))),
+                ),
             ]
             .into(),
             outputs: [
@@ -113,12 +122,7 @@ impl Resource for IamRole {
 
     async fn create(ctx: &Ctx<'_>, spec: &IamRoleSpec) -> Result<Created, AwsError> {
         let aws = ctx.aws;
-        let tags = ctx
-            .tags()
-            .into_iter()
-            .map(|(k, v)| Tag::builder().key(k).value(v).build())
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| AwsError::invalid("CreateRole", e.to_string()))?;
+        let tags = iam_tags(&ctx.tags(&spec.tags), "CreateRole")?;
         let out = aws
             .iam
             .create_role()
@@ -189,6 +193,9 @@ impl Resource for IamRole {
             } else {
                 put_secrets_policy(aws, id, &spec.readable_secrets).await?;
             }
+        }
+        if changed.iter().any(|c| c == tags::ATTR) {
+            sync_tags(aws, id, &spec.tags).await?;
         }
         Ok(())
     }
@@ -294,6 +301,46 @@ fn percent_decode(s: &str) -> String {
         }
     }
     String::from_utf8_lossy(&out).into_owned()
+}
+
+fn iam_tags(pairs: &[(String, String)], op: &'static str) -> Result<Vec<Tag>, AwsError> {
+    pairs
+        .iter()
+        .map(|(k, v)| Tag::builder().key(k).value(v).build())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| AwsError::invalid(op, e.to_string()))
+}
+
+/// GetRole answers with the role's tags.
+async fn sync_tags(aws: &Aws, id: &CloudId, wanted: &Tags) -> Result<(), AwsError> {
+    let out = aws
+        .iam
+        .get_role()
+        .role_name(id.as_str())
+        .send()
+        .await
+        .op("GetRole")?;
+    let live = out.role().map(|r| r.tags()).unwrap_or_default();
+    let changes = TagChanges::between(wanted, live.iter().map(|t| (t.key(), t.value())));
+    if !changes.remove.is_empty() {
+        aws.iam
+            .untag_role()
+            .role_name(id.as_str())
+            .set_tag_keys(Some(changes.remove))
+            .send()
+            .await
+            .op("UntagRole")?;
+    }
+    if !changes.set.is_empty() {
+        aws.iam
+            .tag_role()
+            .role_name(id.as_str())
+            .set_tags(Some(iam_tags(&changes.set, "TagRole")?))
+            .send()
+            .await
+            .op("TagRole")?;
+    }
+    Ok(())
 }
 
 async fn attach(aws: &Aws, id: &CloudId, policy: &str) -> Result<(), AwsError> {

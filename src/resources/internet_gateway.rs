@@ -2,8 +2,8 @@
 //! gateway is of no use to anything that depends on it (public routes).
 
 use super::ownership::{ec2_filters, ec2_ours, single};
-use super::tags::ec2_tag_spec;
-use super::{Created, Ctx, Live, Lookup, Ref, Resource, WantedAttrs, wanted_ref};
+use super::tags::{self, Tags, ec2_tag_spec};
+use super::{Created, Ctx, Live, Lookup, Ref, Resource, WantedAttrs, known, wanted_ref};
 use crate::address::{CloudId, Kind};
 use crate::aws::{Aws, AwsError, NotFoundExt, SdkResultExt, wait};
 use aws_sdk_ec2::types::{AttachmentStatus, ResourceType};
@@ -13,6 +13,9 @@ use serde_json::Value;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct InternetGatewaySpec {
     pub vpc: Ref,
+    /// User tags (stack.toml `[stack] tags`).
+    #[serde(default, skip_serializing_if = "Tags::is_empty")]
+    pub tags: Tags,
 }
 
 pub struct InternetGateway;
@@ -23,17 +26,29 @@ impl Resource for InternetGateway {
     type Spec = InternetGatewaySpec;
 
     fn wanted(spec: &InternetGatewaySpec, lookup: &dyn Lookup) -> WantedAttrs {
-        WantedAttrs::from([("vpc_id".into(), wanted_ref(lookup, &spec.vpc))])
+        WantedAttrs::from([
+            ("vpc_id".into(), wanted_ref(lookup, &spec.vpc)),
+            (tags::ATTR.into(), known(tags::value(&spec.tags))),
+        ])
     }
 
     /// `vpc_id` is null when the gateway is attached nowhere.
     async fn read(aws: &Aws, id: &CloudId) -> Result<Option<Live>, AwsError> {
-        let Some(vpcs) = attached_vpcs(aws, id).await? else {
+        let Some(gateway) = describe(aws, id).await? else {
             return Ok(None);
         };
-        let vpc_id = vpcs.first().map_or(Value::Null, |v| Value::from(v.clone()));
+        let vpc_id = attachments(&gateway)
+            .first()
+            .map_or(Value::Null, |v| Value::from(v.clone()));
         Ok(Some(Live {
-            attrs: [("vpc_id".into(), vpc_id)].into(),
+            attrs: [
+                ("vpc_id".into(), vpc_id),
+                (
+                    tags::ATTR.into(),
+                    tags::live_value(tags::ec2_pairs(gateway.tags())),
+                ),
+            ]
+            .into(),
             outputs: [("id".into(), id.to_string())].into(),
         }))
     }
@@ -64,7 +79,10 @@ impl Resource for InternetGateway {
             .aws
             .ec2
             .create_internet_gateway()
-            .tag_specifications(ec2_tag_spec(ResourceType::InternetGateway, &ctx.tags()))
+            .tag_specifications(ec2_tag_spec(
+                ResourceType::InternetGateway,
+                &ctx.tags(&spec.tags),
+            ))
             .send()
             .await
             .op("CreateInternetGateway")?;
@@ -93,19 +111,15 @@ impl Resource for InternetGateway {
         ctx: &Ctx<'_>,
         id: &CloudId,
         spec: &InternetGatewaySpec,
-        _changed: &[String],
+        changed: &[String],
     ) -> Result<(), AwsError> {
-        let vpc_id = ctx.resolve(&spec.vpc)?;
-        let attached = attached_vpcs(ctx.aws, id)
-            .await?
-            .ok_or_else(|| AwsError::not_found("DescribeInternetGateways", id.to_string()))?;
-        if attached == [vpc_id.clone()] {
-            return Ok(());
+        if changed.iter().any(|c| c == "vpc_id") {
+            move_to(ctx, id, spec).await?;
         }
-        for old in &attached {
-            detach(ctx.aws, id, old).await?;
+        if changed.iter().any(|c| c == tags::ATTR) {
+            tags::sync_ec2(ctx.aws, id.as_str(), &spec.tags).await?;
         }
-        attach(ctx.aws, id, &vpc_id).await
+        Ok(())
     }
 
     /// Detach first: AWS refuses to delete an attached gateway.
@@ -120,9 +134,25 @@ impl Resource for InternetGateway {
     }
 }
 
-/// The VPCs the gateway is attached to (attaching counts, detaching does not);
-/// `None` when the gateway does not exist.
-async fn attached_vpcs(aws: &Aws, id: &CloudId) -> Result<Option<Vec<String>>, AwsError> {
+/// Attached to the VPC of `spec` and nothing else.
+async fn move_to(ctx: &Ctx<'_>, id: &CloudId, spec: &InternetGatewaySpec) -> Result<(), AwsError> {
+    let vpc_id = ctx.resolve(&spec.vpc)?;
+    let attached = attached_vpcs(ctx.aws, id)
+        .await?
+        .ok_or_else(|| AwsError::not_found("DescribeInternetGateways", id.to_string()))?;
+    if attached == [vpc_id.clone()] {
+        return Ok(());
+    }
+    for old in &attached {
+        detach(ctx.aws, id, old).await?;
+    }
+    attach(ctx.aws, id, &vpc_id).await
+}
+
+async fn describe(
+    aws: &Aws,
+    id: &CloudId,
+) -> Result<Option<aws_sdk_ec2::types::InternetGateway>, AwsError> {
     let out = aws
         .ec2
         .describe_internet_gateways()
@@ -131,12 +161,19 @@ async fn attached_vpcs(aws: &Aws, id: &CloudId) -> Result<Option<Vec<String>>, A
         .await
         .op("DescribeInternetGateways")
         .found()?;
-    let Some(gateway) = out.as_ref().and_then(|o| o.internet_gateways().first()) else {
-        return Ok(None);
-    };
-    // EC2 reports a live internet gateway attachment as "available" (moto too),
-    // which the SDK has no variant for: count everything not on its way out.
-    let vpcs = gateway
+    Ok(out.and_then(|o| o.internet_gateways().first().cloned()))
+}
+
+/// The VPCs the gateway is attached to (attaching counts, detaching does not);
+/// `None` when the gateway does not exist.
+async fn attached_vpcs(aws: &Aws, id: &CloudId) -> Result<Option<Vec<String>>, AwsError> {
+    Ok(describe(aws, id).await?.map(|g| attachments(&g)))
+}
+
+/// EC2 reports a live internet gateway attachment as "available" (moto too), which
+/// the SDK has no variant for: count everything not on its way out.
+fn attachments(gateway: &aws_sdk_ec2::types::InternetGateway) -> Vec<String> {
+    gateway
         .attachments()
         .iter()
         .filter(|a| {
@@ -146,8 +183,7 @@ async fn attached_vpcs(aws: &Aws, id: &CloudId) -> Result<Option<Vec<String>>, A
             )
         })
         .filter_map(|a| a.vpc_id().map(str::to_string))
-        .collect();
-    Ok(Some(vpcs))
+        .collect()
 }
 
 async fn attach(aws: &Aws, id: &CloudId, vpc_id: &str) -> Result<(), AwsError> {

@@ -1,7 +1,7 @@
 //! ALB listener with its default action. The id is its ARN.
 
-use super::ownership::ensure_elb_ours;
-use super::tags::elb_tags;
+use super::ownership::{elb_tags_by_arn, ensure_elb_ours};
+use super::tags::{self, Tags, elb_tags};
 use super::{Created, Ctx, Live, Lookup, Ref, Resource, Wanted, WantedAttrs, known, wanted_ref};
 use crate::address::{CloudId, Kind};
 use crate::aws::{Aws, AwsError, NotFoundExt, SdkResultExt};
@@ -24,6 +24,9 @@ pub struct ListenerSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ssl_policy: Option<String>,
     pub default_action: ListenerAction,
+    /// User tags (stack.toml `[stack] tags`).
+    #[serde(default, skip_serializing_if = "Tags::is_empty")]
+    pub tags: Tags,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -89,6 +92,7 @@ impl Resource for Listener {
                 known(ssl_policy(spec).map(str::to_string)),
             ),
             ("default_action".into(), default_action),
+            (tags::ATTR.into(), known(tags::value(&spec.tags))),
         ])
     }
 
@@ -117,6 +121,10 @@ impl Resource for Listener {
         let mut actions = listener.default_actions().to_vec();
         actions.sort_by_key(|a| a.order().unwrap_or(i32::MAX));
         let default_action = actions.last().map(action_value).unwrap_or(Value::Null);
+        let live_tags = elb_tags_by_arn(aws, &[id.to_string()])
+            .await?
+            .remove(id.as_str())
+            .unwrap_or_default();
         let attrs = BTreeMap::from([
             (
                 "load_balancer_arn".to_string(),
@@ -127,6 +135,7 @@ impl Resource for Listener {
             ("certificate_arn".into(), certificate_arn.into()),
             ("ssl_policy".into(), ssl_policy.into()),
             ("default_action".into(), default_action),
+            (tags::ATTR.into(), tags::live_value(live_tags)),
         ]);
         Ok(Some(Live {
             attrs,
@@ -184,7 +193,7 @@ impl Resource for Listener {
             .set_certificates(certificates(spec))
             .set_ssl_policy(ssl_policy(spec).map(str::to_string))
             .default_actions(action(ctx, &spec.default_action)?)
-            .set_tags(Some(elb_tags(&ctx.tags())))
+            .set_tags(Some(elb_tags(&ctx.tags(&spec.tags))))
             .send()
             .await
             .op(OP)?;
@@ -200,25 +209,30 @@ impl Resource for Listener {
     }
 
     /// ModifyListener takes the whole desired listener at once; sending every
-    /// setting keeps one call whatever changed.
+    /// setting keeps one call whatever changed. Tags have their own calls.
     async fn update(
         ctx: &Ctx<'_>,
         id: &CloudId,
         spec: &ListenerSpec,
-        _changed: &[String],
+        changed: &[String],
     ) -> Result<(), AwsError> {
-        ctx.aws
-            .elb
-            .modify_listener()
-            .listener_arn(id.as_str())
-            .port(spec.port)
-            .protocol(ProtocolEnum::from(spec.protocol.as_str()))
-            .set_certificates(certificates(spec))
-            .set_ssl_policy(ssl_policy(spec).map(str::to_string))
-            .default_actions(action(ctx, &spec.default_action)?)
-            .send()
-            .await
-            .op("ModifyListener")?;
+        if changed.iter().any(|c| c != tags::ATTR) {
+            ctx.aws
+                .elb
+                .modify_listener()
+                .listener_arn(id.as_str())
+                .port(spec.port)
+                .protocol(ProtocolEnum::from(spec.protocol.as_str()))
+                .set_certificates(certificates(spec))
+                .set_ssl_policy(ssl_policy(spec).map(str::to_string))
+                .default_actions(action(ctx, &spec.default_action)?)
+                .send()
+                .await
+                .op("ModifyListener")?;
+        }
+        if changed.iter().any(|c| c == tags::ATTR) {
+            tags::sync_elb(ctx.aws, id.as_str(), &spec.tags).await?;
+        }
         Ok(())
     }
 

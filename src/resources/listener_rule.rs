@@ -1,7 +1,7 @@
 //! Listener rule: path patterns forwarded to one target group. The id is its ARN.
 
 use super::ownership::{Owner, elb_tags_by_arn, owner, single};
-use super::tags::elb_tags;
+use super::tags::{self, Tags, elb_tags};
 use super::{Created, Ctx, Live, Lookup, Ref, Resource, WantedAttrs, known, wanted_ref};
 use crate::address::{CloudId, Kind};
 use crate::aws::{Aws, AwsError, NotFoundExt, SdkResultExt};
@@ -18,6 +18,9 @@ pub struct ListenerRuleSpec {
     pub priority: i32,
     pub paths: Vec<String>,
     pub target_group: Ref,
+    /// User tags (stack.toml `[stack] tags`).
+    #[serde(default, skip_serializing_if = "Tags::is_empty")]
+    pub tags: Tags,
 }
 
 pub struct ListenerRule;
@@ -41,6 +44,7 @@ impl Resource for ListenerRule {
                 "target_group_arn".into(),
                 wanted_ref(lookup, &spec.target_group),
             ),
+            (tags::ATTR.into(), known(tags::value(&spec.tags))),
         ])
     }
 
@@ -61,11 +65,16 @@ impl Resource for ListenerRule {
             .and_then(|p| p.parse::<i64>().ok())
             .map(Value::from)
             .unwrap_or(Value::Null);
+        let live_tags = elb_tags_by_arn(aws, &[id.to_string()])
+            .await?
+            .remove(id.as_str())
+            .unwrap_or_default();
         let attrs = BTreeMap::from([
             ("listener_arn".to_string(), listener_arn(id).into()),
             ("priority".into(), priority),
             ("paths".into(), live_paths(rule).into()),
             ("target_group_arn".into(), target_group_arn(rule).into()),
+            (tags::ATTR.into(), tags::live_value(live_tags)),
         ]);
         Ok(Some(Live {
             attrs,
@@ -130,7 +139,7 @@ impl Resource for ListenerRule {
             .priority(spec.priority)
             .conditions(condition(spec))
             .actions(forward(ctx, spec)?)
-            .set_tags(Some(elb_tags(&ctx.tags())))
+            .set_tags(Some(elb_tags(&ctx.tags(&spec.tags))))
             .send()
             .await
             .op(OP)?;
@@ -178,6 +187,9 @@ impl Resource for ListenerRule {
                 .send()
                 .await
                 .op("ModifyRule")?;
+        }
+        if changed(tags::ATTR) {
+            tags::sync_elb(ctx.aws, id.as_str(), &spec.tags).await?;
         }
         Ok(())
     }

@@ -1,6 +1,7 @@
 //! Application Load Balancer. The id is its ARN; outputs dns_name and zone_id.
 
-use super::ownership::ensure_elb_ours;
+use super::ownership::{elb_tags_by_arn, ensure_elb_ours};
+use super::tags::{self, Tags};
 use super::{Created, Ctx, Live, Lookup, Ref, Resource, WantedAttrs, known, wanted_sorted_refs};
 use crate::address::{CloudId, Kind};
 use crate::aws::{Aws, AwsError, NotFoundExt, SdkResultExt, wait};
@@ -19,6 +20,9 @@ pub struct LoadBalancerSpec {
     pub subnets: Vec<Ref>,
     pub security_groups: Vec<Ref>,
     pub idle_timeout: i32,
+    /// User tags (stack.toml `[stack] tags`).
+    #[serde(default, skip_serializing_if = "Tags::is_empty")]
+    pub tags: Tags,
 }
 
 pub struct LoadBalancer;
@@ -49,6 +53,7 @@ impl Resource for LoadBalancer {
                 wanted_sorted_refs(lookup, &spec.security_groups),
             ),
             ("idle_timeout".into(), known(spec.idle_timeout)),
+            (tags::ATTR.into(), known(tags::value(&spec.tags))),
         ])
     }
 
@@ -81,6 +86,10 @@ impl Resource for LoadBalancer {
         security_groups.sort();
         let name = lb.load_balancer_name().unwrap_or_default();
         let scheme = lb.scheme().map(|s| s.as_str()).unwrap_or_default();
+        let live_tags = elb_tags_by_arn(aws, &[id.to_string()])
+            .await?
+            .remove(id.as_str())
+            .unwrap_or_default();
         Ok(Some(Live {
             attrs: [
                 ("name".into(), name.into()),
@@ -88,6 +97,7 @@ impl Resource for LoadBalancer {
                 ("subnets".into(), subnets.into()),
                 ("security_groups".into(), security_groups.into()),
                 ("idle_timeout".into(), idle_timeout.into()),
+                (tags::ATTR.into(), tags::live_value(live_tags)),
             ]
             .into(),
             outputs: outputs(id, lb),
@@ -137,7 +147,7 @@ impl Resource for LoadBalancer {
             .ip_address_type(IpAddressType::Ipv4)
             .set_subnets(Some(ctx.resolve_all(&spec.subnets)?))
             .set_security_groups(Some(ctx.resolve_all(&spec.security_groups)?))
-            .set_tags(Some(super::tags::elb_tags(&ctx.tags())))
+            .set_tags(Some(tags::elb_tags(&ctx.tags(&spec.tags))))
             .send()
             .await
             .op(OP)?;
@@ -218,6 +228,9 @@ impl Resource for LoadBalancer {
         }
         if changed("idle_timeout") {
             set_idle_timeout(ctx.aws, id, spec.idle_timeout).await?;
+        }
+        if changed(tags::ATTR) {
+            tags::sync_elb(ctx.aws, id.as_str(), &spec.tags).await?;
         }
         Ok(())
     }

@@ -4,6 +4,7 @@
 //! has a retention period, tags, and is removed with the stack.
 
 use super::ownership::ensure_ours;
+use super::tags::{self, TagChanges, Tags};
 use super::{Created, Ctx, Live, Lookup, Resource, WantedAttrs, known};
 use crate::address::{CloudId, Kind};
 use crate::aws::{Aws, AwsError, NotFoundExt, SdkResultExt};
@@ -14,6 +15,9 @@ use serde_json::Value;
 pub struct LogGroupSpec {
     pub name: String,
     pub retention_days: i32,
+    /// User tags (stack.toml `[stack] tags`).
+    #[serde(default, skip_serializing_if = "Tags::is_empty")]
+    pub tags: Tags,
 }
 
 pub struct LogGroup;
@@ -27,6 +31,7 @@ impl Resource for LogGroup {
         WantedAttrs::from([
             ("name".into(), known(spec.name.clone())),
             ("retention_days".into(), known(spec.retention_days)),
+            (tags::ATTR.into(), known(tags::value(&spec.tags))),
         ])
     }
 
@@ -36,6 +41,7 @@ impl Resource for LogGroup {
         };
         let arn = arn_of(&group)
             .ok_or_else(|| AwsError::invalid("DescribeLogGroups", "no log group ARN"))?;
+        let live_tags = live_tags(aws, &arn).await?;
         Ok(Some(Live {
             attrs: [
                 ("name".into(), id.as_str().into()),
@@ -46,6 +52,7 @@ impl Resource for LogGroup {
                         .map(Value::from)
                         .unwrap_or(Value::Null),
                 ),
+                (tags::ATTR.into(), tags::live_value(&live_tags)),
             ]
             .into(),
             outputs: [("id".into(), id.to_string()), ("arn".into(), arn)].into(),
@@ -59,19 +66,8 @@ impl Resource for LogGroup {
         };
         let arn = arn_of(&group)
             .ok_or_else(|| AwsError::invalid("DescribeLogGroups", "no log group ARN"))?;
-        let out = ctx
-            .aws
-            .logs
-            .list_tags_for_resource()
-            .resource_arn(arn)
-            .send()
-            .await
-            .op("ListTagsForResource")?;
-        let pairs = out
-            .tags()
-            .into_iter()
-            .flatten()
-            .map(|(k, v)| (k.as_str(), v.as_str()));
+        let tags = live_tags(ctx.aws, &arn).await?;
+        let pairs = tags.iter().map(|(k, v)| (k.as_str(), v.as_str()));
         ensure_ours(ctx, "log group", &spec.name, pairs)?;
         Ok(Some(CloudId::new(&spec.name)))
     }
@@ -81,7 +77,7 @@ impl Resource for LogGroup {
         aws.logs
             .create_log_group()
             .log_group_name(&spec.name)
-            .set_tags(Some(ctx.tags().into_iter().collect()))
+            .set_tags(Some(ctx.tags(&spec.tags).into_iter().collect()))
             .send()
             .await
             .op("CreateLogGroup")?;
@@ -106,9 +102,15 @@ impl Resource for LogGroup {
         ctx: &Ctx<'_>,
         id: &CloudId,
         spec: &LogGroupSpec,
-        _changed: &[String],
+        changed: &[String],
     ) -> Result<(), AwsError> {
-        put_retention(ctx.aws, id.as_str(), spec.retention_days).await
+        if changed.iter().any(|c| c == "retention_days") {
+            put_retention(ctx.aws, id.as_str(), spec.retention_days).await?;
+        }
+        if changed.iter().any(|c| c == tags::ATTR) {
+            sync_tags(ctx.aws, id, &spec.tags).await?;
+        }
+        Ok(())
     }
 
     async fn delete(aws: &Aws, id: &CloudId) -> Result<(), AwsError> {
@@ -131,6 +133,52 @@ async fn put_retention(aws: &Aws, name: &str, days: i32) -> Result<(), AwsError>
         .send()
         .await
         .op("PutRetentionPolicy")?;
+    Ok(())
+}
+
+/// The group's tags, by its own ARN.
+async fn live_tags(aws: &Aws, arn: &str) -> Result<Tags, AwsError> {
+    let out = aws
+        .logs
+        .list_tags_for_resource()
+        .resource_arn(arn)
+        .send()
+        .await
+        .op("ListTagsForResource")?;
+    Ok(out
+        .tags()
+        .into_iter()
+        .flatten()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect())
+}
+
+/// Tagged by ARN (TagResource/UntagResource; TagLogGroup is deprecated).
+async fn sync_tags(aws: &Aws, id: &CloudId, wanted: &Tags) -> Result<(), AwsError> {
+    let group = describe(aws, id.as_str())
+        .await?
+        .ok_or_else(|| AwsError::not_found("DescribeLogGroups", id.to_string()))?;
+    let arn =
+        arn_of(&group).ok_or_else(|| AwsError::invalid("DescribeLogGroups", "no log group ARN"))?;
+    let changes = TagChanges::between(wanted, &live_tags(aws, &arn).await?);
+    if !changes.remove.is_empty() {
+        aws.logs
+            .untag_resource()
+            .resource_arn(&arn)
+            .set_tag_keys(Some(changes.remove))
+            .send()
+            .await
+            .op("UntagResource")?;
+    }
+    if !changes.set.is_empty() {
+        aws.logs
+            .tag_resource()
+            .resource_arn(&arn)
+            .set_tags(Some(changes.set.into_iter().collect()))
+            .send()
+            .await
+            .op("TagResource")?;
+    }
     Ok(())
 }
 

@@ -160,9 +160,18 @@ impl Ctx<'_> {
         self.deps.get(&r.to).and_then(|o| o.get(&r.output)).cloned()
     }
 
-    /// The tags every taggable object of the stack carries.
-    pub fn tags(&self) -> Vec<(String, String)> {
-        tags::standard(self.stack, self.address)
+    /// The full tag list of a create call: the standard tags every taggable object
+    /// of the stack carries, then the user's (`spec.tags`). The one place it is built.
+    /// A user tag can never shadow a standard one (validation refuses such keys; they
+    /// are dropped here as well).
+    pub fn tags(&self, user: &tags::Tags) -> Vec<(String, String)> {
+        let mut all = tags::standard(self.stack, self.address);
+        all.extend(
+            user.iter()
+                .filter(|(k, _)| tags::is_user_key(k))
+                .map(|(k, v)| (k.clone(), v.clone())),
+        );
+        all
     }
 
     /// `{stack}-{resource name}`: the AWS name and the `Name` tag.

@@ -6,8 +6,8 @@
 //! network interface are not yet free, and delete still has to wait for it.
 
 use super::ownership::{ec2_filters, ec2_ours, single};
-use super::tags::ec2_tag_spec;
-use super::{Created, Ctx, Live, Lookup, Ref, Resource, WantedAttrs, wanted_ref};
+use super::tags::{self, Tags, ec2_tag_spec};
+use super::{Created, Ctx, Live, Lookup, Ref, Resource, WantedAttrs, known, wanted_ref};
 use crate::address::{CloudId, Kind};
 use crate::aws::wait::{self, Poll, WaitPolicy};
 use crate::aws::{Aws, AwsError, NotFoundExt, SdkResultExt};
@@ -18,6 +18,9 @@ use serde::{Deserialize, Serialize};
 pub struct NatGatewaySpec {
     pub subnet: Ref,
     pub eip: Ref,
+    /// User tags (stack.toml `[stack] tags`).
+    #[serde(default, skip_serializing_if = "Tags::is_empty")]
+    pub tags: Tags,
 }
 
 pub struct NatGateway;
@@ -34,6 +37,7 @@ impl Resource for NatGateway {
         WantedAttrs::from([
             ("subnet_id".into(), wanted_ref(lookup, &spec.subnet)),
             ("allocation_id".into(), wanted_ref(lookup, &spec.eip)),
+            (tags::ATTR.into(), known(tags::value(&spec.tags))),
         ])
     }
 
@@ -59,6 +63,10 @@ impl Resource for NatGateway {
                     gateway.subnet_id().unwrap_or_default().into(),
                 ),
                 ("allocation_id".into(), allocation_id.into()),
+                (
+                    tags::ATTR.into(),
+                    tags::live_value(tags::ec2_pairs(gateway.tags())),
+                ),
             ]
             .into(),
             outputs: [("id".into(), id.to_string())].into(),
@@ -121,7 +129,10 @@ impl Resource for NatGateway {
             .subnet_id(&subnet_id)
             .allocation_id(&allocation_id)
             .client_token(token)
-            .tag_specifications(ec2_tag_spec(ResourceType::Natgateway, &ctx.tags()))
+            .tag_specifications(ec2_tag_spec(
+                ResourceType::Natgateway,
+                &ctx.tags(&spec.tags),
+            ))
             .send()
             .await
             .op("CreateNatGateway")?;
@@ -175,13 +186,16 @@ impl Resource for NatGateway {
         .await
     }
 
-    /// Both attributes replace; nothing changes in place.
+    /// Subnet and address replace; only the tags change in place.
     async fn update(
-        _ctx: &Ctx<'_>,
-        _id: &CloudId,
-        _spec: &NatGatewaySpec,
-        _changed: &[String],
+        ctx: &Ctx<'_>,
+        id: &CloudId,
+        spec: &NatGatewaySpec,
+        changed: &[String],
     ) -> Result<(), AwsError> {
+        if changed.iter().any(|c| c == tags::ATTR) {
+            tags::sync_ec2(ctx.aws, id.as_str(), &spec.tags).await?;
+        }
         Ok(())
     }
 

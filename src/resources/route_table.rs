@@ -6,7 +6,7 @@
 //! the VPC's main one outside stackctl is not a subnet of ours).
 
 use super::ownership::{ec2_filters, ec2_ours, single};
-use super::tags::ec2_tag_spec;
+use super::tags::{self, Tags, ec2_tag_spec};
 use super::{
     Created, Ctx, Live, Lookup, Ref, Resource, Wanted, WantedAttrs, known, wanted_ref,
     wanted_sorted_refs,
@@ -24,6 +24,9 @@ pub struct RouteTableSpec {
     pub routes: Vec<Route>,
     /// Subnets associated with this table.
     pub subnets: Vec<Ref>,
+    /// User tags (stack.toml `[stack] tags`).
+    #[serde(default, skip_serializing_if = "Tags::is_empty")]
+    pub tags: Tags,
 }
 
 /// A route to exactly one of an internet gateway or a NAT gateway.
@@ -104,6 +107,7 @@ impl Resource for RouteTable {
                 "subnet_ids".into(),
                 wanted_sorted_refs(lookup, &spec.subnets),
             ),
+            (tags::ATTR.into(), known(tags::value(&spec.tags))),
         ])
     }
 
@@ -122,6 +126,10 @@ impl Resource for RouteTable {
                 ("vpc_id".into(), table.vpc_id().unwrap_or_default().into()),
                 ("routes".into(), routes.into()),
                 ("subnet_ids".into(), subnet_ids.into()),
+                (
+                    tags::ATTR.into(),
+                    tags::live_value(tags::ec2_pairs(table.tags())),
+                ),
             ]
             .into(),
             outputs: [("id".into(), id.to_string())].into(),
@@ -157,7 +165,10 @@ impl Resource for RouteTable {
             .ec2
             .create_route_table()
             .vpc_id(vpc_id)
-            .tag_specifications(ec2_tag_spec(ResourceType::RouteTable, &ctx.tags()))
+            .tag_specifications(ec2_tag_spec(
+                ResourceType::RouteTable,
+                &ctx.tags(&spec.tags),
+            ))
             .send()
             .await
             .op("CreateRouteTable")?;
@@ -196,22 +207,28 @@ impl Resource for RouteTable {
         ctx: &Ctx<'_>,
         id: &CloudId,
         spec: &RouteTableSpec,
-        _changed: &[String],
+        changed: &[String],
     ) -> Result<(), AwsError> {
-        let routes = wanted_hops(ctx, spec)?;
-        let subnets = ctx.resolve_all(&spec.subnets)?;
-        let table = describe(ctx.aws, id)
-            .await?
-            .ok_or_else(|| AwsError::not_found("DescribeRouteTables", id.to_string()))?;
-        sync(
-            ctx.aws,
-            id,
-            &routes,
-            &subnets,
-            &live_routes(&table),
-            &live_associations(&table),
-        )
-        .await
+        if changed.iter().any(|c| c == "routes" || c == "subnet_ids") {
+            let routes = wanted_hops(ctx, spec)?;
+            let subnets = ctx.resolve_all(&spec.subnets)?;
+            let table = describe(ctx.aws, id)
+                .await?
+                .ok_or_else(|| AwsError::not_found("DescribeRouteTables", id.to_string()))?;
+            sync(
+                ctx.aws,
+                id,
+                &routes,
+                &subnets,
+                &live_routes(&table),
+                &live_associations(&table),
+            )
+            .await?;
+        }
+        if changed.iter().any(|c| c == tags::ATTR) {
+            tags::sync_ec2(ctx.aws, id.as_str(), &spec.tags).await?;
+        }
+        Ok(())
     }
 
     /// AWS refuses to delete a table that still has associations (subnets, or

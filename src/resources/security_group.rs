@@ -13,7 +13,7 @@
 //! `read` but not wanted: it cannot change while the stack and address stay the same.
 
 use super::ownership::{ec2_filters, ec2_ours, single};
-use super::tags::ec2_tag_spec;
+use super::tags::{self, Tags, ec2_tag_spec};
 use super::{Created, Ctx, Live, Lookup, Ref, Resource, Wanted, WantedAttrs, known, wanted_ref};
 use crate::address::{CloudId, Kind};
 use crate::aws::wait::{self, Poll, WaitPolicy};
@@ -30,6 +30,9 @@ pub struct SecurityGroupSpec {
     pub description: String,
     pub ingress: Vec<Rule>,
     pub egress: Vec<Rule>,
+    /// User tags (stack.toml `[stack] tags`).
+    #[serde(default, skip_serializing_if = "Tags::is_empty")]
+    pub tags: Tags,
 }
 
 /// One rule; the peer is exactly one of a CIDR or another security group.
@@ -85,6 +88,7 @@ impl Resource for SecurityGroup {
             ("description".into(), known(spec.description.clone())),
             ("ingress".into(), rules(&spec.ingress)),
             ("egress".into(), rules(&spec.egress)),
+            (tags::ATTR.into(), known(tags::value(&spec.tags))),
         ])
     }
 
@@ -110,6 +114,10 @@ impl Resource for SecurityGroup {
                 (
                     "egress".into(),
                     to_value(&live_rules(group.ip_permissions_egress())),
+                ),
+                (
+                    tags::ATTR.into(),
+                    tags::live_value(tags::ec2_pairs(group.tags())),
                 ),
             ]
             .into(),
@@ -146,7 +154,10 @@ impl Resource for SecurityGroup {
             .group_name(ctx.name())
             .description(&spec.description)
             .vpc_id(vpc_id)
-            .tag_specifications(ec2_tag_spec(ResourceType::SecurityGroup, &ctx.tags()))
+            .tag_specifications(ec2_tag_spec(
+                ResourceType::SecurityGroup,
+                &ctx.tags(&spec.tags),
+            ))
             .send()
             .await
             .op("CreateSecurityGroup")?;
@@ -175,17 +186,23 @@ impl Resource for SecurityGroup {
         ctx: &Ctx<'_>,
         id: &CloudId,
         spec: &SecurityGroupSpec,
-        _changed: &[String],
+        changed: &[String],
     ) -> Result<(), AwsError> {
-        let ingress = flatten(&spec.ingress, |r| ctx.resolve(r))?;
-        let egress = flatten(&spec.egress, |r| ctx.resolve(r))?;
-        let group = describe(ctx.aws, id)
-            .await?
-            .ok_or_else(|| AwsError::not_found("DescribeSecurityGroups", id.to_string()))?;
-        let live_ingress = live_rules(group.ip_permissions());
-        let live_egress = live_rules(group.ip_permissions_egress());
-        sync(ctx.aws, id, Direction::Ingress, &ingress, &live_ingress).await?;
-        sync(ctx.aws, id, Direction::Egress, &egress, &live_egress).await
+        if changed.iter().any(|c| c == "ingress" || c == "egress") {
+            let ingress = flatten(&spec.ingress, |r| ctx.resolve(r))?;
+            let egress = flatten(&spec.egress, |r| ctx.resolve(r))?;
+            let group = describe(ctx.aws, id)
+                .await?
+                .ok_or_else(|| AwsError::not_found("DescribeSecurityGroups", id.to_string()))?;
+            let live_ingress = live_rules(group.ip_permissions());
+            let live_egress = live_rules(group.ip_permissions_egress());
+            sync(ctx.aws, id, Direction::Ingress, &ingress, &live_ingress).await?;
+            sync(ctx.aws, id, Direction::Egress, &egress, &live_egress).await?;
+        }
+        if changed.iter().any(|c| c == tags::ATTR) {
+            tags::sync_ec2(ctx.aws, id.as_str(), &spec.tags).await?;
+        }
+        Ok(())
     }
 
     /// Retried while AWS answers DependencyViolation: network interfaces of tasks

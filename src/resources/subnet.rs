@@ -5,7 +5,7 @@
 //! internet just by being launched into the subnet.
 
 use super::ownership::{ec2_filters, ec2_ours, single};
-use super::tags::ec2_tag_spec;
+use super::tags::{self, Tags, ec2_tag_spec};
 use super::{Created, Ctx, Live, Lookup, Ref, Resource, WantedAttrs, known, wanted_ref};
 use crate::address::{CloudId, Kind};
 use crate::aws::{Aws, AwsError, NotFoundExt, SdkResultExt, wait};
@@ -20,6 +20,9 @@ pub struct SubnetSpec {
     /// Public subnets route to the internet gateway; nothing is launched into them
     /// with a public IP unless the launcher asks (MapPublicIpOnLaunch stays off).
     pub public: bool,
+    /// User tags (stack.toml `[stack] tags`).
+    #[serde(default, skip_serializing_if = "Tags::is_empty")]
+    pub tags: Tags,
 }
 
 pub struct Subnet;
@@ -35,6 +38,7 @@ impl Resource for Subnet {
             ("cidr_block".into(), known(spec.cidr.clone())),
             ("availability_zone".into(), known(spec.az.clone())),
             ("map_public_ip_on_launch".into(), known(false)),
+            (tags::ATTR.into(), known(tags::value(&spec.tags))),
         ])
     }
 
@@ -64,6 +68,10 @@ impl Resource for Subnet {
                 (
                     "map_public_ip_on_launch".into(),
                     subnet.map_public_ip_on_launch().unwrap_or(false).into(),
+                ),
+                (
+                    tags::ATTR.into(),
+                    tags::live_value(tags::ec2_pairs(subnet.tags())),
                 ),
             ]
             .into(),
@@ -98,7 +106,7 @@ impl Resource for Subnet {
             .vpc_id(vpc_id)
             .cidr_block(&spec.cidr)
             .availability_zone(&spec.az)
-            .tag_specifications(ec2_tag_spec(ResourceType::Subnet, &ctx.tags()))
+            .tag_specifications(ec2_tag_spec(ResourceType::Subnet, &ctx.tags(&spec.tags)))
             .send()
             .await
             .op("CreateSubnet")?;
@@ -121,15 +129,19 @@ impl Resource for Subnet {
         })
     }
 
-    /// Only `map_public_ip_on_launch` can differ here; everything else replaces.
+    /// Only `map_public_ip_on_launch` and the tags can differ here; everything else
+    /// replaces.
     async fn update(
         ctx: &Ctx<'_>,
         id: &CloudId,
-        _spec: &SubnetSpec,
+        spec: &SubnetSpec,
         changed: &[String],
     ) -> Result<(), AwsError> {
         if changed.iter().any(|c| c == "map_public_ip_on_launch") {
             no_public_ip_on_launch(ctx.aws, id).await?;
+        }
+        if changed.iter().any(|c| c == tags::ATTR) {
+            tags::sync_ec2(ctx.aws, id.as_str(), &spec.tags).await?;
         }
         Ok(())
     }

@@ -6,8 +6,8 @@
 //! deleted. A replacement never fails with "target group is in use" and the listener
 //! never forwards to nothing.
 
-use super::ownership::ensure_elb_ours;
-use super::tags::elb_tags;
+use super::ownership::{elb_tags_by_arn, ensure_elb_ours};
+use super::tags::{self, Tags, elb_tags};
 use super::{Created, Ctx, Live, Lookup, Ref, Resource, WantedAttrs, known, wanted_ref};
 use crate::address::{CloudId, Kind};
 use crate::aws::{Aws, AwsError, NotFoundExt, SdkResultExt, wait};
@@ -26,6 +26,9 @@ pub struct TargetGroupSpec {
     /// Always ip targets: Fargate tasks in awsvpc mode register by IP.
     pub health_check: HealthCheck,
     pub deregistration_delay: i32,
+    /// User tags (stack.toml `[stack] tags`).
+    #[serde(default, skip_serializing_if = "Tags::is_empty")]
+    pub tags: Tags,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -97,6 +100,7 @@ impl Resource for TargetGroup {
                 "deregistration_delay".into(),
                 known(spec.deregistration_delay),
             ),
+            (tags::ATTR.into(), known(tags::value(&spec.tags))),
         ])
     }
 
@@ -138,6 +142,10 @@ impl Resource for TargetGroup {
             tg.unhealthy_threshold_count().map(i64::from).into(),
             tg.matcher().and_then(|m| m.http_code()).unwrap_or_default(),
         );
+        let live_tags = elb_tags_by_arn(aws, &[id.to_string()])
+            .await?
+            .remove(id.as_str())
+            .unwrap_or_default();
         let attrs = BTreeMap::from([
             (
                 "name".to_string(),
@@ -152,6 +160,7 @@ impl Resource for TargetGroup {
             ),
             ("health_check".into(), health_check),
             ("deregistration_delay".into(), deregistration_delay.into()),
+            (tags::ATTR.into(), tags::live_value(live_tags)),
         ]);
         Ok(Some(Live {
             attrs,
@@ -209,7 +218,7 @@ impl Resource for TargetGroup {
             .healthy_threshold_count(hc.healthy_threshold)
             .unhealthy_threshold_count(hc.unhealthy_threshold)
             .matcher(Matcher::builder().http_code(&hc.matcher).build())
-            .set_tags(Some(elb_tags(&ctx.tags())))
+            .set_tags(Some(elb_tags(&ctx.tags(&spec.tags))))
             .send()
             .await
             .op(OP)?;
@@ -252,6 +261,9 @@ impl Resource for TargetGroup {
         }
         if changed("deregistration_delay") {
             set_deregistration_delay(ctx.aws, id, spec.deregistration_delay).await?;
+        }
+        if changed(tags::ATTR) {
+            tags::sync_elb(ctx.aws, id.as_str(), &spec.tags).await?;
         }
         Ok(())
     }

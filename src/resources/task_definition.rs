@@ -1,12 +1,14 @@
 //! Fargate task definition. A change registers a new revision (a replacement whose new
 //! object exists before the old is deregistered). The id is the task definition ARN.
 //!
-//! Task definitions are immutable in AWS: every attribute is in `REPLACE_ON` and
-//! `update` is never reached. The single container is read back as one JSON object
+//! Task definitions are immutable in AWS: every attribute but the tags is in
+//! `REPLACE_ON`, and `update` only ever changes tags (TagResource works on a
+//! revision). The single container is read back as one JSON object
 //! holding only what the spec controls, so the defaults ECS adds on registration
 //! (`cpu: 0`, `hostPort`, empty `mountPoints`, ...) never show up as a difference.
 
 use super::ownership::ensure_ours;
+use super::tags::{self, Tags};
 use super::{Created, Ctx, Live, Lookup, Ref, Resource, Wanted, WantedAttrs, known, wanted_ref};
 use crate::address::{CloudId, Kind};
 use crate::aws::{Aws, AwsError, SdkResultExt};
@@ -31,6 +33,9 @@ pub struct TaskDefinitionSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub task_role: Option<Ref>,
     pub container: ContainerSpec,
+    /// User tags (stack.toml `[stack] tags`); the only thing that changes in place.
+    #[serde(default, skip_serializing_if = "Tags::is_empty")]
+    pub tags: Tags,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -120,6 +125,7 @@ impl Resource for TaskDefinition {
                 wanted_container(&spec.container, lookup),
             ),
             ("image".into(), wanted_image(&spec.container.image, lookup)),
+            (tags::ATTR.into(), known(tags::value(&spec.tags))),
         ])
     }
 
@@ -146,10 +152,10 @@ impl Resource for TaskDefinition {
     }
 
     async fn read(aws: &Aws, id: &CloudId) -> Result<Option<Live>, AwsError> {
-        let Some((td, tags)) = describe(aws, id).await? else {
+        let Some((td, live_tags)) = describe(aws, id).await? else {
             return Ok(None);
         };
-        let deployed_over = tags
+        let deployed_over = live_tags
             .iter()
             .find(|t| t.key() == Some(DEPLOYED_OVER_TAG))
             .and_then(|t| t.value())
@@ -184,6 +190,10 @@ impl Resource for TaskDefinition {
             ("task_role_arn".into(), opt(td.task_role_arn())),
             ("container".into(), container),
             ("image".into(), image),
+            (
+                tags::ATTR.into(),
+                tags::live_value(tags::ecs_pairs(&live_tags)),
+            ),
         ]
         .into();
         if let Some(over) = deployed_over {
@@ -217,11 +227,7 @@ impl Resource for TaskDefinition {
             .send()
             .await
             .op("DescribeTaskDefinition")?;
-        let pairs = out
-            .tags()
-            .iter()
-            .filter_map(|t| Some((t.key()?, t.value().unwrap_or_default())));
-        ensure_ours(ctx, "task definition", &arn, pairs)?;
+        ensure_ours(ctx, "task definition", &arn, tags::ecs_pairs(out.tags()))?;
         Ok(Some(CloudId::new(arn)))
     }
 
@@ -234,9 +240,9 @@ impl Resource for TaskDefinition {
             .map(|r| ctx.resolve(r))
             .transpose()?;
         let container = container_definition(ctx, &spec.container)?;
-        let mut tags = ctx.tags();
+        let mut all_tags = ctx.tags(&spec.tags);
         if let Some(d) = &spec.container.image.deployed {
-            tags.push((DEPLOYED_OVER_TAG.to_string(), d.over.clone()));
+            all_tags.push((DEPLOYED_OVER_TAG.to_string(), d.over.clone()));
         }
         let out = ctx
             .aws
@@ -256,7 +262,7 @@ impl Resource for TaskDefinition {
             .execution_role_arn(execution_role)
             .set_task_role_arn(task_role)
             .container_definitions(container)
-            .set_tags(Some(super::tags::ecs_tags(&tags)))
+            .set_tags(Some(tags::ecs_tags(&all_tags)))
             .send()
             .await
             .op(OP)?;
@@ -273,20 +279,35 @@ impl Resource for TaskDefinition {
         })
     }
 
+    /// Tags only: anything else is a new revision.
     async fn update(
-        _ctx: &Ctx<'_>,
+        ctx: &Ctx<'_>,
         id: &CloudId,
-        _spec: &TaskDefinitionSpec,
+        spec: &TaskDefinitionSpec,
         changed: &[String],
     ) -> Result<(), AwsError> {
-        Err(AwsError::invalid(
-            "RegisterTaskDefinition",
-            format!(
-                "task definition {id} cannot change in place ({}): task definitions are \
-                 replaced by a new revision, never updated",
-                changed.join(", ")
-            ),
-        ))
+        let other: Vec<&str> = changed
+            .iter()
+            .map(String::as_str)
+            .filter(|c| *c != tags::ATTR)
+            .collect();
+        if !other.is_empty() {
+            return Err(AwsError::invalid(
+                "RegisterTaskDefinition",
+                format!(
+                    "task definition {id} cannot change in place ({}): task definitions are \
+                     replaced by a new revision, never updated",
+                    other.join(", ")
+                ),
+            ));
+        }
+        if changed.iter().any(|c| c == tags::ATTR) {
+            let (_, live) = describe(ctx.aws, id)
+                .await?
+                .ok_or_else(|| AwsError::not_found("DescribeTaskDefinition", id.to_string()))?;
+            tags::sync_ecs(ctx.aws, id.as_str(), &spec.tags, &live).await?;
+        }
+        Ok(())
     }
 
     /// Keeps the newest `KEEP_REVISIONS` revisions of the family registered for

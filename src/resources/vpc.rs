@@ -2,7 +2,7 @@
 //! resolve each other by name.
 
 use super::ownership::{ec2_filters, ec2_ours, single};
-use super::tags::ec2_tag_spec;
+use super::tags::{self, Tags, ec2_tag_spec};
 use super::{Created, Ctx, Live, Lookup, Resource, WantedAttrs, known};
 use crate::address::{CloudId, Kind};
 use crate::aws::{Aws, AwsError, NotFoundExt, SdkResultExt, wait};
@@ -12,6 +12,9 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct VpcSpec {
     pub cidr: String,
+    /// User tags (stack.toml `[stack] tags`).
+    #[serde(default, skip_serializing_if = "Tags::is_empty")]
+    pub tags: Tags,
 }
 
 pub struct Vpc;
@@ -29,6 +32,7 @@ impl Resource for Vpc {
             ("cidr_block".into(), known(spec.cidr.clone())),
             ("dns_hostnames".into(), known(true)),
             ("dns_support".into(), known(true)),
+            (tags::ATTR.into(), known(tags::value(&spec.tags))),
         ])
     }
 
@@ -54,6 +58,10 @@ impl Resource for Vpc {
                 ),
                 ("dns_hostnames".into(), hostnames.into()),
                 ("dns_support".into(), support.into()),
+                (
+                    tags::ATTR.into(),
+                    tags::live_value(tags::ec2_pairs(vpc.tags())),
+                ),
             ]
             .into(),
             outputs: [("id".into(), id.to_string())].into(),
@@ -84,7 +92,7 @@ impl Resource for Vpc {
             .ec2
             .create_vpc()
             .cidr_block(&spec.cidr)
-            .tag_specifications(ec2_tag_spec(ResourceType::Vpc, &ctx.tags()))
+            .tag_specifications(ec2_tag_spec(ResourceType::Vpc, &ctx.tags(&spec.tags)))
             .send()
             .await
             .op("CreateVpc")?;
@@ -103,10 +111,19 @@ impl Resource for Vpc {
     async fn update(
         ctx: &Ctx<'_>,
         id: &CloudId,
-        _spec: &VpcSpec,
-        _changed: &[String],
+        spec: &VpcSpec,
+        changed: &[String],
     ) -> Result<(), AwsError> {
-        set_dns(ctx.aws, id).await
+        if changed
+            .iter()
+            .any(|c| c == "dns_hostnames" || c == "dns_support")
+        {
+            set_dns(ctx.aws, id).await?;
+        }
+        if changed.iter().any(|c| c == tags::ATTR) {
+            tags::sync_ec2(ctx.aws, id.as_str(), &spec.tags).await?;
+        }
+        Ok(())
     }
 
     async fn delete(aws: &Aws, id: &CloudId) -> Result<(), AwsError> {

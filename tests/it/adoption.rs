@@ -6,7 +6,7 @@
 use crate::support::cli::{Workspace, example};
 use crate::support::emulator::Emulator;
 use crate::support::leftovers;
-use stackctl::address::Address;
+use stackctl::address::{Address, Kind};
 use stackctl::aws::Aws;
 use stackctl::aws::call_log::CallLog;
 use stackctl::state::State;
@@ -14,11 +14,20 @@ use stackctl::state::file::backup_path;
 use std::path::Path;
 
 /// Operations only `find` uses (reads use none of them).
-const LOOKUP_ONLY: &[&str] = &[
-    "DescribeTags",
-    "ListTagsForResource",
-    "ListTaskDefinitions",
-    "ListDistributions",
+const LOOKUP_ONLY: &[&str] = &["ListTaskDefinitions", "ListDistributions"];
+
+/// Tag listings: `find` makes them to check an owner, and `read` makes exactly one for
+/// each object of the kinds below, whose describe answers carry no tags (the user
+/// tags are an attribute of every kind).
+const TAG_LISTINGS: &[&str] = &["DescribeTags", "ListTagsForResource"];
+const READ_LISTS_TAGS: &[Kind] = &[
+    Kind::LoadBalancer,
+    Kind::TargetGroup,
+    Kind::Listener,
+    Kind::ListenerRule,
+    Kind::EcrRepository,
+    Kind::LogGroup,
+    Kind::CloudfrontDistribution,
 ];
 
 /// Every call in the log is a read (Describe*, List*, Get*).
@@ -176,15 +185,22 @@ async fn lost_state_is_rebuilt(example_name: &str) {
         .run(&["--api-log", quiet_log.to_str().unwrap(), "plan"])
         .ok();
     assert!(!plan.stderr.contains("adopt"), "{}", plan.stderr);
-    let lookups = |log: &Path| {
+    let count = |log: &Path, operations: &[&str]| {
         CallLog::read(log)
             .unwrap()
             .into_iter()
-            .filter(|c| LOOKUP_ONLY.contains(&c.operation.as_str()))
+            .filter(|c| operations.contains(&c.operation.as_str()))
             .count()
     };
-    assert!(lookups(&plan_log) > 0);
-    assert_eq!(lookups(&quiet_log), 0);
+    assert!(count(&plan_log, LOOKUP_ONLY) > 0);
+    assert_eq!(count(&quiet_log, LOOKUP_ONLY), 0);
+    let reads_listing_tags = applied
+        .resources
+        .keys()
+        .filter(|a| READ_LISTS_TAGS.contains(&a.kind()))
+        .count();
+    assert_eq!(count(&quiet_log, TAG_LISTINGS), reads_listing_tags);
+    assert!(count(&plan_log, TAG_LISTINGS) > reads_listing_tags);
     assert!(CallLog::read(&quiet_log).unwrap().len() < CallLog::read(&plan_log).unwrap().len());
 
     let run = ws.run(&["destroy", "--auto-approve"]).ok();

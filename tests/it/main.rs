@@ -7,3 +7,4 @@ mod commands;
 mod kinds;
 mod lifecycle;
 mod support;
+mod tags;

@@ -11,7 +11,7 @@
 //!   with raw SDK calls and recorded under their addresses so references resolve.
 
 use crate::support::emulator::{Emulator, REGION};
-use crate::support::kinds::{Harness, STACK};
+use crate::support::kinds::{Harness, STACK, user_tags};
 use serde_json::json;
 use stackctl::address::{Address, CloudId, Kind};
 use stackctl::resources::ecr_repository::{EcrRepository, EcrRepositorySpec};
@@ -19,6 +19,7 @@ use stackctl::resources::ecs_cluster::{EcsCluster, EcsClusterSpec};
 use stackctl::resources::ecs_service::{EcsService, EcsServiceSpec, ServiceLoadBalancer};
 use stackctl::resources::iam_role::{IamRole, IamRoleSpec};
 use stackctl::resources::log_group::{LogGroup, LogGroupSpec};
+use stackctl::resources::tags::Tags;
 use stackctl::resources::task_definition::{
     ContainerSpec, ImageSpec, TaskDefinition, TaskDefinitionSpec,
 };
@@ -44,6 +45,7 @@ fn repo_spec() -> EcrRepositorySpec {
         scan_on_push: false,
         tag_mutability: "MUTABLE".into(),
         keep_images: Some(10),
+        tags: Tags::new(),
     }
 }
 
@@ -51,6 +53,7 @@ fn repo_spec() -> EcrRepositorySpec {
 async fn ecr_repository_is_created_updated_and_deleted() {
     let mut h = Harness::start().await;
     let mut spec = repo_spec();
+    spec.tags = user_tags();
     let (address, created) = h.create::<EcrRepository>("app", &spec).await;
     assert_eq!(created.id.as_str(), "kindtest-app");
     assert_eq!(
@@ -64,6 +67,9 @@ async fn ecr_repository_is_created_updated_and_deleted() {
     let live = h.assert_in_sync::<EcrRepository>(&created.id, &spec).await;
     assert_eq!(live.attrs["keep_images"], json!(10));
     assert_eq!(live.outputs, created.outputs);
+    let mut spec = h
+        .retag::<EcrRepository>(&address, &created.id, &spec, |s| &mut s.tags)
+        .await;
 
     spec.scan_on_push = true;
     h.update::<EcrRepository>(&address, &created.id, &spec, &["scan_on_push"])
@@ -139,9 +145,10 @@ async fn ecr_repository_with_images_is_not_deleted_and_the_error_says_what_to_do
 #[tokio::test]
 async fn log_group_is_created_with_retention_updated_and_deleted() {
     let mut h = Harness::start().await;
-    let mut spec = LogGroupSpec {
+    let spec = LogGroupSpec {
         name: "/kindtest/app".into(),
         retention_days: 14,
+        tags: user_tags(),
     };
     let (address, created) = h.create::<LogGroup>("app", &spec).await;
     assert_eq!(created.id.as_str(), "/kindtest/app");
@@ -152,6 +159,9 @@ async fn log_group_is_created_with_retention_updated_and_deleted() {
     );
     let live = h.assert_in_sync::<LogGroup>(&created.id, &spec).await;
     assert_eq!(live.outputs, created.outputs);
+    let mut spec = h
+        .retag::<LogGroup>(&address, &created.id, &spec, |s| &mut s.tags)
+        .await;
 
     spec.retention_days = 30;
     h.update::<LogGroup>(&address, &created.id, &spec, &["retention_days"])
@@ -170,6 +180,7 @@ fn role_spec(name: &str) -> IamRoleSpec {
         trusted_service: "ecs-tasks.amazonaws.com".into(),
         managed_policies: vec![EXECUTION_POLICY.into()],
         readable_secrets: Vec::new(),
+        tags: Tags::new(),
     }
 }
 
@@ -177,6 +188,7 @@ fn role_spec(name: &str) -> IamRoleSpec {
 async fn iam_role_is_created_updated_and_deleted_with_its_policies() {
     let mut h = Harness::start().await;
     let mut spec = role_spec("kindtest-execution");
+    spec.tags = user_tags();
     let (address, created) = h.create::<IamRole>("execution", &spec).await;
     assert_eq!(created.id.as_str(), "kindtest-execution");
     assert_eq!(
@@ -189,6 +201,9 @@ async fn iam_role_is_created_updated_and_deleted_with_its_policies() {
         json!("ecs-tasks.amazonaws.com")
     );
     assert_eq!(live.attrs["managed_policies"], json!([EXECUTION_POLICY]));
+    let mut spec = h
+        .retag::<IamRole>(&address, &created.id, &spec, |s| &mut s.tags)
+        .await;
 
     spec.trusted_service = "ecs.amazonaws.com".into();
     h.update::<IamRole>(&address, &created.id, &spec, &["trusted_service"])
@@ -236,10 +251,11 @@ async fn iam_role_is_created_updated_and_deleted_with_its_policies() {
 #[tokio::test]
 async fn ecs_cluster_is_created_updated_and_deleted() {
     let mut h = Harness::start().await;
-    let mut spec = EcsClusterSpec {
+    let spec = EcsClusterSpec {
         name: "kindtest-main".into(),
         container_insights: false,
         capacity_providers: vec!["FARGATE".into()],
+        tags: user_tags(),
     };
     let (address, created) = h.create::<EcsCluster>("main", &spec).await;
     let arn = format!("arn:aws:ecs:{REGION}:{ACCOUNT}:cluster/kindtest-main");
@@ -247,6 +263,9 @@ async fn ecs_cluster_is_created_updated_and_deleted() {
     assert_eq!(created.outputs["arn"], arn);
     assert_eq!(created.outputs["name"], "kindtest-main");
     h.assert_in_sync::<EcsCluster>(&created.id, &spec).await;
+    let mut spec = h
+        .retag::<EcsCluster>(&address, &created.id, &spec, |s| &mut s.tags)
+        .await;
 
     spec.container_insights = true;
     h.update::<EcsCluster>(&address, &created.id, &spec, &["container_insights"])
@@ -277,6 +296,7 @@ async fn task_dependencies(h: &mut Harness) {
         &LogGroupSpec {
             name: "/kindtest/app".into(),
             retention_days: 14,
+            tags: Tags::new(),
         },
     )
     .await;
@@ -311,6 +331,7 @@ fn task_spec(reference: &str) -> TaskDefinitionSpec {
             log_region: REGION.into(),
             log_stream_prefix: "web".into(),
         },
+        tags: Tags::new(),
     }
 }
 
@@ -318,7 +339,8 @@ fn task_spec(reference: &str) -> TaskDefinitionSpec {
 async fn task_definition_is_registered_read_back_without_defaults_and_deregistered() {
     let mut h = Harness::start().await;
     task_dependencies(&mut h).await;
-    let spec = task_spec("v1");
+    let mut spec = task_spec("v1");
+    spec.tags = user_tags();
     let (address, created) = h.create::<TaskDefinition>("web", &spec).await;
     let arn = format!("arn:aws:ecs:{REGION}:{ACCOUNT}:task-definition/kindtest-web:1");
     assert_eq!(created.id.as_str(), arn);
@@ -348,6 +370,14 @@ async fn task_definition_is_registered_read_back_without_defaults_and_deregister
     );
     assert_eq!(live.attrs["task_role_arn"], json!(null));
     assert_eq!(live.attrs["cpu_architecture"], json!("ARM64"));
+    // Tags are the one thing a revision changes in place (TagResource).
+    let spec = h
+        .retag::<TaskDefinition>(&address, &created.id, &spec, |s| &mut s.tags)
+        .await;
+    assert_eq!(
+        h.read::<TaskDefinition>(&created.id).await.unwrap().outputs["revision"],
+        "1"
+    );
 
     // Every attribute is a replacement; update refuses instead of doing nothing.
     let ctx = Ctx {
@@ -360,6 +390,10 @@ async fn task_definition_is_registered_read_back_without_defaults_and_deregister
         .await
         .expect_err("task definitions are never updated");
     assert!(err.message.contains("replaced"), "{err}");
+    let err = TaskDefinition::update(&ctx, &created.id, &spec, &["tags".into(), "cpu".into()])
+        .await
+        .expect_err("tags do not make a cpu change possible");
+    assert!(err.message.contains("(cpu)"), "{err}");
     assert!(TaskDefinition::REPLACE_ON.contains(&"container"));
 
     // The replacement: a digest-pinned image with a task role is a new revision,
@@ -412,6 +446,7 @@ async fn service_dependencies(h: &mut Harness) -> String {
             "main",
             &VpcSpec {
                 cidr: "10.9.0.0/16".into(),
+                tags: Tags::new(),
             },
         )
         .await;
@@ -458,6 +493,7 @@ async fn service_dependencies(h: &mut Harness) -> String {
             name: "kindtest-main".into(),
             container_insights: false,
             capacity_providers: vec!["FARGATE".into()],
+            tags: Tags::new(),
         },
     )
     .await;
@@ -487,6 +523,7 @@ fn service_spec() -> EcsServiceSpec {
         max_percent: 200,
         capacity: "FARGATE".into(),
         wait_for_steady_state: true,
+        tags: Tags::new(),
     }
 }
 
@@ -495,6 +532,7 @@ async fn ecs_service_is_created_updated_and_deleted() {
     let mut h = Harness::start().await;
     service_dependencies(&mut h).await;
     let mut spec = service_spec();
+    spec.tags = user_tags();
     let (address, created) = h.create::<EcsService>("web", &spec).await;
     let arn = format!("arn:aws:ecs:{REGION}:{ACCOUNT}:service/kindtest-main/kindtest-web");
     assert_eq!(created.id.as_str(), arn);
@@ -503,6 +541,9 @@ async fn ecs_service_is_created_updated_and_deleted() {
     let live = h.assert_in_sync::<EcsService>(&created.id, &spec).await;
     assert_eq!(live.attrs["capacity"], json!("FARGATE"));
     assert_eq!(live.attrs["load_balancer"], json!(null));
+    let mut spec = h
+        .retag::<EcsService>(&address, &created.id, &spec, |s| &mut s.tags)
+        .await;
 
     spec.desired_count = 3;
     h.update::<EcsService>(&address, &created.id, &spec, &["desired_count"])

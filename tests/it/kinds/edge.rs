@@ -3,7 +3,7 @@
 //! Subnets and security groups are made with raw EC2 calls here (their kinds live
 //! on another branch) and recorded as outputs, so the specs' references resolve.
 
-use crate::support::kinds::Harness;
+use crate::support::kinds::{Harness, user_tags};
 use serde_json::json;
 use stackctl::address::{Address, CloudId, Kind};
 use stackctl::aws::Aws;
@@ -15,6 +15,7 @@ use stackctl::resources::cloudfront_distribution::{
 use stackctl::resources::listener::{Listener, ListenerAction, ListenerSpec};
 use stackctl::resources::listener_rule::{ListenerRule, ListenerRuleSpec};
 use stackctl::resources::load_balancer::{LoadBalancer, LoadBalancerSpec};
+use stackctl::resources::tags::Tags;
 use stackctl::resources::target_group::{HealthCheck, TargetGroup, TargetGroupSpec};
 use stackctl::resources::vpc::{Vpc, VpcSpec};
 use stackctl::resources::{Ref, tags};
@@ -46,6 +47,7 @@ async fn network(h: &mut Harness) {
             "main",
             &VpcSpec {
                 cidr: "10.0.0.0/16".into(),
+                tags: Tags::new(),
             },
         )
         .await;
@@ -98,6 +100,7 @@ fn alb_spec(subnets: &[usize], groups: &[&str], idle_timeout: i32) -> LoadBalanc
         subnets: subnets.iter().map(|i| Ref::id(subnet(*i))).collect(),
         security_groups: groups.iter().map(|g| Ref::id(security_group(g))).collect(),
         idle_timeout,
+        tags: Tags::new(),
     }
 }
 
@@ -123,6 +126,7 @@ fn tg_spec(name: &str) -> TargetGroupSpec {
             matcher: "200-399".into(),
         },
         deregistration_delay: 60,
+        tags: Tags::new(),
     }
 }
 
@@ -199,7 +203,8 @@ impl Drop for Recorded {
 async fn load_balancer_is_created_updated_in_place_and_deleted_despite_protection() {
     let mut h = Harness::start().await;
     network(&mut h).await;
-    let spec = alb_spec(&[0, 1], &["alb"], 60);
+    let mut spec = alb_spec(&[0, 1], &["alb"], 60);
+    spec.tags = user_tags();
     let (address, created) = h.create::<LoadBalancer>("web", &spec).await;
     let id = created.id;
     let live = h.assert_in_sync::<LoadBalancer>(&id, &spec).await;
@@ -213,10 +218,16 @@ async fn load_balancer_is_created_updated_in_place_and_deleted_despite_protectio
     let found = elb_tags(&h, &id).await;
     assert_eq!(found[tags::ADDRESS_TAG], "load_balancer.web");
     assert_eq!(found[tags::STACK_TAG], "kindtest");
+    assert_eq!(found["team"], "a");
+    h.retag::<LoadBalancer>(&address, &id, &spec, |s| &mut s.tags)
+        .await;
+    let found = elb_tags(&h, &id).await;
+    assert_eq!(found[tags::ADDRESS_TAG], "load_balancer.web");
+    assert_eq!(found["owner"], "x");
 
-    // Move from AZs a+b to a+c.
+    // Move from AZs a+b to a+c (the tags go back to none on the way).
     let spec = alb_spec(&[0, 2], &["alb"], 60);
-    h.update::<LoadBalancer>(&address, &id, &spec, &["subnets"])
+    h.update::<LoadBalancer>(&address, &id, &spec, &["subnets", "tags"])
         .await;
     let live = h.assert_in_sync::<LoadBalancer>(&id, &spec).await;
     let mut expected = vec![out(&h, &subnet(0), "id"), out(&h, &subnet(2), "id")];
@@ -292,7 +303,8 @@ async fn load_balancer_name_longer_than_32_is_refused_before_aws() {
 async fn target_group_health_check_and_delay_change_in_place() {
     let mut h = Harness::start().await;
     network(&mut h).await;
-    let spec = tg_spec("kindtest-web");
+    let mut spec = tg_spec("kindtest-web");
+    spec.tags = user_tags();
     let (address, created) = h.create::<TargetGroup>("web", &spec).await;
     let id = created.id;
     let live = h.assert_in_sync::<TargetGroup>(&id, &spec).await;
@@ -305,8 +317,10 @@ async fn target_group_health_check_and_delay_change_in_place() {
         elb_tags(&h, &id).await[tags::ADDRESS_TAG],
         "target_group.web"
     );
+    let mut spec = h
+        .retag::<TargetGroup>(&address, &id, &spec, |s| &mut s.tags)
+        .await;
 
-    let mut spec = spec.clone();
     spec.health_check = HealthCheck {
         path: "/ready".into(),
         interval: 15,
@@ -356,6 +370,7 @@ async fn listener_moves_from_fixed_response_to_forward_and_target_group_waits_fo
             status: 503,
             body: "starting".into(),
         },
+        tags: user_tags(),
     };
     let (address, created) = h.create::<Listener>("http", &spec).await;
     let id = created.id;
@@ -368,8 +383,10 @@ async fn listener_moves_from_fixed_response_to_forward_and_target_group_waits_fo
     assert_eq!(live.attrs["ssl_policy"], json!(null));
     assert_eq!(live.attrs["load_balancer_arn"], out(&h, &lb, "arn"));
     assert_eq!(elb_tags(&h, &id).await[tags::ADDRESS_TAG], "listener.http");
+    let mut spec = h
+        .retag::<Listener>(&address, &id, &spec, |s| &mut s.tags)
+        .await;
 
-    let mut spec = spec.clone();
     spec.default_action = ListenerAction::Forward {
         target_group: Ref::id(tg.clone()),
     };
@@ -445,6 +462,7 @@ async fn https_listener_changes_certificate_and_policy_and_http_redirects() {
         default_action: ListenerAction::Forward {
             target_group: Ref::id(tg.clone()),
         },
+        tags: Tags::new(),
     };
     let (address, created) = h.create::<Listener>("https", &spec).await;
     let id = created.id;
@@ -478,6 +496,7 @@ async fn https_listener_changes_certificate_and_policy_and_http_redirects() {
         certificate_arn: None,
         ssl_policy: None,
         default_action: ListenerAction::RedirectHttps { port: 443 },
+        tags: Tags::new(),
     };
     let (redirect_address, redirect_created) = h.create::<Listener>("http", &redirect).await;
     let live = h
@@ -527,6 +546,7 @@ async fn listener_rule_changes_priority_paths_and_target() {
                 default_action: ListenerAction::Forward {
                     target_group: Ref::id(web.clone()),
                 },
+                tags: Tags::new(),
             },
         )
         .await;
@@ -535,6 +555,7 @@ async fn listener_rule_changes_priority_paths_and_target() {
         priority: 10,
         paths: vec!["/v1/*".into(), "/api/*".into()],
         target_group: Ref::id(api.clone()),
+        tags: user_tags(),
     };
     let (address, created) = h.create::<ListenerRule>("api", &spec).await;
     let id = created.id;
@@ -546,8 +567,10 @@ async fn listener_rule_changes_priority_paths_and_target() {
         elb_tags(&h, &id).await[tags::ADDRESS_TAG],
         "listener_rule.api"
     );
+    let mut spec = h
+        .retag::<ListenerRule>(&address, &id, &spec, |s| &mut s.tags)
+        .await;
 
-    let mut spec = spec.clone();
     spec.priority = 20;
     h.update::<ListenerRule>(&address, &id, &spec, &["priority"])
         .await;
@@ -585,6 +608,7 @@ fn cdn_spec(lb: &Address) -> CloudfrontDistributionSpec {
         price_class: "PriceClass_100".into(),
         comment: "kindtest web".into(),
         wait_for_deployment: true,
+        tags: Tags::new(),
     }
 }
 
@@ -592,7 +616,8 @@ fn cdn_spec(lb: &Address) -> CloudfrontDistributionSpec {
 async fn cloudfront_distribution_updates_in_place_and_is_disabled_before_delete() {
     let mut h = Harness::start().await;
     let lb = alb(&mut h).await;
-    let spec = cdn_spec(&lb);
+    let mut spec = cdn_spec(&lb);
+    spec.tags = user_tags();
     let (address, created) = h.create::<CloudfrontDistribution>("cdn", &spec).await;
     let id = created.id;
     let live = h.assert_in_sync::<CloudfrontDistribution>(&id, &spec).await;
@@ -623,8 +648,28 @@ async fn cloudfront_distribution_updates_in_place_and_is_disabled_before_delete(
         })
         .collect();
     assert_eq!(found[tags::ADDRESS_TAG], "cloudfront_distribution.cdn");
+    let mut spec = h
+        .retag::<CloudfrontDistribution>(&address, &id, &spec, |s| &mut s.tags)
+        .await;
+    // A tag change is no config change: no UpdateDistribution, no deployment.
+    spec.tags.insert("team".into(), "c".into());
+    let recorded = Recorded::new(&h);
+    let ctx = stackctl::resources::Ctx {
+        aws: &recorded.aws,
+        stack: "kindtest",
+        address: &address,
+        deps: &h.outputs,
+    };
+    CloudfrontDistribution::update(&ctx, &id, &spec, &["tags".into()])
+        .await
+        .expect("retag distribution");
+    assert_eq!(
+        recorded.operations(),
+        ["GetDistribution", "ListTagsForResource", "TagResource"]
+    );
+    drop(recorded);
+    h.assert_in_sync::<CloudfrontDistribution>(&id, &spec).await;
 
-    let mut spec = spec.clone();
     spec.viewer_protocol = "https-only".into();
     h.update::<CloudfrontDistribution>(&address, &id, &spec, &["viewer_protocol"])
         .await;

@@ -1,4 +1,4 @@
-use crate::support::kinds::Harness;
+use crate::support::kinds::{Harness, user_tags};
 use serde_json::json;
 use stackctl::address::{Address, CloudId};
 use stackctl::resources::Ref;
@@ -9,24 +9,98 @@ use stackctl::resources::nat_gateway::{NatGateway, NatGatewaySpec};
 use stackctl::resources::route_table::{Route, RouteTable, RouteTableSpec};
 use stackctl::resources::security_group::{Rule, SecurityGroup, SecurityGroupSpec};
 use stackctl::resources::subnet::{Subnet, SubnetSpec};
+use stackctl::resources::tags::{self, Tags};
 use stackctl::resources::vpc::{Vpc, VpcSpec};
+
+/// Every tag of an EC2 object, by key.
+async fn ec2_tags(h: &Harness, id: &CloudId) -> std::collections::BTreeMap<String, String> {
+    let out = h
+        .aws
+        .ec2
+        .describe_tags()
+        .filters(
+            aws_sdk_ec2::types::Filter::builder()
+                .name("resource-id")
+                .values(id.as_str())
+                .build(),
+        )
+        .send()
+        .await
+        .expect("describe tags");
+    out.tags()
+        .iter()
+        .map(|t| {
+            (
+                t.key().unwrap_or_default().to_string(),
+                t.value().unwrap_or_default().to_string(),
+            )
+        })
+        .collect()
+}
 
 #[tokio::test]
 async fn vpc_is_created_with_dns_hostnames_and_deleted() {
     let mut h = Harness::start().await;
     let spec = VpcSpec {
         cidr: "10.1.0.0/16".into(),
+        tags: user_tags(),
     };
-    let (_, created) = h.create::<Vpc>("main", &spec).await;
+    let (address, created) = h.create::<Vpc>("main", &spec).await;
     let live = h.assert_in_sync::<Vpc>(&created.id, &spec).await;
     assert_eq!(live.attrs["dns_hostnames"], true);
     assert_eq!(Vpc::KIND.as_str(), "vpc");
+    let found = ec2_tags(&h, &created.id).await;
+    assert_eq!(found[tags::STACK_TAG], "kindtest");
+    assert_eq!(found["team"], "a");
+    let spec = h
+        .retag::<Vpc>(&address, &created.id, &spec, |s| &mut s.tags)
+        .await;
+
+    // An AWS-managed tag is no user tag: never reported, never removed. A tag added by
+    // hand is, and goes with the next tag update.
+    h.aws
+        .ec2
+        .create_tags()
+        .resources(created.id.as_str())
+        .tags(
+            aws_sdk_ec2::types::Tag::builder()
+                .key("aws:cloudformation:stack-name")
+                .value("other")
+                .build(),
+        )
+        .tags(
+            aws_sdk_ec2::types::Tag::builder()
+                .key("by-hand")
+                .value("1")
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let drifted = h.read::<Vpc>(&created.id).await.unwrap();
+    assert_eq!(
+        drifted.attrs["tags"],
+        json!({"by-hand": "1", "cost-center": "42", "owner": "x", "team": "b"})
+    );
+    h.update::<Vpc>(&address, &created.id, &spec, &["tags"])
+        .await;
+    h.assert_in_sync::<Vpc>(&created.id, &spec).await;
+    let found = ec2_tags(&h, &created.id).await;
+    assert!(!found.contains_key("by-hand"), "{found:?}");
+    assert_eq!(found["aws:cloudformation:stack-name"], "other");
+    assert_eq!(found[tags::ADDRESS_TAG], "vpc.main");
+    assert_eq!(found["Name"], "kindtest-main");
+
     h.delete::<Vpc>(&created.id).await;
 }
 
 /// A VPC through the harness, as the dependency of the kind under test.
 async fn vpc(h: &mut Harness, name: &str, cidr: &str) -> (Address, CloudId) {
-    let (address, created) = h.create::<Vpc>(name, &VpcSpec { cidr: cidr.into() }).await;
+    let spec = VpcSpec {
+        cidr: cidr.into(),
+        tags: Tags::new(),
+    };
+    let (address, created) = h.create::<Vpc>(name, &spec).await;
     (address, created.id)
 }
 
@@ -36,6 +110,7 @@ fn subnet_spec(vpc: &Address, cidr: &str, az: &str) -> SubnetSpec {
         cidr: cidr.into(),
         az: az.into(),
         public: true,
+        tags: Tags::new(),
     }
 }
 
@@ -43,7 +118,8 @@ fn subnet_spec(vpc: &Address, cidr: &str, az: &str) -> SubnetSpec {
 async fn subnet_is_created_without_public_ips_and_deleted() {
     let mut h = Harness::start().await;
     let (vpc_address, vpc_id) = vpc(&mut h, "main", "10.1.0.0/16").await;
-    let spec = subnet_spec(&vpc_address, "10.1.1.0/24", "eu-west-2a");
+    let mut spec = subnet_spec(&vpc_address, "10.1.1.0/24", "eu-west-2a");
+    spec.tags = user_tags();
     let (address, created) = h.create::<Subnet>("public-0", &spec).await;
     let live = h.assert_in_sync::<Subnet>(&created.id, &spec).await;
     assert_eq!(live.attrs["vpc_id"], vpc_id.as_str());
@@ -71,6 +147,8 @@ async fn subnet_is_created_without_public_ips_and_deleted() {
         .await;
     let live = h.assert_in_sync::<Subnet>(&created.id, &spec).await;
     assert_eq!(live.attrs["map_public_ip_on_launch"], false);
+    h.retag::<Subnet>(&address, &created.id, &spec, |s| &mut s.tags)
+        .await;
 
     h.delete::<Subnet>(&created.id).await;
     h.delete::<Vpc>(&vpc_id).await;
@@ -83,6 +161,7 @@ async fn internet_gateway_is_attached_moved_and_detached_on_delete() {
     let (vpc_b, vpc_b_id) = vpc(&mut h, "b", "10.2.0.0/16").await;
     let spec = InternetGatewaySpec {
         vpc: Ref::id(vpc_a.clone()),
+        tags: user_tags(),
     };
     let (address, created) = h.create::<InternetGateway>("main", &spec).await;
     assert!(created.id.as_str().starts_with("igw-"));
@@ -91,8 +170,12 @@ async fn internet_gateway_is_attached_moved_and_detached_on_delete() {
         .await;
     assert_eq!(live.attrs["vpc_id"], vpc_a_id.as_str());
 
+    let moved = h
+        .retag::<InternetGateway>(&address, &created.id, &spec, |s| &mut s.tags)
+        .await;
     let moved = InternetGatewaySpec {
         vpc: Ref::id(vpc_b.clone()),
+        ..moved
     };
     h.update::<InternetGateway>(&address, &created.id, &moved, &["vpc_id"])
         .await;
@@ -110,7 +193,7 @@ async fn internet_gateway_is_attached_moved_and_detached_on_delete() {
 #[tokio::test]
 async fn elastic_ip_is_allocated_tagged_and_released() {
     let mut h = Harness::start().await;
-    let spec = ElasticIpSpec {};
+    let spec = ElasticIpSpec { tags: user_tags() };
     let (address, created) = h.create::<ElasticIp>("nat-0", &spec).await;
     assert!(created.id.as_str().starts_with("eipalloc-"));
     let public_ip = created.outputs["public_ip"].clone();
@@ -142,10 +225,12 @@ async fn elastic_ip_is_allocated_tagged_and_released() {
     );
     assert!(tags.contains(&("Name", "kindtest-nat-0")), "{tags:?}");
 
-    // No attribute changes in place; update is a no-op that must still succeed.
+    // Nothing else changes in place; an update without changes must still succeed.
     h.update::<ElasticIp>(&address, &created.id, &spec, &[])
         .await;
     h.assert_in_sync::<ElasticIp>(&created.id, &spec).await;
+    h.retag::<ElasticIp>(&address, &created.id, &spec, |s| &mut s.tags)
+        .await;
 
     h.delete::<ElasticIp>(&created.id).await;
 }
@@ -158,6 +243,7 @@ async fn public_network(h: &mut Harness) -> (Address, Address, Address) {
             "main",
             &InternetGatewaySpec {
                 vpc: Ref::id(vpc_address.clone()),
+                tags: Tags::new(),
             },
         )
         .await;
@@ -178,10 +264,13 @@ fn id_of(h: &Harness, address: &Address) -> CloudId {
 async fn nat_gateway_becomes_available_and_is_deleted_before_its_address() {
     let mut h = Harness::start().await;
     let (_, _, subnet) = public_network(&mut h).await;
-    let (eip, _) = h.create::<ElasticIp>("nat-0", &ElasticIpSpec {}).await;
+    let (eip, _) = h
+        .create::<ElasticIp>("nat-0", &ElasticIpSpec { tags: Tags::new() })
+        .await;
     let spec = NatGatewaySpec {
         subnet: Ref::id(subnet.clone()),
         eip: Ref::id(eip.clone()),
+        tags: user_tags(),
     };
     let (address, created) = h.create::<NatGateway>("nat-0", &spec).await;
     assert!(created.id.as_str().starts_with("nat-"));
@@ -189,10 +278,12 @@ async fn nat_gateway_becomes_available_and_is_deleted_before_its_address() {
     assert_eq!(live.attrs["subnet_id"], id_of(&h, &subnet).as_str());
     assert_eq!(live.attrs["allocation_id"], id_of(&h, &eip).as_str());
 
-    // Both attributes replace; update has nothing to do and must not fail.
+    // Both other attributes replace; an update without changes must not fail.
     h.update::<NatGateway>(&address, &created.id, &spec, &[])
         .await;
     h.assert_in_sync::<NatGateway>(&created.id, &spec).await;
+    h.retag::<NatGateway>(&address, &created.id, &spec, |s| &mut s.tags)
+        .await;
 
     h.delete::<NatGateway>(&created.id).await;
     let out = h
@@ -221,13 +312,16 @@ async fn route_table_routes_and_associations_are_created_updated_and_removed() {
             &subnet_spec(&vpc_address, "10.1.2.0/24", "eu-west-2b"),
         )
         .await;
-    let (eip, _) = h.create::<ElasticIp>("nat-0", &ElasticIpSpec {}).await;
+    let (eip, _) = h
+        .create::<ElasticIp>("nat-0", &ElasticIpSpec { tags: Tags::new() })
+        .await;
     let (nat, _) = h
         .create::<NatGateway>(
             "nat-0",
             &NatGatewaySpec {
                 subnet: Ref::id(subnet_a.clone()),
                 eip: Ref::id(eip.clone()),
+                tags: Tags::new(),
             },
         )
         .await;
@@ -250,6 +344,7 @@ async fn route_table_routes_and_associations_are_created_updated_and_removed() {
         vpc: Ref::id(vpc_address.clone()),
         routes: vec![to_igw("0.0.0.0/0")],
         subnets: vec![Ref::id(subnet_a.clone())],
+        tags: user_tags(),
     };
     let (address, created) = h.create::<RouteTable>("public", &spec).await;
     let live = h.assert_in_sync::<RouteTable>(&created.id, &spec).await;
@@ -258,12 +353,16 @@ async fn route_table_routes_and_associations_are_created_updated_and_removed() {
         json!([{"destination": "0.0.0.0/0", "target": igw_id}])
     );
     assert_eq!(live.attrs["subnet_ids"], json!([a_id]));
+    let spec = h
+        .retag::<RouteTable>(&address, &created.id, &spec, |s| &mut s.tags)
+        .await;
 
     // Replace the default route's target, add a route, move the association.
     let changed = RouteTableSpec {
         vpc: Ref::id(vpc_address.clone()),
         routes: vec![to_nat("0.0.0.0/0"), to_igw("10.9.0.0/16")],
         subnets: vec![Ref::id(subnet_b.clone())],
+        tags: spec.tags.clone(),
     };
     h.update::<RouteTable>(&address, &created.id, &changed, &["routes", "subnet_ids"])
         .await;
@@ -282,6 +381,7 @@ async fn route_table_routes_and_associations_are_created_updated_and_removed() {
         vpc: Ref::id(vpc_address.clone()),
         routes: vec![to_nat("0.0.0.0/0")],
         subnets: vec![Ref::id(subnet_b.clone()), Ref::id(subnet_a.clone())],
+        tags: spec.tags.clone(),
     };
     h.update::<RouteTable>(&address, &created.id, &fewer, &["routes", "subnet_ids"])
         .await;
@@ -336,6 +436,7 @@ async fn security_group_rules_equal_the_spec_exactly() {
             None,
             "all outbound",
         )],
+        tags: user_tags(),
     };
     let (alb, alb_created) = h.create::<SecurityGroup>("alb", &alb_spec).await;
     assert!(alb_created.id.as_str().starts_with("sg-"));
@@ -354,6 +455,18 @@ async fn security_group_rules_equal_the_spec_exactly() {
         live.attrs["egress"],
         json!([{"protocol": "-1", "from_port": -1, "to_port": -1, "cidr": "0.0.0.0/0", "description": "all outbound"}])
     );
+    let alb_spec = h
+        .retag::<SecurityGroup>(&alb, &alb_created.id, &alb_spec, |s| &mut s.tags)
+        .await;
+    // The rules did not move.
+    assert_eq!(
+        h.read::<SecurityGroup>(&alb_created.id)
+            .await
+            .unwrap()
+            .attrs["ingress"],
+        live.attrs["ingress"]
+    );
+    assert_eq!(alb_spec.description, "kindtest load balancer");
 
     let svc_spec = SecurityGroupSpec {
         vpc: Ref::id(vpc_address.clone()),
@@ -366,6 +479,7 @@ async fn security_group_rules_equal_the_spec_exactly() {
             "from the load balancer",
         )],
         egress: vec![],
+        tags: Tags::new(),
     };
     let (svc, svc_created) = h.create::<SecurityGroup>("web", &svc_spec).await;
     let live = h
@@ -399,6 +513,7 @@ async fn security_group_rules_equal_the_spec_exactly() {
             None,
             "HTTPS out",
         )],
+        tags: Tags::new(),
     };
     h.update::<SecurityGroup>(&svc, &svc_created.id, &changed, &["ingress", "egress"])
         .await;
