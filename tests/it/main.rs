@@ -6,3 +6,4 @@ mod commands;
 mod kinds;
 mod lifecycle;
 mod support;
+mod updates;
