@@ -162,12 +162,46 @@ pub async fn apply(
         let stuck: Vec<String> = waits.keys().map(|o| o.address().to_string()).collect();
         Err(ApplyError::Cycle(stuck.join(", ")))
     } else {
-        Ok(())
+        record_dependencies_of_unchanged(&shared, plan)
     };
     let shared = Arc::try_unwrap(shared)
         .ok()
         .expect("all operations finished");
     (shared.state.into_inner().expect("state lock"), result)
+}
+
+/// An edit can add or remove what an unchanged resource waits for (a service waits for
+/// the listeners that exist). Its record is brought up to date once the apply has
+/// succeeded, so a later destroy orders it by the stack as it now is.
+fn record_dependencies_of_unchanged(shared: &Shared, plan: &Plan) -> Result<(), ApplyError> {
+    let stale: Vec<&Change> = {
+        let state = shared.state.lock().expect("state lock");
+        plan.changes
+            .iter()
+            .filter(|c| c.action == Action::NoOp)
+            .filter(|c| {
+                state
+                    .resources
+                    .get(&c.address)
+                    .is_some_and(|r| r.depends_on != c.depends_on)
+            })
+            .collect()
+    };
+    if stale.is_empty() {
+        return Ok(());
+    }
+    shared
+        .save(|state| {
+            for c in &stale {
+                if let Some(r) = state.resources.get_mut(&c.address) {
+                    r.depends_on = c.depends_on.clone();
+                }
+            }
+        })
+        .map_err(|e| ApplyError::Failed {
+            failures: vec![(stale[0].address.clone(), e)],
+            skipped: 0,
+        })
 }
 
 fn action_of(shared: &Shared, op: &Op) -> Action {

@@ -4,13 +4,16 @@ use super::ownership::{Owner, elb_tags_by_arn, owner, single};
 use super::tags::{self, Tags, elb_tags};
 use super::{Created, Ctx, Live, Lookup, Ref, Resource, WantedAttrs, known, wanted_ref};
 use crate::address::{CloudId, Kind};
-use crate::aws::{Aws, AwsError, NotFoundExt, SdkResultExt};
+use crate::aws::{Aws, AwsError, NotFoundExt, SdkResultExt, wait};
 use aws_sdk_elasticloadbalancingv2::types::{
     Action, ActionTypeEnum, PathPatternConditionConfig, Rule, RuleCondition, RulePriorityPair,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ListenerRuleSpec {
@@ -26,6 +29,17 @@ pub struct ListenerRuleSpec {
 pub struct ListenerRule;
 
 const PATH_PATTERN: &str = "path-pattern";
+/// What ELBv2 answers when another rule of the listener has the priority.
+const PRIORITY_IN_USE: &str = "PriorityInUse";
+/// The highest priority a rule may have.
+const MAX_PRIORITY: i32 = 50_000;
+/// How long a rule waits for a rule of this stack to leave the priority it wants. That
+/// rule moves or is deleted by the same apply, which takes seconds.
+const PRIORITY_WAIT: wait::WaitPolicy = wait::WaitPolicy {
+    timeout: Duration::from_secs(120),
+    first: Duration::from_millis(200),
+    max: Duration::from_secs(5),
+};
 
 impl Resource for ListenerRule {
     const KIND: Kind = Kind::ListenerRule;
@@ -129,20 +143,26 @@ impl Resource for ListenerRule {
         single(ctx, "listener rule", ours)
     }
 
+    /// The priority may still be held by a rule of this stack that the same apply
+    /// moves or deletes (a service renamed, priorities shuffled): see `claim_priority`.
     async fn create(ctx: &Ctx<'_>, spec: &ListenerRuleSpec) -> Result<Created, AwsError> {
         const OP: &str = "CreateRule";
-        let out = ctx
-            .aws
-            .elb
-            .create_rule()
-            .listener_arn(ctx.resolve(&spec.listener)?)
-            .priority(spec.priority)
-            .conditions(condition(spec))
-            .actions(forward(ctx, spec)?)
-            .set_tags(Some(elb_tags(&ctx.tags(&spec.tags))))
-            .send()
-            .await
-            .op(OP)?;
+        let listener = ctx.resolve(&spec.listener)?;
+        let action = forward(ctx, spec)?;
+        let out = claim_priority(ctx, OP, &listener, spec.priority, None, || async {
+            ctx.aws
+                .elb
+                .create_rule()
+                .listener_arn(&listener)
+                .priority(spec.priority)
+                .conditions(condition(spec))
+                .actions(action.clone())
+                .set_tags(Some(elb_tags(&ctx.tags(&spec.tags))))
+                .send()
+                .await
+                .op(OP)
+        })
+        .await?;
         let arn = out
             .rules()
             .first()
@@ -154,8 +174,9 @@ impl Resource for ListenerRule {
         })
     }
 
-    /// The priority has its own call (SetRulePriorities); ModifyRule replaces the
-    /// conditions and actions.
+    /// The priority has its own call (SetRulePriorities), which may have to wait for
+    /// another rule of this stack to move away (see `claim_priority`); ModifyRule
+    /// replaces the conditions and actions.
     async fn update(
         ctx: &Ctx<'_>,
         id: &CloudId,
@@ -164,18 +185,18 @@ impl Resource for ListenerRule {
     ) -> Result<(), AwsError> {
         let changed = |name: &str| changed.iter().any(|c| c == name);
         if changed("priority") {
-            ctx.aws
-                .elb
-                .set_rule_priorities()
-                .rule_priorities(
-                    RulePriorityPair::builder()
-                        .rule_arn(id.as_str())
-                        .priority(spec.priority)
-                        .build(),
-                )
-                .send()
-                .await
-                .op("SetRulePriorities")?;
+            let listener = listener_arn(id).ok_or_else(|| {
+                AwsError::invalid("SetRulePriorities", format!("`{id}` is not a rule ARN"))
+            })?;
+            claim_priority(
+                ctx,
+                "SetRulePriorities",
+                &listener,
+                spec.priority,
+                Some(id),
+                || set_priority(ctx.aws, id, spec.priority),
+            )
+            .await?;
         }
         if changed("paths") || changed("target_group_arn") {
             ctx.aws
@@ -203,6 +224,122 @@ impl Resource for ListenerRule {
             .op("DeleteRule")
             .found()?;
         Ok(())
+    }
+}
+
+async fn set_priority(aws: &Aws, id: &CloudId, priority: i32) -> Result<(), AwsError> {
+    aws.elb
+        .set_rule_priorities()
+        .rule_priorities(
+            RulePriorityPair::builder()
+                .rule_arn(id.as_str())
+                .priority(priority)
+                .build(),
+        )
+        .send()
+        .await
+        .op("SetRulePriorities")?;
+    Ok(())
+}
+
+/// Runs `attempt` (`op`), a call giving a rule (`rule`, or one being created) `priority` on
+/// `listener`, until no other rule holds that priority. Validation gives every service
+/// its own priority, so a rule of this stack that holds it is being moved or deleted by
+/// the same apply, concurrently: the attempt is retried (bounded) until it has left.
+/// Rules that swap priorities would each wait for the other, so an existing rule that
+/// has to wait first parks at the highest free priority, which frees its own; parked,
+/// it is evaluated after the others for a moment. A rule of another owner never moves
+/// for this stack, so it is an error at once.
+async fn claim_priority<T, F, Fut>(
+    ctx: &Ctx<'_>,
+    op: &'static str,
+    listener: &str,
+    priority: i32,
+    rule: Option<&CloudId>,
+    attempt: F,
+) -> Result<T, AwsError>
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = Result<T, AwsError>>,
+{
+    let parked = AtomicBool::new(false);
+    wait::until("wait for a free rule priority", PRIORITY_WAIT, || async {
+        match attempt().await {
+            Ok(v) => return Ok(wait::Poll::Ready(v)),
+            Err(e) if e.code == PRIORITY_IN_USE => {}
+            Err(e) => return Err(e),
+        }
+        let priorities = rule_priorities(ctx.aws, listener).await?;
+        let me = rule.map(CloudId::as_str);
+        let Some((holder, _)) = priorities
+            .iter()
+            .find(|(arn, p)| *p == priority && Some(arn.as_str()) != me)
+        else {
+            return Ok(wait::Poll::Pending(format!(
+                "priority {priority} freed meanwhile"
+            )));
+        };
+        let tags = elb_tags_by_arn(ctx.aws, std::slice::from_ref(holder)).await?;
+        let pairs = tags
+            .get(holder)
+            .into_iter()
+            .flatten()
+            .map(|(k, v)| (k.as_str(), v.as_str()));
+        match owner(pairs, ctx.stack, &ctx.address.to_string()) {
+            Owner::Us => {}
+            Owner::Other { stack: Some(s), .. } if s == ctx.stack => {}
+            _ => {
+                return Err(AwsError::invalid(
+                    op,
+                    format!(
+                        "priority {priority} of listener {listener} is taken by rule {holder}, \
+                         which is not part of stack `{}`: give the service another priority",
+                        ctx.stack
+                    ),
+                ));
+            }
+        }
+        if let Some(id) = rule
+            && !parked.load(Ordering::SeqCst)
+        {
+            let used: BTreeSet<i32> = priorities.iter().map(|(_, p)| *p).collect();
+            if let Some(free) = (1..=MAX_PRIORITY).rev().find(|p| !used.contains(p)) {
+                // Another rule may park there first; the next round picks again.
+                match set_priority(ctx.aws, id, free).await {
+                    Ok(()) => parked.store(true, Ordering::SeqCst),
+                    Err(e) if e.code == PRIORITY_IN_USE => {}
+                    Err(e) => return Err(e),
+                }
+            }
+        }
+        Ok(wait::Poll::Pending(format!(
+            "priority {priority} is held by rule {holder} of this stack, which this apply moves"
+        )))
+    })
+    .await
+}
+
+/// (rule ARN, priority) of the listener's rules, the default rule left out.
+async fn rule_priorities(aws: &Aws, listener: &str) -> Result<Vec<(String, i32)>, AwsError> {
+    let mut out = Vec::new();
+    let mut marker = None;
+    loop {
+        let page = aws
+            .elb
+            .describe_rules()
+            .listener_arn(listener)
+            .set_marker(marker)
+            .send()
+            .await
+            .op("DescribeRules")?;
+        out.extend(page.rules().iter().filter_map(|r| {
+            let priority = r.priority()?.parse().ok()?;
+            Some((r.rule_arn()?.to_string(), priority))
+        }));
+        match page.next_marker() {
+            Some(m) if !m.is_empty() => marker = Some(m.to_string()),
+            _ => return Ok(out),
+        }
     }
 }
 

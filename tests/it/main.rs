@@ -8,3 +8,4 @@ mod kinds;
 mod lifecycle;
 mod support;
 mod tags;
+mod updates;
