@@ -87,8 +87,8 @@ impl Resource for EcsService {
     /// new target group, so a target group replacement never stops the service.
     const REPLACE_ON: &'static [&'static str] = &["name", "cluster", "capacity"];
     const REPLACE_WARNING: Option<&'static str> = Some(
-        "ECS services cannot be renamed or moved: the old service's tasks stop while the \
-         new service starts its own",
+        "a service's name, cluster and capacity are fixed at creation: the old service's \
+         tasks stop while the new service starts its own",
     );
     /// Rolling onto a new revision is a deploy when the revision only changes the image.
     const DEPLOY_ATTRS: &'static [&'static str] = &["task_definition"];
