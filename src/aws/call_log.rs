@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use std::fs::File;
 use std::io::Write;
 use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -41,13 +42,25 @@ pub struct CallRecord {
 #[derive(Debug, Clone)]
 pub struct CallLog {
     file: Arc<Mutex<File>>,
+    /// Crash testing: the process aborts right after logging this many calls.
+    abort_after: Option<usize>,
+    written: Arc<AtomicUsize>,
 }
+
+/// Crash testing only: with `--api-log`, abort the process (no cleanup, as SIGKILL)
+/// right after the Nth API call has been answered and logged: AWS has done the work,
+/// stackctl has not recorded it. The crash tests kill a run at every call this way.
+pub const ABORT_AFTER_CALLS_ENV: &str = "STACKCTL_TEST_ABORT_AFTER_CALLS";
 
 impl CallLog {
     pub fn create(path: &Path) -> std::io::Result<Self> {
         let file = File::options().create(true).append(true).open(path)?;
         Ok(CallLog {
             file: Arc::new(Mutex::new(file)),
+            abort_after: std::env::var(ABORT_AFTER_CALLS_ENV)
+                .ok()
+                .and_then(|v| v.parse().ok()),
+            written: Arc::new(AtomicUsize::new(0)),
         })
     }
 
@@ -55,7 +68,14 @@ impl CallLog {
         let mut line = serde_json::to_string(record).expect("call record serializes");
         line.push('\n');
         // A failed write of a debug log must not fail the deploy.
-        let _ = self.file.lock().map(|mut f| f.write_all(line.as_bytes()));
+        let _ = self.file.lock().map(|mut f| {
+            let _ = f.write_all(line.as_bytes());
+            let n = self.written.fetch_add(1, Ordering::SeqCst) + 1;
+            if self.abort_after == Some(n) {
+                let _ = f.sync_all();
+                std::process::abort();
+            }
+        });
     }
 
     pub fn read(path: &Path) -> std::io::Result<Vec<CallRecord>> {

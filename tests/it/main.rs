@@ -4,6 +4,7 @@
 mod adoption;
 mod changes;
 mod commands;
+mod crash;
 mod kinds;
 mod lifecycle;
 mod support;

@@ -82,6 +82,11 @@ impl Workspace {
     }
 
     pub fn run(&self, args: &[&str]) -> Run {
+        self.run_with_env(&[], args)
+    }
+
+    /// `run` with extra environment variables (fault injection switches).
+    pub fn run_with_env(&self, env: &[(&str, &str)], args: &[&str]) -> Run {
         let out: Output = Command::new(env!("CARGO_BIN_EXE_stackctl"))
             .arg("--stack")
             .arg(&self.stack)
@@ -92,6 +97,7 @@ impl Workspace {
             .env_remove("AWS_PROFILE")
             .env_remove("AWS_REGION")
             .env_remove("AWS_DEFAULT_REGION")
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .output()
             .expect("run stackctl");

@@ -97,9 +97,14 @@ pub async fn of_stack(aws: &Aws, stack: &str) -> Vec<String> {
             .state()
             .map(|s| s.as_str().to_string())
             .unwrap_or_default();
-        if state != "deleted" {
+        // moto ignores tag filters on DescribeNatGateways: check the tag here.
+        let ours = n
+            .tags()
+            .iter()
+            .any(|t| t.key() == Some("stackctl:stack") && t.value() == Some(stack));
+        if ours && state != "deleted" {
             left.push(format!(
-                "nat gateway {} ({state})",
+                "nat gateway ({state}) {}",
                 n.nat_gateway_id().unwrap_or_default()
             ));
         }
