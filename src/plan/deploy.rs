@@ -11,7 +11,7 @@ use super::change::{Cause, Change, Class, FieldDiff, Plan};
 use super::planner::Observed;
 use crate::address::{Address, Kind};
 use crate::resources::Wanted;
-use crate::resources::task_definition::{DeployedImage, TaskDefinitionSpec};
+use crate::resources::task_definition::{self, DeployedImage, TaskDefinitionSpec};
 use crate::state::State;
 use serde_json::Value;
 
@@ -81,7 +81,7 @@ pub fn plan_deploy(
         // revision, else the image last applied from stack.toml.
         let over = td_live
             .attrs
-            .get("image_deployed_over")
+            .get(task_definition::DEPLOYED_OVER)
             .or_else(|| td_record.attrs.get("image"))
             .and_then(Value::as_str)
             .unwrap_or_default()

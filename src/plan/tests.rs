@@ -270,15 +270,19 @@ fn applied(desired: &[Desired]) -> (State, Observed) {
     (state, observed)
 }
 
-fn hello(image: &str) -> Vec<Desired> {
+/// The hello-fargate example with `edit` applied to its stack.toml text.
+fn hello_edited(edit: impl FnOnce(String) -> String) -> Vec<Desired> {
     let text = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/examples/hello-fargate/stack.toml"
     ))
-    .unwrap()
-    .replace("\"hello:latest\"", &format!("\"{image}\""));
-    let v = crate::config::parse(std::path::Path::new("stack.toml"), &text, None).unwrap();
+    .unwrap();
+    let v = crate::config::parse(std::path::Path::new("stack.toml"), &edit(text), None).unwrap();
     crate::config::expand::expand(&v)
+}
+
+fn hello(image: &str) -> Vec<Desired> {
+    hello_edited(|t| t.replace("\"hello:latest\"", &format!("\"{image}\"")))
 }
 
 fn change<'a>(p: &'a Plan, address: &str) -> &'a Change {
@@ -416,7 +420,10 @@ fn deployed(state: &State, observed: &Observed, uri: &str) -> (State, Observed) 
     r.spec = spec.clone();
     r.attrs = attrs.clone();
     let over = spec["container"]["image"]["deployed"]["over"].clone();
-    attrs.insert("image_deployed_over".into(), over);
+    attrs.insert(
+        crate::resources::task_definition::DEPLOYED_OVER.into(),
+        over,
+    );
     let live = observed
         .get_mut(&a("task_definition.hello"))
         .unwrap()
@@ -526,14 +533,8 @@ fn a_saved_plan_round_trips_and_is_refused_once_the_state_moved() {
 #[test]
 fn a_target_group_is_replaced_create_first_and_retired_after_all_that_used_it_moved() {
     let (state, observed) = applied(&hello("hello:latest"));
-    let text = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/examples/hello-fargate/stack.toml"
-    ))
-    .unwrap()
-    .replace("port = 8080", "port = 9090");
-    let v = crate::config::parse(std::path::Path::new("stack.toml"), &text, None).unwrap();
-    let p = plan(&crate::config::expand::expand(&v), &state, &observed).unwrap();
+    let desired = hello_edited(|t| t.replace("port = 8080", "port = 9090"));
+    let p = plan(&desired, &state, &observed).unwrap();
     let tg = change(&p, "target_group.hello");
     assert_eq!((tg.action, tg.class), (Action::Replace, Class::Replacement));
     assert!(tg.warning.is_none());
@@ -552,14 +553,7 @@ fn a_target_group_is_replaced_create_first_and_retired_after_all_that_used_it_mo
 
 /// hello-fargate with `[stack] tags` set to `tags` (a TOML inline table).
 fn hello_tagged(tags: &str) -> Vec<Desired> {
-    let text = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/examples/hello-fargate/stack.toml"
-    ))
-    .unwrap()
-    .replacen("[stack]\n", &format!("[stack]\ntags = {tags}\n"), 1);
-    let v = crate::config::parse(std::path::Path::new("stack.toml"), &text, None).unwrap();
-    crate::config::expand::expand(&v)
+    hello_edited(|t| t.replacen("[stack]\n", &format!("[stack]\ntags = {tags}\n"), 1))
 }
 
 #[test]

@@ -74,7 +74,7 @@ pub struct DeployedImage {
 }
 
 /// The live attribute holding that tag's value: read, never wanted, so it is no diff.
-const DEPLOYED_OVER: &str = "image_deployed_over";
+pub const DEPLOYED_OVER: &str = "image_deployed_over";
 
 /// The tag that marks a deployed revision with the stack.toml image it replaced.
 pub const DEPLOYED_OVER_TAG: &str = "stackctl:deployed-over";

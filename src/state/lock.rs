@@ -22,6 +22,18 @@ pub struct Holder {
     pub since: u64,
 }
 
+impl Holder {
+    /// A holder the lock file does not name (empty or unreadable).
+    fn unnamed(host: String, since: u64) -> Holder {
+        Holder {
+            pid: 0,
+            host,
+            command: "unknown".into(),
+            since,
+        }
+    }
+}
+
 impl std::fmt::Display for Holder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
@@ -113,12 +125,9 @@ impl Lock {
                     }
                 }
                 Err(fs::TryLockError::WouldBlock) => {
-                    let holder = read_holder(&mut file).map_err(io)?.unwrap_or(Holder {
-                        pid: 0,
-                        host: "unknown".into(),
-                        command: "unknown".into(),
-                        since: now(),
-                    });
+                    let holder = read_holder(&mut file)
+                        .map_err(io)?
+                        .unwrap_or_else(|| Holder::unnamed("unknown".into(), now()));
                     Some(LockError::Held {
                         path: path.clone(),
                         holder,
@@ -164,12 +173,7 @@ pub fn unlock(state_path: &Path) -> Result<Unlocked, LockError> {
         Ok(()) => {}
         Err(fs::TryLockError::WouldBlock) => {
             return Err(LockError::Running {
-                holder: holder.unwrap_or(Holder {
-                    pid: 0,
-                    host: hostname(),
-                    command: "unknown".into(),
-                    since: now(),
-                }),
+                holder: holder.unwrap_or_else(|| Holder::unnamed(hostname(), now())),
             });
         }
         Err(fs::TryLockError::Error(e)) => return Err(io(e)),
@@ -196,12 +200,9 @@ fn read_holder(file: &mut File) -> std::io::Result<Option<Holder>> {
     if text.trim().is_empty() {
         return Ok(None);
     }
-    Ok(Some(serde_json::from_str(&text).unwrap_or(Holder {
-        pid: 0,
-        host: "unknown".into(),
-        command: "unknown".into(),
-        since: 0,
-    })))
+    Ok(Some(
+        serde_json::from_str(&text).unwrap_or_else(|_| Holder::unnamed("unknown".into(), 0)),
+    ))
 }
 
 fn write_holder(file: &mut File, holder: &Holder) -> std::io::Result<()> {

@@ -46,19 +46,22 @@ fn changes(plan: &Value) -> Vec<(String, String, String, Vec<String>)> {
         .collect()
 }
 
-fn field<'a>(plan: &'a Value, address: &str, name: &str) -> &'a Value {
+/// The change of `address` in a `plan --json` document.
+fn change_of<'a>(plan: &'a Value, address: &str) -> &'a Value {
     plan["changes"]
         .as_array()
         .unwrap()
         .iter()
         .find(|c| c["address"] == address)
-        .and_then(|c| {
-            c["fields"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .find(|f| f["name"] == name)
-        })
+        .unwrap_or_else(|| panic!("no change of {address} in {plan:#}"))
+}
+
+fn field<'a>(plan: &'a Value, address: &str, name: &str) -> &'a Value {
+    change_of(plan, address)["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == name)
         .unwrap_or_else(|| panic!("no field {name} of {address} in {plan:#}"))
 }
 
@@ -222,12 +225,7 @@ async fn drift_is_reported_read_only_and_told_apart_from_edits() {
         field(&plan, "task_definition.hello", "memory")["cause"],
         "config"
     );
-    let log_group = plan["changes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["address"] == "log_group.hello")
-        .unwrap();
+    let log_group = change_of(&plan, "log_group.hello");
     assert_eq!(
         (&log_group["action"], &log_group["reason"]),
         (&json!("create"), &json!("deleted_outside"))
@@ -392,12 +390,7 @@ async fn a_ci_image_deploy_rolls_only_its_service_and_later_applies_keep_it() {
         "desired_count = 3\nenv = { FEATURE = \"on\" }",
     );
     let plan = json_of(&ci.run(&["plan", "--json"]));
-    let td = plan["changes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["address"] == "task_definition.hello")
-        .unwrap();
+    let td = change_of(&plan, "task_definition.hello");
     assert_eq!(td["class"], "replacement");
     assert!(
         td["fields"]
@@ -463,12 +456,7 @@ async fn a_target_group_replacement_is_created_before_the_old_group_goes() {
 
     ws.edit("port = 8080", "port = 9090");
     let plan = json_of(&ws.run(&["plan", "--json"]));
-    let tg = plan["changes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["address"] == "target_group.hello")
-        .unwrap();
+    let tg = change_of(&plan, "target_group.hello");
     assert_eq!(tg["class"], "replacement");
     assert_eq!(
         field(&plan, "target_group.hello", "port")["forces_replacement"],
@@ -478,12 +466,7 @@ async fn a_target_group_replacement_is_created_before_the_old_group_goes() {
         tg["warning"].is_null(),
         "a create-first replacement warns: {tg:#}"
     );
-    let svc = plan["changes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["address"] == "ecs_service.hello")
-        .unwrap();
+    let svc = change_of(&plan, "ecs_service.hello");
     assert_eq!(
         svc["action"], "update",
         "the service is not recreated: {svc:#}"
