@@ -3,6 +3,7 @@
 
 pub mod call_log;
 pub mod error;
+pub mod unknown_outcome;
 pub mod wait;
 
 pub use error::{AwsError, AwsErrorKind, NotFoundExt, SdkResultExt};

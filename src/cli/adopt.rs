@@ -16,8 +16,8 @@ use crate::config::expand::expand;
 use crate::desired::Desired;
 use crate::graph::Graph;
 use crate::resources::{Ctx, Live, Outputs, registry};
-use crate::state::{Record, file};
-use std::collections::BTreeMap;
+use crate::state::{Record, State, file};
+use std::collections::{BTreeMap, BTreeSet};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
@@ -27,45 +27,48 @@ pub enum Mode {
     Preview,
 }
 
-/// Finds the objects of the desired addresses the state lacks and records them in
-/// `session.state`, saving it in `Mode::Save`. One line per adopted object goes to
-/// stderr. Whatever was found before a lookup failed is still recorded.
+/// Finds the objects of the desired addresses the state lacks, and those of creates an
+/// interrupted run began (`state.intents`), and records them in `session.state`,
+/// saving it in `Mode::Save`. One line per object goes to stderr. Whatever was found
+/// before a lookup failed is still recorded.
 pub async fn missing(mut session: Session, mode: Mode) -> anyhow::Result<Session> {
-    let desired = expand(&session.config);
-    if desired
-        .iter()
-        .all(|d| session.state.resources.contains_key(&d.address))
-    {
+    let desired: BTreeSet<Address> = expand(&session.config)
+        .into_iter()
+        .map(|d| d.address)
+        .collect();
+    let lookups = to_look_up(&session);
+    if lookups.is_empty() {
         return Ok(session);
     }
     let by_address: BTreeMap<&Address, &Desired> =
-        desired.iter().map(|d| (&d.address, d)).collect();
+        lookups.iter().map(|d| (&d.address, d)).collect();
     let graph = Graph::new(
-        desired
+        lookups
             .iter()
             .map(|d| (d.address.clone(), d.dependencies())),
     );
-    let mut adopted = Vec::new();
+    let mut found = Vec::new();
     let mut failure = None;
+    let intents_before = session.state.intents.len();
     for wave in graph.waves()? {
-        let lookups = wave
-            .iter()
-            .filter(|a| !session.state.resources.contains_key(*a))
-            .map(|a| {
-                let d = by_address[a];
-                let deps = known_outputs(&session, d);
-                let session = &session;
-                async move { (d, look_up(session, d, &deps).await) }
-            });
-        let results = futures::future::join_all(lookups).await;
+        let results = futures::future::join_all(wave.iter().map(|a| {
+            let d = by_address[a];
+            let deps = known_outputs(&session, d);
+            let recorded = recorded_ids(&session, a);
+            let session = &session;
+            async move { (d, look_up(session, d, &deps, &recorded).await) }
+        }))
+        .await;
         for (d, result) in results {
             match result {
                 Ok(Some((id, live))) => {
-                    adopted.push((d.address.clone(), id.clone()));
-                    session
-                        .state
-                        .resources
-                        .insert(d.address.clone(), record(d, id, live));
+                    let replaced = take_over(&mut session.state, d, id.clone(), live);
+                    found.push((d.address.clone(), id, replaced));
+                }
+                // For an address stack.toml still has, the intent stays: the create
+                // is sent again with its token. For one it no longer has, nothing is left.
+                Ok(None) if !desired.contains(&d.address) => {
+                    session.state.intents.remove(&d.address);
                 }
                 Ok(None) => {}
                 Err(e) => {
@@ -77,20 +80,81 @@ pub async fn missing(mut session: Session, mode: Mode) -> anyhow::Result<Session
             break;
         }
     }
-    if mode == Mode::Save && !adopted.is_empty() {
+    let changed = !found.is_empty() || session.state.intents.len() != intents_before;
+    if mode == Mode::Save && changed {
         file::save(&session.state_path, &mut session.state)?;
     }
-    for (address, id) in &adopted {
-        match mode {
-            Mode::Save => eprintln!("Adopted {address} ({id}) — found by its stackctl tags"),
-            Mode::Preview => eprintln!(
-                "Will adopt {address} ({id}) — found by its stackctl tags; apply records it in the state"
-            ),
-        }
+    for (address, id, replaced) in &found {
+        eprintln!("{}", found_line(mode, address, id, replaced.as_ref()));
     }
     match failure {
         Some(e) => Err(e),
         None => Ok(session),
+    }
+}
+
+/// What to look for: every desired address the state does not record, every address
+/// with an unfinished create (looking past what is recorded for it: an interrupted
+/// create-first replacement), and unfinished creates of addresses that left stack.toml
+/// since (with the spec they were created with, so what they made is found and then
+/// deleted by the plan). Empty, and no AWS call, in the common case.
+fn to_look_up(session: &Session) -> Vec<Desired> {
+    let state = &session.state;
+    let desired = expand(&session.config);
+    let mut out: Vec<Desired> = desired
+        .iter()
+        .filter(|d| !state.resources.contains_key(&d.address))
+        .filter(|d| !state.intents.contains_key(&d.address))
+        .cloned()
+        .collect();
+    out.extend(state.intents.iter().map(|(address, intent)| {
+        Desired::new(address.clone(), &intent.spec).after(intent.depends_on.iter().cloned())
+    }));
+    out
+}
+
+fn recorded_ids(session: &Session, a: &Address) -> Vec<CloudId> {
+    session
+        .state
+        .resources
+        .get(a)
+        .map(|r| {
+            std::iter::once(r.id.clone())
+                .chain(r.deposed.iter().cloned())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Records the object found for `d`. When another object was recorded for the address
+/// (an interrupted replacement created this one), that one becomes deposed, to be
+/// deleted once nothing uses it; it is returned.
+fn take_over(state: &mut State, d: &Desired, id: CloudId, live: Live) -> Option<CloudId> {
+    state.intents.remove(&d.address);
+    let mut new = record(d, id, live);
+    let old = state.resources.remove(&d.address);
+    if let Some(old) = &old {
+        new.deposed = old.deposed.clone();
+        new.deposed.push(old.id.clone());
+    }
+    state.resources.insert(d.address.clone(), new);
+    old.map(|o| o.id)
+}
+
+fn found_line(mode: Mode, address: &Address, id: &CloudId, replaced: Option<&CloudId>) -> String {
+    match (mode, replaced) {
+        (Mode::Save, None) => format!("Adopted {address} ({id}) — found by its stackctl tags"),
+        (Mode::Preview, None) => format!(
+            "Will adopt {address} ({id}) — found by its stackctl tags; apply records it in the state"
+        ),
+        (Mode::Save, Some(old)) => format!(
+            "Recovered {address} ({id}) — an interrupted run created it to replace {old}, \
+             which is deleted once nothing uses it"
+        ),
+        (Mode::Preview, Some(old)) => format!(
+            "Will recover {address} ({id}) — an interrupted run created it to replace {old}; \
+             apply records it and deletes {old} once nothing uses it"
+        ),
     }
 }
 
@@ -131,19 +195,24 @@ async fn look_up(
     session: &Session,
     d: &Desired,
     deps: &BTreeMap<Address, Outputs>,
+    recorded: &[CloudId],
 ) -> anyhow::Result<Option<(CloudId, Live)>> {
     let address = &d.address;
-    let ctx = Ctx {
-        aws: &session.aws,
-        stack: &session.config.config.stack.name,
+    let mut ctx = Ctx::new(
+        &session.aws,
+        &session.config.config.stack.name,
         address,
         deps,
-    };
+    );
+    ctx.recorded = recorded;
     let kind = address.kind();
     let found = async {
         let Some(id) = registry::find(kind, &ctx, &d.spec).await? else {
             return Ok(None);
         };
+        if recorded.contains(&id) {
+            return Ok(None);
+        }
         let live = registry::read(kind, &session.aws, &id).await?;
         Ok(live.map(|live| (id, live)))
     };
@@ -180,5 +249,43 @@ mod tests {
             vec![vpc, Address::new(Kind::InternetGateway, "main")]
         );
         assert!(r.deposed.is_empty());
+    }
+
+    #[test]
+    fn the_object_an_interrupted_replacement_made_takes_over_and_the_old_is_deposed() {
+        let tg = Address::new(Kind::TargetGroup, "web");
+        let desired = Desired::new(tg.clone(), json!({ "port": 5001 }));
+        let mut state = State::new("demo");
+        let mut old = record(&desired, CloudId::new("tg-old"), live_with_port(5000));
+        old.deposed = vec![CloudId::new("tg-older")];
+        state.resources.insert(tg.clone(), old);
+        state.intents.insert(
+            tg.clone(),
+            crate::state::Intent::new(desired.spec.clone(), vec![]),
+        );
+
+        let replaced = take_over(
+            &mut state,
+            &desired,
+            CloudId::new("tg-new"),
+            live_with_port(5001),
+        );
+
+        assert_eq!(replaced, Some(CloudId::new("tg-old")));
+        let r = &state.resources[&tg];
+        assert_eq!(r.id, CloudId::new("tg-new"));
+        assert_eq!(r.attrs["port"], json!(5001));
+        assert_eq!(
+            r.deposed,
+            vec![CloudId::new("tg-older"), CloudId::new("tg-old")]
+        );
+        assert!(state.intents.is_empty());
+    }
+
+    fn live_with_port(port: u16) -> Live {
+        Live {
+            attrs: [("port".to_string(), json!(port))].into(),
+            outputs: Default::default(),
+        }
     }
 }

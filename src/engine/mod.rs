@@ -4,6 +4,7 @@
 
 pub mod event;
 pub mod ops;
+pub mod recover;
 pub mod walker;
 
 pub use event::{Event, Observer};

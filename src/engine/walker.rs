@@ -5,12 +5,13 @@
 
 use super::event::{Event, Observer};
 use super::ops::{self, Op};
+use super::recover;
 use crate::address::{Address, CloudId};
 use crate::aws::call_log::CURRENT_ADDRESS;
 use crate::aws::{Aws, AwsError};
 use crate::plan::{Action, Change, Plan};
 use crate::resources::{Ctx, Lookup, Outputs, Ref, Wanted, registry};
-use crate::state::{Record, State, file};
+use crate::state::{Intent, Record, State, file};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -66,7 +67,8 @@ impl Shared {
     }
 }
 
-struct Resolved<'a>(&'a BTreeMap<Address, Outputs>);
+/// Reference lookup over the outputs of dependencies that exist.
+pub(super) struct Resolved<'a>(pub &'a BTreeMap<Address, Outputs>);
 
 impl Lookup for Resolved<'_> {
     fn output(&self, r: &Ref) -> Option<String> {
@@ -270,23 +272,26 @@ async fn create(shared: &Shared, change: &Change) -> Result<(), String> {
     let spec = change.spec.as_ref().expect("creates have a spec");
     let deps = shared.outputs_of(&change.depends_on);
     let attrs = applied_attrs(change, &deps)?;
-    let ctx = Ctx {
-        aws: &shared.aws,
-        stack: &shared.stack,
-        address: a,
-        deps: &deps,
-    };
-    let created = registry::create(a.kind(), &ctx, spec).await.map_err(err)?;
+    let token = begin_create(shared, change)?;
+    let mut ctx = Ctx::new(&shared.aws, &shared.stack, a, &deps);
+    ctx.token = Some(&token);
+    let created = recover::create(&ctx, spec).await.map_err(err)?;
     let id = created.id.clone();
     let mut outputs = created.outputs;
     outputs.insert("id".into(), id.to_string());
     shared.save(|state| {
+        state.intents.remove(a);
         let deposed = state
             .resources
             .remove(a)
             .map(|old| {
                 let mut d = old.deposed;
-                d.push(old.id);
+                // A create-first replacement leaves the old object to retire; a
+                // create of an object deleted outside stackctl has nothing to retire.
+                if change.action == Action::Replace {
+                    d.push(old.id);
+                }
+                d.retain(|x| *x != id);
                 d
             })
             .unwrap_or_default();
@@ -311,18 +316,32 @@ async fn create(shared: &Shared, change: &Change) -> Result<(), String> {
         .map_err(err)
 }
 
+/// Records the intent to create `change.address` before the create call and returns
+/// its idempotency token: the token of an intent an interrupted run left (the lookup
+/// by tags before this plan found nothing, so the create is sent again with the same
+/// token), or a new one. The intent is replaced by the record once the call answers.
+fn begin_create(shared: &Shared, change: &Change) -> Result<String, String> {
+    let spec = change.spec.clone().expect("creates have a spec");
+    let mut token = String::new();
+    shared.save(|state| {
+        let intent = state
+            .intents
+            .entry(change.address.clone())
+            .or_insert_with(|| Intent::new(spec.clone(), change.depends_on.clone()));
+        intent.spec = spec;
+        intent.depends_on = change.depends_on.clone();
+        token = intent.token.clone();
+    })?;
+    Ok(token)
+}
+
 async fn update(shared: &Shared, change: &Change) -> Result<(), String> {
     let a = &change.address;
     let spec = change.spec.as_ref().expect("updates have a spec");
     let deps = shared.outputs_of(&change.depends_on);
     let attrs = applied_attrs(change, &deps)?;
     let id = recorded_id(shared, a)?;
-    let ctx = Ctx {
-        aws: &shared.aws,
-        stack: &shared.stack,
-        address: a,
-        deps: &deps,
-    };
+    let ctx = Ctx::new(&shared.aws, &shared.stack, a, &deps);
     let changed: Vec<String> = change.diffs.iter().map(|d| d.name.clone()).collect();
     registry::update(a.kind(), &ctx, &id, spec, &changed)
         .await

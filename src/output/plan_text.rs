@@ -27,6 +27,13 @@ pub fn render(plan: &Plan) -> String {
         }
     }
     edits.iter().for_each(|c| change(&mut out, c));
+    for d in &plan.deposed {
+        let _ = writeln!(
+            out,
+            "  - {} ({}): replaced by an earlier run and not deleted yet",
+            d.address, d.id
+        );
+    }
     for c in plan.pending() {
         if let Some(w) = c.warning {
             let _ = writeln!(

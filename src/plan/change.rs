@@ -1,8 +1,9 @@
 //! One planned change and the plan as a whole.
 
 use super::action::Action;
-use crate::address::Address;
+use crate::address::{Address, CloudId};
 use crate::resources::Wanted;
+use crate::state::State;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -108,6 +109,31 @@ impl Change {
 pub struct Plan {
     /// Every resource, in dependency order; deletes in reverse dependency order last.
     pub changes: Vec<Change>,
+    /// Objects replaced earlier and not deleted yet; apply deletes them.
+    pub deposed: Vec<Deposed>,
+}
+
+/// An old object a create-first replacement left behind: the run that replaced it
+/// stopped (or failed) before deleting it. The state keeps it with the address it was
+/// replaced under; apply deletes it once nothing that uses the address points at it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Deposed {
+    pub address: Address,
+    pub id: CloudId,
+}
+
+/// Every deposed object `state` records.
+pub fn deposed_in(state: &State) -> Vec<Deposed> {
+    state
+        .resources
+        .iter()
+        .flat_map(|(address, r)| {
+            r.deposed.iter().map(|id| Deposed {
+                address: address.clone(),
+                id: id.clone(),
+            })
+        })
+        .collect()
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -132,11 +158,12 @@ impl Plan {
                 Action::NoOp => {}
             }
         }
+        s.destroy += self.deposed.len();
         s
     }
 
     pub fn has_changes(&self) -> bool {
-        self.changes.iter().any(|c| c.action != Action::NoOp)
+        self.changes.iter().any(|c| c.action != Action::NoOp) || !self.deposed.is_empty()
     }
 
     pub fn pending(&self) -> impl Iterator<Item = &Change> {

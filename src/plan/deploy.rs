@@ -128,5 +128,8 @@ pub fn plan_deploy(
             depends_on: svc_record.depends_on.clone(),
         });
     }
-    Ok(Plan { changes })
+    Ok(Plan {
+        changes,
+        deposed: super::deposed_in(state),
+    })
 }

@@ -29,6 +29,10 @@ pub struct PlanDocument {
     pub summary: Summary,
     /// Pending changes only, in the order they were planned.
     pub changes: Vec<ChangeDocument>,
+    /// Old objects earlier replacements left behind; apply deletes them. Read from the
+    /// state again when the plan is applied (the state must be the one planned against).
+    #[serde(default)]
+    pub deposed: Vec<super::Deposed>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -87,6 +91,7 @@ impl PlanDocument {
             has_changes: plan.has_changes(),
             summary: plan.summary(),
             changes: plan.pending().map(ChangeDocument::from).collect(),
+            deposed: plan.deposed.clone(),
         }
     }
 
@@ -133,6 +138,7 @@ impl PlanDocument {
         }
         Ok(Plan {
             changes: self.changes.iter().map(ChangeDocument::to_change).collect(),
+            deposed: super::deposed_in(state),
         })
     }
 }

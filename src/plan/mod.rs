@@ -8,7 +8,7 @@ pub mod drift;
 pub mod planner;
 
 pub use action::Action;
-pub use change::{Cause, Change, Class, FieldDiff, Plan, Reason, Summary};
+pub use change::{Cause, Change, Class, Deposed, FieldDiff, Plan, Reason, Summary, deposed_in};
 pub use deploy::{DeployError, parse_image, plan_deploy};
 pub use document::{DocumentError, PlanDocument};
 pub use drift::{DriftStatus, DriftedField, DriftedResource, drift};

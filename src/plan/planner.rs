@@ -4,7 +4,7 @@
 //! "(known after apply)" when its dependents are planned.
 
 use super::action::Action;
-use super::change::{Cause, Change, Class, FieldDiff, Plan, Reason};
+use super::change::{Cause, Change, Class, FieldDiff, Plan, Reason, deposed_in};
 use crate::address::{Address, Kind};
 use crate::aws::AwsError;
 use crate::desired::Desired;
@@ -117,7 +117,10 @@ pub fn plan(desired: &[Desired], state: &State, observed: &Observed) -> Result<P
         let record = &state.resources[&address];
         changes.push(deletion(address, record, Some(Reason::RemovedFromConfig)));
     }
-    Ok(Plan { changes })
+    Ok(Plan {
+        changes,
+        deposed: deposed_in(state),
+    })
 }
 
 /// The attributes that differ between what stack.toml wants and what AWS has, each
@@ -211,7 +214,10 @@ pub fn plan_destroy(state: &State) -> Result<Plan, PlanError> {
             deletion(address, record, None)
         })
         .collect();
-    Ok(Plan { changes })
+    Ok(Plan {
+        changes,
+        deposed: deposed_in(state),
+    })
 }
 
 fn creation_diffs(wanted: &WantedAttrs) -> Vec<FieldDiff> {

@@ -90,6 +90,35 @@ fn live_equal_to_wanted_plans_no_changes() {
 }
 
 #[test]
+fn an_old_object_a_replacement_left_behind_is_a_change_to_apply() {
+    let mut recorded = record("vpc-2", vpc_attrs("10.0.0.0/16", true), vec![]);
+    recorded.deposed = vec![CloudId::new("vpc-1")];
+    let state = state_with(vec![("vpc.main", recorded)]);
+    let observed = Observed::from([(a("vpc.main"), live(vpc_attrs("10.0.0.0/16", true)))]);
+    let p = plan(&[vpc("10.0.0.0/16")], &state, &observed).unwrap();
+    assert_eq!(p.changes[0].action, Action::NoOp);
+    assert!(p.has_changes());
+    assert_eq!(
+        p.deposed,
+        vec![Deposed {
+            address: a("vpc.main"),
+            id: CloudId::new("vpc-1")
+        }]
+    );
+    assert_eq!(p.summary().destroy, 1);
+    let text = crate::output::plan_text::render(&p);
+    assert!(
+        text.contains("- vpc.main (vpc-1): replaced by an earlier run and not deleted yet"),
+        "{text}"
+    );
+    let ops = ops::build(&p, &state);
+    assert!(
+        ops.contains_key(&Op::DestroyDeposed(a("vpc.main"))),
+        "{ops:?}"
+    );
+}
+
+#[test]
 fn a_live_difference_in_an_updatable_field_plans_an_update() {
     let state = state_with(vec![(
         "vpc.main",

@@ -11,7 +11,7 @@ use super::ownership::{Owner, owner, single};
 use super::tags::{self, TagChanges, Tags as UserTags};
 use super::{Created, Ctx, Live, Lookup, Ref, Resource, WantedAttrs, known, wanted_ref};
 use crate::address::{CloudId, Kind};
-use crate::aws::{Aws, AwsError, NotFoundExt, SdkResultExt, wait};
+use crate::aws::{Aws, AwsError, NotFoundExt, SdkResultExt, unknown_outcome, wait};
 use aws_sdk_cloudfront::types::{
     Aliases, AllowedMethods, CachedMethods, CustomOriginConfig, DefaultCacheBehavior,
     DistributionConfig, DistributionConfigWithTags, HttpVersion, Method, MinimumProtocolVersion,
@@ -240,13 +240,15 @@ impl Resource for CloudfrontDistribution {
         single(ctx, "CloudFront distribution", ours)
     }
 
-    /// The caller reference is fresh on every call: a retried create after a crash
-    /// must not be answered with DistributionAlreadyExists; the engine's record of
-    /// intent and the tags are what find an earlier attempt.
+    /// The caller reference is the create's idempotency token (see `state::Intent`):
+    /// the same across the retries of one create, so CloudFront itself refuses a
+    /// second distribution. A retry whose first attempt did create one is answered with
+    /// DistributionAlreadyExists (when the config differs; the same config returns the
+    /// distribution); that one is then found by its tags and is the result.
     async fn create(ctx: &Ctx<'_>, spec: &CloudfrontDistributionSpec) -> Result<Created, AwsError> {
         const OP: &str = "CreateDistributionWithTags";
         let mut config = DistributionConfig::builder()
-            .caller_reference(uuid::Uuid::new_v4().to_string())
+            .caller_reference(ctx.token())
             .comment(&spec.comment)
             .enabled(true)
             .build()
@@ -263,9 +265,17 @@ impl Resource for CloudfrontDistribution {
                     .tags(Tags::builder().set_items(Some(tags)).build())
                     .build(),
             )
+            .customize()
+            .config_override(unknown_outcome::cloudfront())
             .send()
             .await
-            .op(OP)?;
+            .op(OP);
+        let out = match out {
+            Err(e) if e.code == "DistributionAlreadyExists" => {
+                return made_by_an_earlier_attempt(ctx, spec, e).await;
+            }
+            other => other?,
+        };
         let dist = out
             .distribution()
             .ok_or_else(|| AwsError::invalid(OP, "no distribution in the answer"))?;
@@ -605,4 +615,32 @@ fn apply(
     config.enabled = true;
     config.http_version = Some(HttpVersion::Http2and3);
     Ok(())
+}
+
+/// The distribution an earlier attempt of this create made with the same caller
+/// reference; `refused` when none of this address can be found (the reference is then
+/// someone else's, which a fresh token makes all but impossible).
+async fn made_by_an_earlier_attempt(
+    ctx: &Ctx<'_>,
+    spec: &CloudfrontDistributionSpec,
+    refused: AwsError,
+) -> Result<Created, AwsError> {
+    let Some(id) = CloudfrontDistribution::find(ctx, spec).await? else {
+        return Err(refused);
+    };
+    let out = ctx
+        .aws
+        .cloudfront
+        .get_distribution()
+        .id(id.as_str())
+        .send()
+        .await
+        .op("GetDistribution")?;
+    let dist = out
+        .distribution()
+        .ok_or_else(|| AwsError::invalid("GetDistribution", "no distribution in the answer"))?;
+    Ok(Created {
+        id,
+        outputs: outputs(dist),
+    })
 }

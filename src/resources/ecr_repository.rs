@@ -12,7 +12,7 @@ use super::ownership::ensure_ours;
 use super::tags::{self, TagChanges, Tags};
 use super::{Created, Ctx, Live, Lookup, Resource, WantedAttrs, known};
 use crate::address::{CloudId, Kind};
-use crate::aws::{Aws, AwsError, NotFoundExt, SdkResultExt};
+use crate::aws::{Aws, AwsError, NotFoundExt, SdkResultExt, unknown_outcome};
 use aws_sdk_ecr::types::{ImageScanningConfiguration, ImageTagMutability, Tag};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -149,6 +149,8 @@ impl Resource for EcrRepository {
             .image_scanning_configuration(scanning(spec.scan_on_push))
             .image_tag_mutability(ImageTagMutability::from(spec.tag_mutability.as_str()))
             .set_tags(Some(tags))
+            .customize()
+            .config_override(unknown_outcome::ecr())
             .send()
             .await
             .op("CreateRepository")?;

@@ -8,7 +8,7 @@ use super::ownership::ensure_ours;
 use super::tags::{self, Tags};
 use super::{Created, Ctx, Live, Lookup, Resource, WantedAttrs, known};
 use crate::address::{CloudId, Kind};
-use crate::aws::{Aws, AwsError, SdkResultExt, wait};
+use crate::aws::{Aws, AwsError, SdkResultExt, unknown_outcome, wait};
 use aws_sdk_ecs::types::{
     CapacityProviderStrategyItem, ClusterField, ClusterSetting, ClusterSettingName,
 };
@@ -115,6 +115,8 @@ impl Resource for EcsCluster {
             .set_capacity_providers(Some(spec.capacity_providers.clone()))
             .set_default_capacity_provider_strategy(Some(default_strategy(spec)?))
             .set_tags(Some(tags::ecs_tags(&ctx.tags(&spec.tags))))
+            .customize()
+            .config_override(unknown_outcome::ecs())
             .send()
             .await
             .op("CreateCluster")?;

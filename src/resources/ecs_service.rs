@@ -24,7 +24,7 @@ use super::{
     wanted_sorted_refs,
 };
 use crate::address::{CloudId, Kind};
-use crate::aws::{Aws, AwsError, NotFoundExt, SdkResultExt, wait};
+use crate::aws::{Aws, AwsError, NotFoundExt, SdkResultExt, unknown_outcome, wait};
 use aws_sdk_ecs::types::{
     AssignPublicIp, AwsVpcConfiguration, CapacityProviderStrategyItem, DeploymentCircuitBreaker,
     DeploymentConfiguration, DeploymentRolloutState, DesiredStatus, LaunchType, LoadBalancer,
@@ -296,10 +296,12 @@ impl Resource for EcsService {
             .set_load_balancers(Some(load_balancers))
             .set_health_check_grace_period_seconds(spec.health_check_grace_period)
             .deployment_configuration(deployment(spec))
-            .client_token(client_token(ctx, spec))
+            .client_token(ctx.token())
             .propagate_tags(PropagateTags::Service)
             .enable_ecs_managed_tags(true)
             .set_tags(Some(tags::ecs_tags(&ctx.tags(&spec.tags))))
+            .customize()
+            .config_override(unknown_outcome::ecs())
             .send()
             .await
             .op(OP)?;
@@ -582,28 +584,6 @@ fn deployment(spec: &EcsServiceSpec) -> DeploymentConfiguration {
                 .build(),
         )
         .build()
-}
-
-/// The CreateService idempotency token: a create retried after a crash (before the
-/// id reached the state file) returns the service made the first time instead of
-/// failing on the name. It is derived from the stack, the address and the spec, so
-/// a replacement with a changed spec never reuses the token of its predecessor.
-/// ECS allows up to 36 characters; this is 32 hex digits.
-fn client_token(ctx: &Ctx<'_>, spec: &EcsServiceSpec) -> String {
-    let spec_json = serde_json::to_string(spec).unwrap_or_default();
-    let text = format!("{}\n{}\n{}", ctx.stack, ctx.address, spec_json);
-    // Two FNV-1a 64-bit hashes with different offset bases: stable across builds and
-    // Rust versions (unlike std's DefaultHasher), no extra dependency.
-    let fnv = |basis: u64| {
-        text.bytes().fold(basis, |h, b| {
-            (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
-        })
-    };
-    format!(
-        "{:016x}{:016x}",
-        fnv(0xcbf2_9ce4_8422_2325),
-        fnv(0x6c62_272e_07bb_0142)
-    )
 }
 
 enum Verdict {

@@ -11,7 +11,7 @@ use super::ownership::ensure_ours;
 use super::tags::{self, TagChanges, Tags};
 use super::{Created, Ctx, Live, Lookup, Resource, WantedAttrs, known};
 use crate::address::{CloudId, Kind};
-use crate::aws::{Aws, AwsError, NotFoundExt, SdkResultExt};
+use crate::aws::{Aws, AwsError, NotFoundExt, SdkResultExt, unknown_outcome};
 use aws_sdk_iam::types::Tag;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -129,6 +129,8 @@ impl Resource for IamRole {
             .role_name(&spec.name)
             .assume_role_policy_document(trust_policy(&spec.trusted_service))
             .set_tags(Some(tags))
+            .customize()
+            .config_override(unknown_outcome::iam())
             .send()
             .await
             .op("CreateRole")?;

@@ -4,7 +4,7 @@ use super::ownership::{elb_tags_by_arn, ensure_elb_ours};
 use super::tags::{self, Tags, elb_tags};
 use super::{Created, Ctx, Live, Lookup, Ref, Resource, Wanted, WantedAttrs, known, wanted_ref};
 use crate::address::{CloudId, Kind};
-use crate::aws::{Aws, AwsError, NotFoundExt, SdkResultExt};
+use crate::aws::{Aws, AwsError, NotFoundExt, SdkResultExt, unknown_outcome};
 use aws_sdk_elasticloadbalancingv2::types::{
     Action, ActionTypeEnum, Certificate, FixedResponseActionConfig, ProtocolEnum,
     RedirectActionConfig, RedirectActionStatusCodeEnum,
@@ -194,6 +194,8 @@ impl Resource for Listener {
             .set_ssl_policy(ssl_policy(spec).map(str::to_string))
             .default_actions(action(ctx, &spec.default_action)?)
             .set_tags(Some(elb_tags(&ctx.tags(&spec.tags))))
+            .customize()
+            .config_override(unknown_outcome::elb())
             .send()
             .await
             .op(OP)?;

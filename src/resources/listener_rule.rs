@@ -4,7 +4,7 @@ use super::ownership::{Owner, elb_tags_by_arn, owner, single};
 use super::tags::{self, Tags, elb_tags};
 use super::{Created, Ctx, Live, Lookup, Ref, Resource, WantedAttrs, known, wanted_ref};
 use crate::address::{CloudId, Kind};
-use crate::aws::{Aws, AwsError, NotFoundExt, SdkResultExt, wait};
+use crate::aws::{Aws, AwsError, NotFoundExt, SdkResultExt, unknown_outcome, wait};
 use aws_sdk_elasticloadbalancingv2::types::{
     Action, ActionTypeEnum, PathPatternConditionConfig, Rule, RuleCondition, RulePriorityPair,
 };
@@ -158,6 +158,8 @@ impl Resource for ListenerRule {
                 .conditions(condition(spec))
                 .actions(action.clone())
                 .set_tags(Some(elb_tags(&ctx.tags(&spec.tags))))
+                .customize()
+                .config_override(unknown_outcome::elb())
                 .send()
                 .await
                 .op(OP)

@@ -4,7 +4,7 @@ use super::ownership::{elb_tags_by_arn, ensure_elb_ours};
 use super::tags::{self, Tags};
 use super::{Created, Ctx, Live, Lookup, Ref, Resource, WantedAttrs, known, wanted_sorted_refs};
 use crate::address::{CloudId, Kind};
-use crate::aws::{Aws, AwsError, NotFoundExt, SdkResultExt, wait};
+use crate::aws::{Aws, AwsError, NotFoundExt, SdkResultExt, unknown_outcome, wait};
 use aws_sdk_elasticloadbalancingv2::types::{
     IpAddressType, LoadBalancerAttribute, LoadBalancerSchemeEnum, LoadBalancerStateEnum,
     LoadBalancerTypeEnum,
@@ -148,6 +148,8 @@ impl Resource for LoadBalancer {
             .set_subnets(Some(ctx.resolve_all(&spec.subnets)?))
             .set_security_groups(Some(ctx.resolve_all(&spec.security_groups)?))
             .set_tags(Some(tags::elb_tags(&ctx.tags(&spec.tags))))
+            .customize()
+            .config_override(unknown_outcome::elb())
             .send()
             .await
             .op(OP)?;

@@ -7,7 +7,7 @@ use super::ownership::ensure_ours;
 use super::tags::{self, TagChanges, Tags};
 use super::{Created, Ctx, Live, Lookup, Resource, WantedAttrs, known};
 use crate::address::{CloudId, Kind};
-use crate::aws::{Aws, AwsError, NotFoundExt, SdkResultExt};
+use crate::aws::{Aws, AwsError, NotFoundExt, SdkResultExt, unknown_outcome};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -78,6 +78,8 @@ impl Resource for LogGroup {
             .create_log_group()
             .log_group_name(&spec.name)
             .set_tags(Some(ctx.tags(&spec.tags).into_iter().collect()))
+            .customize()
+            .config_override(unknown_outcome::logs())
             .send()
             .await
             .op("CreateLogGroup")?;

@@ -132,9 +132,45 @@ pub struct Ctx<'a> {
     /// Outputs of the resources this one references: all of them for create and
     /// update (they exist by now), those known so far for `find`.
     pub deps: &'a BTreeMap<Address, Outputs>,
+    /// The objects the state already records for this address (current and deposed):
+    /// `find` looks past them for the one an interrupted replacement created.
+    pub recorded: &'a [CloudId],
+    /// The idempotency token of this create (see `state::Intent`): kinds whose create
+    /// call takes one send it, so a create retried by a later run cannot make a second
+    /// object. None outside creates.
+    pub token: Option<&'a str>,
 }
 
-impl Ctx<'_> {
+impl<'a> Ctx<'a> {
+    pub fn new(
+        aws: &'a Aws,
+        stack: &'a str,
+        address: &'a Address,
+        deps: &'a BTreeMap<Address, Outputs>,
+    ) -> Self {
+        Ctx {
+            aws,
+            stack,
+            address,
+            deps,
+            recorded: &[],
+            token: None,
+        }
+    }
+
+    /// The create's idempotency token; a fresh one where the engine gave none (kinds
+    /// driven directly, outside an apply).
+    pub fn token(&self) -> String {
+        self.token
+            .map(str::to_string)
+            .unwrap_or_else(|| uuid::Uuid::new_v4().to_string())
+    }
+
+    /// True when `id` is already recorded for this address, so `find` must not return it.
+    pub fn is_recorded(&self, id: &str) -> bool {
+        self.recorded.iter().any(|r| r.as_str() == id)
+    }
+
     /// The value of a reference; every reference of a spec is resolvable here,
     /// because the engine runs a step only after all it references exist.
     pub fn resolve(&self, r: &Ref) -> Result<String, AwsError> {

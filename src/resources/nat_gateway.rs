@@ -10,7 +10,7 @@ use super::tags::{self, Tags, ec2_tag_spec};
 use super::{Created, Ctx, Live, Lookup, Ref, Resource, WantedAttrs, known, wanted_ref};
 use crate::address::{CloudId, Kind};
 use crate::aws::wait::{self, Poll, WaitPolicy};
-use crate::aws::{Aws, AwsError, NotFoundExt, SdkResultExt};
+use crate::aws::{Aws, AwsError, NotFoundExt, SdkResultExt, unknown_outcome};
 use aws_sdk_ec2::types::{NatGatewayState, ResourceType};
 use serde::{Deserialize, Serialize};
 
@@ -116,23 +116,19 @@ impl Resource for NatGateway {
     async fn create(ctx: &Ctx<'_>, spec: &NatGatewaySpec) -> Result<Created, AwsError> {
         let subnet_id = ctx.resolve(&spec.subnet)?;
         let allocation_id = ctx.resolve(&spec.eip)?;
-        let token = client_token(&[
-            ctx.stack,
-            &ctx.address.to_string(),
-            &subnet_id,
-            &allocation_id,
-        ]);
         let out = ctx
             .aws
             .ec2
             .create_nat_gateway()
             .subnet_id(&subnet_id)
             .allocation_id(&allocation_id)
-            .client_token(token)
+            .client_token(ctx.token())
             .tag_specifications(ec2_tag_spec(
                 ResourceType::Natgateway,
                 &ctx.tags(&spec.tags),
             ))
+            .customize()
+            .config_override(unknown_outcome::ec2())
             .send()
             .await
             .op("CreateNatGateway")?;
@@ -253,43 +249,4 @@ async fn describe(
         .op("DescribeNatGateways")
         .found()?;
     Ok(out.and_then(|o| o.nat_gateways().first().cloned()))
-}
-
-/// The idempotency token: a create retried after a lost answer returns the gateway
-/// the first attempt made instead of a second one (a second gateway costs money and
-/// would never be recorded). It covers the subnet and the address too, so that a
-/// later create for the same address with new dependencies (a replacement, a stack
-/// destroyed and applied again) is a new request and not answered with the old,
-/// deleted gateway. At most 64 ASCII characters, so the parts are hashed (FNV-1a:
-/// stable across Rust versions, unlike `DefaultHasher`). Moto ignores the token.
-fn client_token(parts: &[&str]) -> String {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for part in parts {
-        for byte in part.bytes().chain([0u8]) {
-            hash ^= u64::from(byte);
-            hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
-        }
-    }
-    format!("stackctl-{hash:016x}")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::client_token;
-
-    #[test]
-    fn client_token_is_stable_and_depends_on_every_part() {
-        let a = client_token(&["web", "nat_gateway.a", "subnet-1", "eipalloc-1"]);
-        assert_eq!(
-            a,
-            client_token(&["web", "nat_gateway.a", "subnet-1", "eipalloc-1"])
-        );
-        assert_ne!(
-            a,
-            client_token(&["web", "nat_gateway.a", "subnet-2", "eipalloc-1"])
-        );
-        // Part boundaries count: "ab"+"c" is not "a"+"bc".
-        assert_ne!(client_token(&["ab", "c"]), client_token(&["a", "bc"]));
-        assert!(a.len() <= 64 && a.is_ascii());
-    }
 }

@@ -100,12 +100,14 @@ fn not_ours_message(what: &str, id: &str, stack: &str, address: &str, owner: &Ow
 }
 
 /// The one object tagged for `ctx.address` among `ids`, `None` when there is none, an
-/// error naming them all when there are several.
+/// error naming them all when there are several. Objects already recorded for the
+/// address do not count: a create-first replacement tags the new object like the old.
 pub fn single(
     ctx: &Ctx<'_>,
     what: &str,
     mut ids: Vec<String>,
 ) -> Result<Option<CloudId>, AwsError> {
+    ids.retain(|id| !ctx.is_recorded(id));
     ids.sort();
     ids.dedup();
     match ids.len() {

@@ -12,7 +12,7 @@ use super::{
     wanted_sorted_refs,
 };
 use crate::address::{CloudId, Kind};
-use crate::aws::{Aws, AwsError, NotFoundExt, SdkResultExt, wait};
+use crate::aws::{Aws, AwsError, NotFoundExt, SdkResultExt, unknown_outcome, wait};
 use aws_sdk_ec2::types::ResourceType;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -165,10 +165,13 @@ impl Resource for RouteTable {
             .ec2
             .create_route_table()
             .vpc_id(vpc_id)
+            .client_token(ctx.token())
             .tag_specifications(ec2_tag_spec(
                 ResourceType::RouteTable,
                 &ctx.tags(&spec.tags),
             ))
+            .customize()
+            .config_override(unknown_outcome::ec2())
             .send()
             .await
             .op("CreateRouteTable")?;

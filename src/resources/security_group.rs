@@ -17,7 +17,7 @@ use super::tags::{self, Tags, ec2_tag_spec};
 use super::{Created, Ctx, Live, Lookup, Ref, Resource, Wanted, WantedAttrs, known, wanted_ref};
 use crate::address::{CloudId, Kind};
 use crate::aws::wait::{self, Poll, WaitPolicy};
-use crate::aws::{Aws, AwsError, NotFoundExt, SdkResultExt};
+use crate::aws::{Aws, AwsError, NotFoundExt, SdkResultExt, unknown_outcome};
 use aws_sdk_ec2::types::{
     IpPermission, IpRange, Ipv6Range, PrefixListId, ResourceType, UserIdGroupPair,
 };
@@ -158,6 +158,8 @@ impl Resource for SecurityGroup {
                 ResourceType::SecurityGroup,
                 &ctx.tags(&spec.tags),
             ))
+            .customize()
+            .config_override(unknown_outcome::ec2())
             .send()
             .await
             .op("CreateSecurityGroup")?;

@@ -8,7 +8,7 @@ use super::ownership::{ec2_filters, ec2_ours, single};
 use super::tags::{self, Tags, ec2_tag_spec};
 use super::{Created, Ctx, Live, Lookup, Ref, Resource, WantedAttrs, known, wanted_ref};
 use crate::address::{CloudId, Kind};
-use crate::aws::{Aws, AwsError, NotFoundExt, SdkResultExt, wait};
+use crate::aws::{Aws, AwsError, NotFoundExt, SdkResultExt, unknown_outcome, wait};
 use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType};
 use serde::{Deserialize, Serialize};
 
@@ -107,6 +107,8 @@ impl Resource for Subnet {
             .cidr_block(&spec.cidr)
             .availability_zone(&spec.az)
             .tag_specifications(ec2_tag_spec(ResourceType::Subnet, &ctx.tags(&spec.tags)))
+            .customize()
+            .config_override(unknown_outcome::ec2())
             .send()
             .await
             .op("CreateSubnet")?;

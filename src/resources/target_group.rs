@@ -10,7 +10,7 @@ use super::ownership::{elb_tags_by_arn, ensure_elb_ours};
 use super::tags::{self, Tags, elb_tags};
 use super::{Created, Ctx, Live, Lookup, Ref, Resource, WantedAttrs, known, wanted_ref};
 use crate::address::{CloudId, Kind};
-use crate::aws::{Aws, AwsError, NotFoundExt, SdkResultExt, wait};
+use crate::aws::{Aws, AwsError, NotFoundExt, SdkResultExt, unknown_outcome, wait};
 use aws_sdk_elasticloadbalancingv2::types::{
     Matcher, ProtocolEnum, TargetGroupAttribute, TargetTypeEnum,
 };
@@ -219,6 +219,8 @@ impl Resource for TargetGroup {
             .unhealthy_threshold_count(hc.unhealthy_threshold)
             .matcher(Matcher::builder().http_code(&hc.matcher).build())
             .set_tags(Some(elb_tags(&ctx.tags(&spec.tags))))
+            .customize()
+            .config_override(unknown_outcome::elb())
             .send()
             .await
             .op(OP)?;

@@ -11,7 +11,7 @@ use super::ownership::ensure_ours;
 use super::tags::{self, Tags};
 use super::{Created, Ctx, Live, Lookup, Ref, Resource, Wanted, WantedAttrs, known, wanted_ref};
 use crate::address::{CloudId, Kind};
-use crate::aws::{Aws, AwsError, SdkResultExt};
+use crate::aws::{Aws, AwsError, SdkResultExt, unknown_outcome};
 use aws_sdk_ecs::types::{
     Compatibility, ContainerDefinition, CpuArchitecture, KeyValuePair, LogConfiguration, LogDriver,
     NetworkMode, OsFamily, PortMapping, RuntimePlatform, Secret, TaskDefinitionField,
@@ -263,6 +263,8 @@ impl Resource for TaskDefinition {
             .set_task_role_arn(task_role)
             .container_definitions(container)
             .set_tags(Some(tags::ecs_tags(&all_tags)))
+            .customize()
+            .config_override(unknown_outcome::ecs())
             .send()
             .await
             .op(OP)?;

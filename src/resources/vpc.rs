@@ -5,7 +5,7 @@ use super::ownership::{ec2_filters, ec2_ours, single};
 use super::tags::{self, Tags, ec2_tag_spec};
 use super::{Created, Ctx, Live, Lookup, Resource, WantedAttrs, known};
 use crate::address::{CloudId, Kind};
-use crate::aws::{Aws, AwsError, NotFoundExt, SdkResultExt, wait};
+use crate::aws::{Aws, AwsError, NotFoundExt, SdkResultExt, unknown_outcome, wait};
 use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType, VpcAttributeName};
 use serde::{Deserialize, Serialize};
 
@@ -93,6 +93,8 @@ impl Resource for Vpc {
             .create_vpc()
             .cidr_block(&spec.cidr)
             .tag_specifications(ec2_tag_spec(ResourceType::Vpc, &ctx.tags(&spec.tags)))
+            .customize()
+            .config_override(unknown_outcome::ec2())
             .send()
             .await
             .op("CreateVpc")?;

@@ -9,7 +9,7 @@
 use serde_json::Value;
 
 /// `steps[i]` migrates from version `i + 1` to `i + 2`.
-const STEPS: &[fn(&mut Value)] = &[v1_to_v2];
+const STEPS: &[fn(&mut Value)] = &[v1_to_v2, v2_to_v3];
 
 /// The version a document of `found` ends at after migration.
 pub const fn current() -> u32 {
@@ -47,6 +47,11 @@ fn v1_to_v2(doc: &mut Value) {
     }
 }
 
+/// Version 3 adds `intents` (creates started but not yet recorded). Nothing changes in
+/// an older document; the version moves so that an older stackctl, which would drop
+/// the intents it does not know, refuses the file instead.
+fn v2_to_v3(_doc: &mut Value) {}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -62,7 +67,7 @@ mod tests {
             }
         });
         migrate(&mut doc, 1);
-        assert_eq!(doc["version"], json!(2));
+        assert_eq!(doc["version"], json!(current()));
         let td = &doc["resources"]["task_definition.web"]["attrs"];
         assert_eq!(td["image"], json!("nginx:1"));
         assert_eq!(td["container"], json!({"name": "web"}));

@@ -23,6 +23,9 @@ pub struct State {
     pub serial: u64,
     pub stack: String,
     pub resources: BTreeMap<Address, Record>,
+    /// Creates that were started but whose object is not recorded yet (see `Intent`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub intents: BTreeMap<Address, Intent>,
 }
 
 /// One managed object.
@@ -42,6 +45,41 @@ pub struct Record {
     pub deposed: Vec<CloudId>,
 }
 
+/// A create that was started and not yet recorded. It is written to the state before
+/// the create call, and replaced by the object's record once the call has answered; one
+/// left behind means a run stopped (crash, kill, lost answer) while AWS may have made the
+/// object. The next run looks for that object by its tags before creating anything, and
+/// sends the same idempotency token again, so AWS itself refuses a second copy where
+/// the API takes one (EC2 ClientToken, ECS clientToken, CloudFront CallerReference).
+///
+/// It holds the spec and dependencies because the address may have left stack.toml
+/// since: what the interrupted run made must still be found, and then deleted.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Intent {
+    /// The idempotency token of the create, reused by every retry until it is recorded.
+    pub token: String,
+    /// The spec the create was made with (references unresolved).
+    pub spec: Value,
+    pub depends_on: Vec<Address>,
+    /// Seconds since the Unix epoch when the first attempt began; for people reading
+    /// the state.
+    pub since: u64,
+}
+
+impl Intent {
+    pub fn new(spec: Value, depends_on: Vec<Address>) -> Self {
+        Intent {
+            token: uuid::Uuid::new_v4().to_string(),
+            spec,
+            depends_on,
+            since: std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs())
+                .unwrap_or_default(),
+        }
+    }
+}
+
 impl State {
     pub fn new(stack: &str) -> Self {
         State {
@@ -50,6 +88,7 @@ impl State {
             serial: 0,
             stack: stack.to_string(),
             resources: BTreeMap::new(),
+            intents: BTreeMap::new(),
         }
     }
 }

@@ -234,7 +234,8 @@ async fn drift_is_reported_read_only_and_told_apart_from_edits() {
     ws.run(&["apply", "--auto-approve"]).ok();
     let clean = ws.run(&["drift"]);
     assert_eq!(clean.code, 0, "{}", clean.stdout);
-    assert_eq!(ws.run(&["plan", "--detailed-exitcode"]).code, 0);
+    let after = ws.run(&["plan", "--detailed-exitcode"]);
+    assert_eq!(after.code, 0, "{}", after.stdout);
     let state = ws.state();
     assert_eq!(service_of(&aws, &state, "hello").await.desired_count(), 3);
 

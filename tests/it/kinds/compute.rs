@@ -380,12 +380,7 @@ async fn task_definition_is_registered_read_back_without_defaults_and_deregister
     );
 
     // Every attribute is a replacement; update refuses instead of doing nothing.
-    let ctx = Ctx {
-        aws: &h.aws,
-        stack: STACK,
-        address: &address,
-        deps: &h.outputs,
-    };
+    let ctx = Ctx::new(&h.aws, STACK, &address, &h.outputs);
     let err = TaskDefinition::update(&ctx, &created.id, &spec, &["cpu".into()])
         .await
         .expect_err("task definitions are never updated");

@@ -289,12 +289,7 @@ async fn load_balancer_name_longer_than_32_is_refused_before_aws() {
     spec.name = "a".repeat(33);
     let address = Address::new(Kind::LoadBalancer, "web");
     let deps = h.outputs.clone();
-    let ctx = stackctl::resources::Ctx {
-        aws: &h.aws,
-        stack: "kindtest",
-        address: &address,
-        deps: &deps,
-    };
+    let ctx = stackctl::resources::Ctx::new(&h.aws, "kindtest", &address, &deps);
     let err = LoadBalancer::create(&ctx, &spec).await.unwrap_err();
     assert!(err.to_string().contains("longer than 32"), "{err}");
 }
@@ -654,12 +649,7 @@ async fn cloudfront_distribution_updates_in_place_and_is_disabled_before_delete(
     // A tag change is no config change: no UpdateDistribution, no deployment.
     spec.tags.insert("team".into(), "c".into());
     let recorded = Recorded::new(&h);
-    let ctx = stackctl::resources::Ctx {
-        aws: &recorded.aws,
-        stack: "kindtest",
-        address: &address,
-        deps: &h.outputs,
-    };
+    let ctx = stackctl::resources::Ctx::new(&recorded.aws, "kindtest", &address, &h.outputs);
     CloudfrontDistribution::update(&ctx, &id, &spec, &["tags".into()])
         .await
         .expect("retag distribution");

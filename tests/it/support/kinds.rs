@@ -49,12 +49,7 @@ impl Harness {
     }
 
     fn ctx<'a>(&'a self, address: &'a Address) -> Ctx<'a> {
-        Ctx {
-            aws: &self.aws,
-            stack: STACK,
-            address,
-            deps: &self.outputs,
-        }
+        Ctx::new(&self.aws, STACK, address, &self.outputs)
     }
 
     pub async fn create<R: Resource>(&mut self, name: &str, spec: &R::Spec) -> (Address, Created) {
