@@ -7,6 +7,7 @@
 use super::action::Action;
 use super::change::{Cause, Change, Class, FieldDiff, Plan, Reason, Summary};
 use crate::address::{Address, Kind};
+use crate::config::security::Warning;
 use crate::resources::{Wanted, registry};
 use crate::state::State;
 use serde::{Deserialize, Serialize};
@@ -29,6 +30,10 @@ pub struct PlanDocument {
     pub summary: Summary,
     /// Pending changes only, in the order they were planned.
     pub changes: Vec<ChangeDocument>,
+    /// Secure defaults stack.toml turns off (docs/security.md). Added within format
+    /// version 1: a plan saved before it has none.
+    #[serde(default)]
+    pub warnings: Vec<Warning>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -87,7 +92,13 @@ impl PlanDocument {
             has_changes: plan.has_changes(),
             summary: plan.summary(),
             changes: plan.pending().map(ChangeDocument::from).collect(),
+            warnings: Vec::new(),
         }
+    }
+
+    pub fn with_warnings(mut self, warnings: Vec<Warning>) -> Self {
+        self.warnings = warnings;
+        self
     }
 
     pub fn parse(text: &str) -> Result<Self, DocumentError> {
