@@ -411,3 +411,89 @@ async fn the_example_is_secure_by_default_and_its_secret_value_goes_nowhere() {
     let left = leftovers::of_stack(&aws, "weather").await;
     assert!(left.is_empty(), "left behind after destroy: {left:#?}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_options_apply_plan_clean_and_a_default_turned_off_keeps_warning() {
+    let emulator = Emulator::start();
+    let ws = Workspace::new(&emulator, &example("blog-cdn"));
+    ws.edit(
+        "caching = \"optimized\"",
+        "caching = \"optimized\"\nalb_only_from_cloudfront = true",
+    );
+    ws.edit(
+        "log_retention_days = 14",
+        "log_retention_days = 14\nread_only_root_filesystem = true\nlog_mode = \"blocking\"",
+    );
+    ws.run(&["apply", "--auto-approve"]).ok();
+    let state = ws.state();
+    let aws = Aws::for_emulator("eu-west-1", &emulator.endpoint).await;
+
+    // The load balancer admits CloudFront's origin-facing servers only, on port 80.
+    let group = aws
+        .ec2
+        .describe_security_groups()
+        .group_ids(id(&state, "security_group.alb"))
+        .send()
+        .await
+        .unwrap();
+    let ingress = group.security_groups()[0].ip_permissions();
+    assert_eq!(ingress.len(), 1, "{ingress:?}");
+    assert_eq!(ingress[0].from_port(), Some(80));
+    assert_eq!(ingress[0].ip_ranges(), []);
+    let lists: Vec<&str> = ingress[0]
+        .prefix_list_ids()
+        .iter()
+        .filter_map(|p| p.prefix_list_id())
+        .collect();
+    let cloudfront = aws
+        .ec2
+        .describe_managed_prefix_lists()
+        .prefix_list_ids(lists[0])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        cloudfront.prefix_lists()[0].prefix_list_name(),
+        Some("com.amazonaws.global.cloudfront.origin-facing")
+    );
+    let td = aws
+        .ecs
+        .describe_task_definition()
+        .task_definition(id(&state, "task_definition.blog"))
+        .send()
+        .await
+        .unwrap();
+    let container = &td.task_definition().unwrap().container_definitions()[0];
+    assert_eq!(container.readonly_root_filesystem(), Some(true));
+
+    // Unchanged: no changes, and still the one warning for the default turned off.
+    let plan = ws.run(&["plan", "--detailed-exitcode"]);
+    assert_eq!(plan.code, 0, "{}\n{}", plan.stdout, plan.stderr);
+    assert!(
+        plan.stdout
+            .contains("services.blog.log_mode is \"blocking\""),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        plan.stdout
+            .trim_end()
+            .ends_with("No changes. The stack matches stack.toml."),
+        "{}",
+        plan.stdout
+    );
+    let json_plan = ws.run(&["plan", "--json"]).ok();
+    let document: Value = serde_json::from_str(&json_plan.stdout).unwrap();
+    assert_eq!(document["has_changes"], false);
+    let keys: Vec<&str> = document["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|w| w["key"].as_str())
+        .collect();
+    assert_eq!(keys, ["services.blog.log_mode"]);
+
+    ws.run(&["destroy", "--auto-approve"]).ok();
+    let left = leftovers::of_stack(&aws, "blog").await;
+    assert!(left.is_empty(), "left behind after destroy: {left:#?}");
+}
