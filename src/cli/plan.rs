@@ -4,6 +4,7 @@ use super::Cli;
 use super::exit::Code;
 use super::session::Session;
 use crate::config::expand::expand;
+use crate::config::security;
 use crate::output::plan_text;
 use crate::plan::PlanDocument;
 use anyhow::Context;
@@ -27,11 +28,13 @@ pub async fn run(cli: &Cli, args: &Args) -> anyhow::Result<Code> {
     let session = super::adopt::missing(session, super::adopt::Mode::Preview).await?;
     let observed = session.refresh().await?;
     let plan = crate::plan::plan(&expand(&session.config), &session.state, &observed)?;
-    let document = PlanDocument::new(&plan, &session.state, &session.config.region);
+    let warnings = security::warnings(&session.config.config);
+    let document = PlanDocument::new(&plan, &session.state, &session.config.region)
+        .with_warnings(warnings.clone());
     if args.json {
         println!("{}", serde_json::to_string_pretty(&document)?);
     } else {
-        print!("{}", plan_text::render(&plan));
+        print!("{}", plan_text::render_with_warnings(&plan, &warnings));
     }
     if let Some(path) = &args.out {
         let text = serde_json::to_string_pretty(&document)?;

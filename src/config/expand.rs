@@ -31,6 +31,8 @@ pub const EXECUTION_POLICY: &str =
 const CACHING_DISABLED: &str = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad";
 const CACHING_OPTIMIZED: &str = "658327ea-f89d-4fab-a63d-7e88639e58f6";
 const ALL_VIEWER: &str = "216adef6-5c7f-47e4-b989-5492eafa07d3";
+/// AWS's managed prefix list of the addresses CloudFront reaches origins from.
+pub const CLOUDFRONT_ORIGIN_FACING: &str = "com.amazonaws.global.cloudfront.origin-facing";
 
 fn addr(kind: Kind, name: impl Into<String>) -> Address {
     Address::new(kind, name)
@@ -47,6 +49,7 @@ fn allow_all_egress() -> Vec<Rule> {
         to_port: -1,
         cidr: Some("0.0.0.0/0".into()),
         source_group: None,
+        prefix_list: None,
         description: "all outbound".into(),
     }]
 }
@@ -58,7 +61,24 @@ fn tcp_from_anywhere(port: u16, description: &str) -> Rule {
         to_port: port.into(),
         cidr: Some("0.0.0.0/0".into()),
         source_group: None,
+        prefix_list: None,
         description: description.into(),
+    }
+}
+
+/// The one port CloudFront talks to the ALB on, from CloudFront's origin-facing
+/// servers only. Without a description: the emulator drops descriptions of prefix
+/// list rules, which would show as a difference on every plan. In AWS the list counts
+/// as 55 rules against the group's quota of 60, so there is room for exactly one.
+fn tcp_from_cloudfront(port: u16) -> Rule {
+    Rule {
+        protocol: "tcp".into(),
+        from_port: port.into(),
+        to_port: port.into(),
+        cidr: None,
+        source_group: None,
+        prefix_list: Some(CLOUDFRONT_ORIGIN_FACING.into()),
+        description: String::new(),
     }
 }
 
@@ -232,10 +252,17 @@ pub fn expand(v: &Validated) -> Vec<Desired> {
     // Listeners that forward by path (as opposed to redirecting everything to HTTPS).
     let mut forwarding = Vec::new();
     if v.has_load_balancer() {
-        let mut ingress = vec![tcp_from_anywhere(lb.http_port, "HTTP from anywhere")];
-        if let Some(h) = &lb.https {
-            ingress.push(tcp_from_anywhere(h.port, "HTTPS from anywhere"));
-        }
+        let ingress = if c.cdn.enabled && c.cdn.alb_only_from_cloudfront {
+            // CloudFront uses HTTPS to the origin whenever the ALB has it.
+            let origin_port = lb.https.as_ref().map_or(lb.http_port, |h| h.port);
+            vec![tcp_from_cloudfront(origin_port)]
+        } else {
+            let mut ingress = vec![tcp_from_anywhere(lb.http_port, "HTTP from anywhere")];
+            if let Some(h) = &lb.https {
+                ingress.push(tcp_from_anywhere(h.port, "HTTPS from anywhere"));
+            }
+            ingress
+        };
         out.push(Desired::new(
             alb_sg.clone(),
             SecurityGroupSpec {
@@ -256,6 +283,8 @@ pub fn expand(v: &Validated) -> Vec<Desired> {
                     subnets: public_subnets.iter().cloned().map(Ref::id).collect(),
                     security_groups: vec![Ref::id(alb_sg.clone())],
                     idle_timeout: lb.idle_timeout as i32,
+                    deletion_protection: lb.deletion_protection,
+                    drop_invalid_header_fields: lb.drop_invalid_header_fields,
                     tags: tags.clone(),
                 },
             )
@@ -351,6 +380,7 @@ pub fn expand(v: &Validated) -> Vec<Desired> {
                         to_port: port.into(),
                         cidr: None,
                         source_group: Some(Ref::id(alb_sg.clone())),
+                        prefix_list: None,
                         description: "from the load balancer".into(),
                     }]
                 } else {
@@ -423,6 +453,14 @@ pub fn expand(v: &Validated) -> Vec<Desired> {
                     log_group: Ref::id(log_group),
                     log_region: v.region.clone(),
                     log_stream_prefix: name.clone(),
+                    log_mode: Some(
+                        match s.log_mode {
+                            LogMode::NonBlocking => "non-blocking",
+                            LogMode::Blocking => "blocking",
+                        }
+                        .into(),
+                    ),
+                    read_only_root_filesystem: s.read_only_root_filesystem,
                 },
                 tags: tags.clone(),
             },

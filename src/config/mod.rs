@@ -5,6 +5,7 @@ pub mod error;
 pub mod expand;
 pub mod locate;
 pub mod schema;
+pub mod security;
 pub mod validate;
 
 pub use error::{ConfigError, Problem};

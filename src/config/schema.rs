@@ -102,7 +102,9 @@ impl Default for Repository {
     fn default() -> Self {
         Repository {
             scan_on_push: true,
-            tag_mutability: TagMutability::Mutable,
+            // A tag names one image for good: what a service runs cannot change
+            // under the same tag (CI pushes a new tag per build).
+            tag_mutability: TagMutability::Immutable,
             keep_images: 30,
         }
     }
@@ -144,6 +146,13 @@ pub struct Service {
     pub secrets: BTreeMap<String, String>,
     #[serde(default = "defaults::log_retention_days")]
     pub log_retention_days: u32,
+    /// How the awslogs driver delivers: non-blocking buffers (and drops what overflows
+    /// the buffer) instead of stalling the app when CloudWatch Logs is slow.
+    #[serde(default)]
+    pub log_mode: LogMode,
+    /// The container's root filesystem is read-only; /tmp stays writable.
+    #[serde(default)]
+    pub read_only_root_filesystem: bool,
     #[serde(default = "defaults::grace_period")]
     pub grace_period: u32,
     #[serde(default = "defaults::deregistration_delay")]
@@ -172,6 +181,14 @@ pub enum Arch {
     X86_64,
     #[serde(alias = "aarch64")]
     Arm64,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum LogMode {
+    #[default]
+    NonBlocking,
+    Blocking,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
@@ -214,6 +231,10 @@ pub struct LoadBalancer {
     pub http_port: u16,
     pub https: Option<Https>,
     pub idle_timeout: u32,
+    /// AWS refuses to delete the ALB while on; `destroy` turns it off first.
+    pub deletion_protection: bool,
+    /// The ALB drops header fields that are not valid HTTP instead of passing them on.
+    pub drop_invalid_header_fields: bool,
 }
 
 impl Default for LoadBalancer {
@@ -222,6 +243,8 @@ impl Default for LoadBalancer {
             http_port: 80,
             https: None,
             idle_timeout: 60,
+            deletion_protection: true,
+            drop_invalid_header_fields: true,
         }
     }
 }
@@ -248,6 +271,9 @@ pub struct Cdn {
     pub certificate_arn: Option<String>,
     pub price_class: String,
     pub wait: bool,
+    /// The ALB's security group admits only CloudFront's origin-facing servers (AWS's
+    /// managed prefix list), so nobody reaches the app around the CDN.
+    pub alb_only_from_cloudfront: bool,
 }
 
 impl Default for Cdn {
@@ -260,6 +286,7 @@ impl Default for Cdn {
             certificate_arn: None,
             price_class: "PriceClass_100".into(),
             wait: true,
+            alb_only_from_cloudfront: false,
         }
     }
 }

@@ -389,3 +389,108 @@ fn at_most_40_tags() {
     assert_eq!(p[0].key, "stack.tags");
     assert!(p[0].message.contains("at most 40"), "{}", p[0].message);
 }
+
+#[test]
+fn secure_defaults_are_on_and_expanded_into_the_specs() {
+    let v = parse_str(MINIMAL).unwrap();
+    let c = &v.config;
+    assert!(c.load_balancer.deletion_protection);
+    assert!(c.load_balancer.drop_invalid_header_fields);
+    assert_eq!(
+        c.repositories["app"].tag_mutability,
+        schema::TagMutability::Immutable
+    );
+    assert!(c.repositories["app"].scan_on_push);
+    assert_eq!(c.repositories["app"].keep_images, 30);
+    assert!(c.cluster.container_insights);
+    assert_eq!(c.services["web"].log_mode, schema::LogMode::NonBlocking);
+    assert!(!c.services["web"].read_only_root_filesystem);
+    assert!(!c.cdn.alb_only_from_cloudfront);
+    assert_eq!(
+        c.cdn.viewer_protocol,
+        schema::ViewerProtocol::RedirectToHttps
+    );
+
+    let r = expand(&v);
+    let alb = &find(&r, "load_balancer.main").spec;
+    assert_eq!(alb["deletion_protection"], true);
+    assert_eq!(alb["drop_invalid_header_fields"], true);
+    assert_eq!(
+        find(&r, "ecr_repository.app").spec["tag_mutability"],
+        "IMMUTABLE"
+    );
+    let container = &find(&r, "task_definition.web").spec["container"];
+    assert_eq!(container["log_mode"], "non-blocking");
+    assert_eq!(container.get("read_only_root_filesystem"), None);
+    let svc = &find(&r, "ecs_service.web").spec;
+    assert_eq!(svc["assign_public_ip"], false);
+    assert_eq!(svc["subnets"][0]["ref"], "subnet.private-0");
+}
+
+#[test]
+fn secure_defaults_turned_off_reach_the_specs() {
+    let text = MINIMAL
+        .replace(
+            "[repositories.app]",
+            "[load_balancer]\ndeletion_protection = false\ndrop_invalid_header_fields = false\n\n[repositories.app]\ntag_mutability = \"mutable\"",
+        )
+        .replace(
+            "port = 5000",
+            "port = 5000\nlog_mode = \"blocking\"\nread_only_root_filesystem = true",
+        );
+    let r = expand(&parse_str(&text).unwrap());
+    let alb = &find(&r, "load_balancer.main").spec;
+    assert_eq!(alb["deletion_protection"], false);
+    assert_eq!(alb["drop_invalid_header_fields"], false);
+    assert_eq!(
+        find(&r, "ecr_repository.app").spec["tag_mutability"],
+        "MUTABLE"
+    );
+    let container = &find(&r, "task_definition.web").spec["container"];
+    assert_eq!(container["log_mode"], "blocking");
+    assert_eq!(container["read_only_root_filesystem"], true);
+}
+
+#[test]
+fn a_load_balancer_needs_two_availability_zones() {
+    let text = MINIMAL.replace(
+        "[repositories.app]",
+        "[network]\nazs = 1\n\n[repositories.app]",
+    );
+    let p = problems(&text);
+    assert_eq!(p.len(), 1, "{p:?}");
+    assert_eq!(p[0].key, "network.azs");
+    assert!(p[0].message.contains("two availability zones"), "{p:?}");
+    // Without routed services there is no load balancer, and one AZ is allowed.
+    let internal = text.replace("port = 5000", "port = 5000\nroutes = []");
+    assert_eq!(parse_str(&internal).unwrap().azs, vec!["eu-west-2a"]);
+}
+
+#[test]
+fn the_load_balancer_admits_only_cloudfront_on_the_origin_port_when_asked() {
+    let cdn = "\n[cdn]\nenabled = true\nalb_only_from_cloudfront = true\n";
+    let ingress = |text: &str| {
+        let r = expand(&parse_str(text).unwrap());
+        find(&r, "security_group.alb").spec["ingress"].clone()
+    };
+    let from_cloudfront = |port: u16| {
+        json!([{"protocol": "tcp", "from_port": port, "to_port": port,
+                "prefix_list": "com.amazonaws.global.cloudfront.origin-facing",
+                "description": ""}])
+    };
+    assert_eq!(ingress(&format!("{MINIMAL}{cdn}")), from_cloudfront(80));
+    // With HTTPS on the ALB, CloudFront uses it, and only it.
+    let https = "\n[load_balancer.https]\ncertificate_arn = \"arn:aws:acm:eu-west-2:123456789012:certificate/x\"\nport = 8443\n";
+    assert_eq!(
+        ingress(&format!("{MINIMAL}{https}{cdn}")),
+        from_cloudfront(8443)
+    );
+    // Off (the default): open to anywhere on the listener ports.
+    let open = ingress(&format!("{MINIMAL}\n[cdn]\nenabled = true\n"));
+    assert_eq!(open[0]["cidr"], "0.0.0.0/0");
+    // Without the CDN nothing could reach the app.
+    let p = problems(&format!(
+        "{MINIMAL}\n[cdn]\nalb_only_from_cloudfront = true\n"
+    ));
+    assert_eq!(p[0].key, "cdn.alb_only_from_cloudfront");
+}

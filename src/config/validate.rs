@@ -422,7 +422,21 @@ pub fn validate(config: Config, env_region: Option<String>) -> Result<Validated,
         }
     }
     let has_lb = config.services.values().any(|s| !s.routes.is_empty());
+    // AWS refuses an ALB with subnets in fewer than two AZs; one AZ would also make
+    // the whole app go down with it.
+    if has_lb && azs.len() == 1 {
+        problem(
+            "network.azs",
+            "the load balancer needs subnets in at least two availability zones: set network.azs = 2 (or list two AZs)".into(),
+        );
+    }
     let cdn = &config.cdn;
+    if cdn.alb_only_from_cloudfront && !cdn.enabled {
+        problem(
+            "cdn.alb_only_from_cloudfront",
+            "admits only CloudFront to the load balancer, so it needs cdn.enabled = true (otherwise nothing could reach the app)".into(),
+        );
+    }
     if cdn.enabled {
         if !has_lb {
             problem(

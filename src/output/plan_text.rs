@@ -1,8 +1,9 @@
 //! A plan as text: changes made outside stackctl first, apart from the edits to
 //! stack.toml, one block per resource with its label and field diffs, warnings for
-//! replacements that interrupt traffic, then the summary line people and scripts
-//! look for.
+//! replacements that interrupt traffic, the secure defaults stack.toml turns off,
+//! then the summary line people and scripts look for.
 
+use crate::config::security::Warning;
 use crate::plan::{Action, Cause, Change, Class, Plan};
 use crate::resources::Wanted;
 use serde_json::Value;
@@ -11,8 +12,43 @@ use std::fmt::Write;
 pub const NO_CHANGES: &str = "No changes. The stack matches stack.toml.";
 
 pub fn render(plan: &Plan) -> String {
+    render_with_warnings(plan, &[])
+}
+
+/// The plan with the secure defaults stack.toml turns off, listed before the last
+/// line whether or not anything changes: a stack keeps warning for as long as it
+/// runs with a default off.
+pub fn render_with_warnings(plan: &Plan, warnings: &[Warning]) -> String {
+    let mut out = changes(plan);
+    if !warnings.is_empty() {
+        if !out.is_empty() {
+            out.push('\n');
+        }
+        out.push_str("Warning: stack.toml turns off secure defaults (see docs/security.md):\n");
+        for w in warnings {
+            let _ = writeln!(out, "  - {} {}", w.key, w.message);
+        }
+    }
     if !plan.has_changes() {
-        return format!("{NO_CHANGES}\n");
+        if !out.is_empty() {
+            out.push('\n');
+        }
+        let _ = writeln!(out, "{NO_CHANGES}");
+        return out;
+    }
+    let s = plan.summary();
+    let _ = writeln!(
+        out,
+        "\nPlan: {} to add, {} to change, {} to destroy.",
+        s.add, s.change, s.destroy
+    );
+    out
+}
+
+/// Everything above the summary line; empty when nothing changes.
+fn changes(plan: &Plan) -> String {
+    if !plan.has_changes() {
+        return String::new();
     }
     let (drift, edits): (Vec<&Change>, Vec<&Change>) =
         plan.pending().partition(|c| c.is_drift_only());
@@ -43,12 +79,6 @@ pub fn render(plan: &Plan) -> String {
             );
         }
     }
-    let s = plan.summary();
-    let _ = writeln!(
-        out,
-        "\nPlan: {} to add, {} to change, {} to destroy.",
-        s.add, s.change, s.destroy
-    );
     out
 }
 
@@ -126,5 +156,75 @@ fn value(v: &Value) -> String {
     match v {
         Value::String(s) => format!("{s:?}"),
         other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::Summary;
+
+    fn warning(key: &str, message: &str) -> Warning {
+        Warning {
+            key: key.into(),
+            message: message.into(),
+        }
+    }
+
+    #[test]
+    fn no_changes_and_no_warnings_is_the_one_line() {
+        assert_eq!(render(&Plan::default()), format!("{NO_CHANGES}\n"));
+        assert_eq!(
+            render_with_warnings(&Plan::default(), &[]),
+            format!("{NO_CHANGES}\n")
+        );
+    }
+
+    #[test]
+    fn warnings_come_before_the_last_line_with_or_without_changes() {
+        let warnings = [
+            warning("load_balancer.deletion_protection", "is false: exposed"),
+            warning("services.web.env.DB_PASSWORD", "looks like a secret"),
+        ];
+        let text = render_with_warnings(&Plan::default(), &warnings);
+        assert_eq!(
+            text,
+            format!(
+                "Warning: stack.toml turns off secure defaults (see docs/security.md):\n\
+                 \x20 - load_balancer.deletion_protection is false: exposed\n\
+                 \x20 - services.web.env.DB_PASSWORD looks like a secret\n\
+                 \n{NO_CHANGES}\n"
+            )
+        );
+
+        let plan = Plan {
+            changes: vec![Change {
+                address: "vpc.main".parse().unwrap(),
+                action: Action::Create,
+                class: Class::Create,
+                diffs: Vec::new(),
+                reason: None,
+                warning: None,
+                spec: None,
+                depends_on: Vec::new(),
+            }],
+            deposed: Vec::new(),
+        };
+        assert_eq!(
+            plan.summary(),
+            Summary {
+                add: 1,
+                change: 0,
+                destroy: 0
+            }
+        );
+        let text = render_with_warnings(&plan, &warnings[..1]);
+        assert_eq!(
+            text,
+            "  + vpc.main\n\
+             \nWarning: stack.toml turns off secure defaults (see docs/security.md):\n\
+             \x20 - load_balancer.deletion_protection is false: exposed\n\
+             \nPlan: 1 to add, 0 to change, 0 to destroy.\n"
+        );
     }
 }

@@ -7,6 +7,7 @@
 use super::action::Action;
 use super::change::{Cause, Change, Class, FieldDiff, Plan, Reason, Summary};
 use crate::address::{Address, Kind};
+use crate::config::security::Warning;
 use crate::resources::{Wanted, registry};
 use crate::state::State;
 use serde::{Deserialize, Serialize};
@@ -33,6 +34,10 @@ pub struct PlanDocument {
     /// state again when the plan is applied (the state must be the one planned against).
     #[serde(default)]
     pub deposed: Vec<super::Deposed>,
+    /// Secure defaults stack.toml turns off (docs/security.md). Added within format
+    /// version 1: a plan saved before it has none.
+    #[serde(default)]
+    pub warnings: Vec<Warning>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -92,7 +97,13 @@ impl PlanDocument {
             summary: plan.summary(),
             changes: plan.pending().map(ChangeDocument::from).collect(),
             deposed: plan.deposed.clone(),
+            warnings: Vec::new(),
         }
+    }
+
+    pub fn with_warnings(mut self, warnings: Vec<Warning>) -> Self {
+        self.warnings = warnings;
+        self
     }
 
     pub fn parse(text: &str) -> Result<Self, DocumentError> {

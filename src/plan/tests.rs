@@ -28,6 +28,10 @@ fn vpc_attrs(cidr: &str, hostnames: bool) -> crate::resources::Attrs {
         ("cidr_block".to_string(), json!(cidr)),
         ("dns_hostnames".to_string(), json!(hostnames)),
         ("dns_support".to_string(), json!(true)),
+        (
+            "default_security_group".to_string(),
+            json!({"ingress": [], "egress": []}),
+        ),
         ("tags".to_string(), json!({})),
     ]
     .into()
@@ -65,7 +69,7 @@ fn nothing_recorded_plans_a_create_with_every_attribute() {
     assert_eq!(p.changes.len(), 1);
     let c = &p.changes[0];
     assert_eq!(c.action, Action::Create);
-    assert_eq!(c.diffs.len(), 4);
+    assert_eq!(c.diffs.len(), 5);
     assert_eq!(c.diffs[0].after, Wanted::Known(json!("10.0.0.0/16")));
     assert_eq!(
         p.summary(),
@@ -625,4 +629,31 @@ fn a_state_applied_before_tags_existed_plans_no_changes() {
     }
     let p = plan(&desired, &state, &observed).unwrap();
     assert!(!p.has_changes(), "{p:#?}");
+}
+
+#[test]
+fn the_plan_document_carries_warnings_and_reads_plans_saved_without_them() {
+    let (state, observed) = applied(&hello("hello:latest"));
+    let p = plan(&hello("hello:v2"), &state, &observed).unwrap();
+    let warning = crate::config::security::Warning {
+        key: "load_balancer.deletion_protection".into(),
+        message: "is false: exposed".into(),
+    };
+    let doc = crate::plan::PlanDocument::new(&p, &state, "eu-central-1")
+        .with_warnings(vec![warning.clone()]);
+    let value = serde_json::to_value(&doc).unwrap();
+    assert_eq!(
+        value["warnings"],
+        json!([{"key": "load_balancer.deletion_protection", "message": "is false: exposed"}])
+    );
+    assert_eq!(value["format_version"], 1);
+    let back = crate::plan::PlanDocument::parse(&value.to_string()).unwrap();
+    assert_eq!(back.warnings, vec![warning]);
+
+    // A plan saved before warnings existed (same format version) still applies.
+    let mut old = value.clone();
+    old.as_object_mut().unwrap().remove("warnings");
+    let back = crate::plan::PlanDocument::parse(&old.to_string()).unwrap();
+    assert!(back.warnings.is_empty());
+    assert!(back.plan_for(&state).is_ok());
 }

@@ -1,4 +1,9 @@
 //! Application Load Balancer. The id is its ARN; outputs dns_name and zone_id.
+//!
+//! Deletion protection and dropping invalid header fields are load balancer
+//! attributes, set with the idle timeout in one ModifyLoadBalancerAttributes call
+//! and read back from DescribeLoadBalancerAttributes (a missing key is AWS's default,
+//! false), so turning one off by hand shows as drift.
 
 use super::ownership::{elb_tags_by_arn, ensure_elb_ours};
 use super::tags::{self, Tags};
@@ -20,6 +25,12 @@ pub struct LoadBalancerSpec {
     pub subnets: Vec<Ref>,
     pub security_groups: Vec<Ref>,
     pub idle_timeout: i32,
+    /// AWS refuses DeleteLoadBalancer while on; `delete` turns it off first.
+    #[serde(default = "yes")]
+    pub deletion_protection: bool,
+    /// The ALB drops header fields that are not valid HTTP instead of forwarding them.
+    #[serde(default = "yes")]
+    pub drop_invalid_header_fields: bool,
     /// User tags (stack.toml `[stack] tags`).
     #[serde(default, skip_serializing_if = "Tags::is_empty")]
     pub tags: Tags,
@@ -31,6 +42,13 @@ pub struct LoadBalancer;
 const MAX_NAME_LEN: usize = 32;
 const IDLE_TIMEOUT: &str = "idle_timeout.timeout_seconds";
 const DELETION_PROTECTION: &str = "deletion_protection.enabled";
+const DROP_INVALID_HEADER_FIELDS: &str = "routing.http.drop_invalid_header_fields.enabled";
+/// The attributes stackctl sets; a change of any of them is one call with all three.
+const ATTRIBUTES: &[&str] = &[
+    "idle_timeout",
+    "deletion_protection",
+    "drop_invalid_header_fields",
+];
 /// What AWS uses when the idle timeout was never set.
 const DEFAULT_IDLE_TIMEOUT: i64 = 60;
 
@@ -53,6 +71,14 @@ impl Resource for LoadBalancer {
                 wanted_sorted_refs(lookup, &spec.security_groups),
             ),
             ("idle_timeout".into(), known(spec.idle_timeout)),
+            (
+                "deletion_protection".into(),
+                known(spec.deletion_protection),
+            ),
+            (
+                "drop_invalid_header_fields".into(),
+                known(spec.drop_invalid_header_fields),
+            ),
             (tags::ATTR.into(), known(tags::value(&spec.tags))),
         ])
     }
@@ -76,6 +102,7 @@ impl Resource for LoadBalancer {
             .get(IDLE_TIMEOUT)
             .and_then(|v| v.parse::<i64>().ok())
             .unwrap_or(DEFAULT_IDLE_TIMEOUT);
+        let flag = |key: &str| attributes.get(key).map(String::as_str) == Some("true");
         let mut subnets: Vec<String> = lb
             .availability_zones()
             .iter()
@@ -97,6 +124,14 @@ impl Resource for LoadBalancer {
                 ("subnets".into(), subnets.into()),
                 ("security_groups".into(), security_groups.into()),
                 ("idle_timeout".into(), idle_timeout.into()),
+                (
+                    "deletion_protection".into(),
+                    flag(DELETION_PROTECTION).into(),
+                ),
+                (
+                    "drop_invalid_header_fields".into(),
+                    flag(DROP_INVALID_HEADER_FIELDS).into(),
+                ),
                 (tags::ATTR.into(), tags::live_value(live_tags)),
             ]
             .into(),
@@ -162,7 +197,7 @@ impl Resource for LoadBalancer {
             .ok_or_else(|| AwsError::invalid(OP, "no load balancer ARN in the answer"))?;
         let id = CloudId::new(arn);
         let outputs = outputs(&id, lb);
-        set_idle_timeout(ctx.aws, &id, spec.idle_timeout).await?;
+        set_attributes(ctx.aws, &id, spec).await?;
         Ok(Created { id, outputs })
     }
 
@@ -228,8 +263,8 @@ impl Resource for LoadBalancer {
                 .await
                 .op("SetSecurityGroups")?;
         }
-        if changed("idle_timeout") {
-            set_idle_timeout(ctx.aws, id, spec.idle_timeout).await?;
+        if ATTRIBUTES.iter().any(|a| changed(a)) {
+            set_attributes(ctx.aws, id, spec).await?;
         }
         if changed(tags::ATTR) {
             tags::sync_elb(ctx.aws, id.as_str(), &spec.tags).await?;
@@ -237,9 +272,10 @@ impl Resource for LoadBalancer {
         Ok(())
     }
 
-    /// Deletion protection (turned on by hand or by another tool) makes AWS refuse
-    /// the delete, so it is turned off first. DeleteLoadBalancer returns before the
-    /// ALB is gone; its subnets and security groups can only go after that.
+    /// Deletion protection (on by default, or turned on by hand) makes AWS refuse the
+    /// delete, and destroy is the explicit intent to delete: it is turned off first.
+    /// DeleteLoadBalancer returns before the ALB is gone; its subnets and security
+    /// groups can only go after that.
     async fn delete(aws: &Aws, id: &CloudId) -> Result<(), AwsError> {
         let Some(attributes) = attributes(aws, id).await? else {
             return Ok(());
@@ -324,8 +360,25 @@ async fn attributes(aws: &Aws, id: &CloudId) -> Result<Option<BTreeMap<String, S
     }))
 }
 
-async fn set_idle_timeout(aws: &Aws, id: &CloudId, seconds: i32) -> Result<(), AwsError> {
-    modify_attribute(aws, id, IDLE_TIMEOUT, seconds.to_string()).await
+fn yes() -> bool {
+    true
+}
+
+/// Every attribute stackctl manages, in one call.
+async fn set_attributes(aws: &Aws, id: &CloudId, spec: &LoadBalancerSpec) -> Result<(), AwsError> {
+    modify_attributes(
+        aws,
+        id,
+        &[
+            (IDLE_TIMEOUT, spec.idle_timeout.to_string()),
+            (DELETION_PROTECTION, spec.deletion_protection.to_string()),
+            (
+                DROP_INVALID_HEADER_FIELDS,
+                spec.drop_invalid_header_fields.to_string(),
+            ),
+        ],
+    )
+    .await
 }
 
 async fn modify_attribute(
@@ -334,15 +387,28 @@ async fn modify_attribute(
     key: &str,
     value: String,
 ) -> Result<(), AwsError> {
+    modify_attributes(aws, id, &[(key, value)]).await
+}
+
+async fn modify_attributes(
+    aws: &Aws,
+    id: &CloudId,
+    attributes: &[(&str, String)],
+) -> Result<(), AwsError> {
     aws.elb
         .modify_load_balancer_attributes()
         .load_balancer_arn(id.as_str())
-        .attributes(
-            LoadBalancerAttribute::builder()
-                .key(key)
-                .value(value)
-                .build(),
-        )
+        .set_attributes(Some(
+            attributes
+                .iter()
+                .map(|(key, value)| {
+                    LoadBalancerAttribute::builder()
+                        .key(*key)
+                        .value(value)
+                        .build()
+                })
+                .collect(),
+        ))
         .send()
         .await
         .op("ModifyLoadBalancerAttributes")?;

@@ -11,6 +11,10 @@
 //!
 //! The group name is `{stack}-{name}` and not a spec field, so it is reported by
 //! `read` but not wanted: it cannot change while the stack and address stay the same.
+//!
+//! A rule's peer may be an AWS-managed prefix list, named by its name (the same in
+//! every region, unlike its `pl-` id): `read` reports the name, create and update
+//! look up the id. Only groups with such a rule pay for the lookup.
 
 use super::ownership::{ec2_filters, ec2_ours, single};
 use super::tags::{self, Tags, ec2_tag_spec};
@@ -19,10 +23,11 @@ use crate::address::{CloudId, Kind};
 use crate::aws::wait::{self, Poll, WaitPolicy};
 use crate::aws::{Aws, AwsError, NotFoundExt, SdkResultExt, unknown_outcome};
 use aws_sdk_ec2::types::{
-    IpPermission, IpRange, Ipv6Range, PrefixListId, ResourceType, UserIdGroupPair,
+    Filter, IpPermission, IpRange, Ipv6Range, PrefixListId, ResourceType, UserIdGroupPair,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SecurityGroupSpec {
@@ -35,7 +40,8 @@ pub struct SecurityGroupSpec {
     pub tags: Tags,
 }
 
-/// One rule; the peer is exactly one of a CIDR or another security group.
+/// One rule; the peer is exactly one of a CIDR, another security group or a managed
+/// prefix list.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Rule {
     /// "tcp", "udp" or "-1" for all.
@@ -46,6 +52,10 @@ pub struct Rule {
     pub cidr: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source_group: Option<Ref>,
+    /// The name of a managed prefix list, e.g.
+    /// `com.amazonaws.global.cloudfront.origin-facing`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prefix_list: Option<String>,
     pub description: String,
 }
 
@@ -96,6 +106,14 @@ impl Resource for SecurityGroup {
         let Some(group) = describe(aws, id).await? else {
             return Ok(None);
         };
+        let ingress = live_rules(group.ip_permissions());
+        let egress = live_rules(group.ip_permissions_egress());
+        let ids: Vec<String> = ingress
+            .iter()
+            .chain(&egress)
+            .filter_map(|r| r.prefix_list.clone())
+            .collect();
+        let names = prefix_list_names(aws, &ids).await?;
         Ok(Some(Live {
             attrs: [
                 ("vpc_id".into(), group.vpc_id().unwrap_or_default().into()),
@@ -109,11 +127,11 @@ impl Resource for SecurityGroup {
                 ),
                 (
                     "ingress".into(),
-                    to_value(&live_rules(group.ip_permissions())),
+                    to_value(&rename_prefix_lists(ingress, &names)),
                 ),
                 (
                     "egress".into(),
-                    to_value(&live_rules(group.ip_permissions_egress())),
+                    to_value(&rename_prefix_lists(egress, &names)),
                 ),
                 (
                     tags::ATTR.into(),
@@ -145,8 +163,7 @@ impl Resource for SecurityGroup {
 
     async fn create(ctx: &Ctx<'_>, spec: &SecurityGroupSpec) -> Result<Created, AwsError> {
         let vpc_id = ctx.resolve(&spec.vpc)?;
-        let ingress = flatten(&spec.ingress, |r| ctx.resolve(r))?;
-        let egress = flatten(&spec.egress, |r| ctx.resolve(r))?;
+        let (ingress, egress) = flatten_with_ids(ctx, spec).await?;
         let out = ctx
             .aws
             .ec2
@@ -191,8 +208,7 @@ impl Resource for SecurityGroup {
         changed: &[String],
     ) -> Result<(), AwsError> {
         if changed.iter().any(|c| c == "ingress" || c == "egress") {
-            let ingress = flatten(&spec.ingress, |r| ctx.resolve(r))?;
-            let egress = flatten(&spec.egress, |r| ctx.resolve(r))?;
+            let (ingress, egress) = flatten_with_ids(ctx, spec).await?;
             let group = describe(ctx.aws, id)
                 .await?
                 .ok_or_else(|| AwsError::not_found("DescribeSecurityGroups", id.to_string()))?;
@@ -256,13 +272,113 @@ fn flatten<E>(
             to_port,
             cidr: rule.cidr.clone(),
             source_group,
-            prefix_list: None,
+            prefix_list: rule.prefix_list.clone(),
             description: rule.description.clone(),
         });
     }
     flat.sort();
     flat.dedup();
     Ok(flat)
+}
+
+/// The spec's rules as AWS takes them: source groups resolved, prefix lists by id.
+async fn flatten_with_ids(
+    ctx: &Ctx<'_>,
+    spec: &SecurityGroupSpec,
+) -> Result<(Vec<FlatRule>, Vec<FlatRule>), AwsError> {
+    let ingress = flatten(&spec.ingress, |r| ctx.resolve(r))?;
+    let egress = flatten(&spec.egress, |r| ctx.resolve(r))?;
+    let names: Vec<String> = ingress
+        .iter()
+        .chain(&egress)
+        .filter_map(|r| r.prefix_list.clone())
+        .collect();
+    let ids = prefix_list_ids(ctx.aws, &names).await?;
+    Ok((
+        rename_prefix_lists(ingress, &ids),
+        rename_prefix_lists(egress, &ids),
+    ))
+}
+
+/// The rules with each prefix list found in `map` replaced by its mapping (id to
+/// name or name to id), sorted again.
+fn rename_prefix_lists(rules: Vec<FlatRule>, map: &BTreeMap<String, String>) -> Vec<FlatRule> {
+    let mut rules: Vec<FlatRule> = rules
+        .into_iter()
+        .map(|r| FlatRule {
+            prefix_list: r.prefix_list.map(|p| map.get(&p).cloned().unwrap_or(p)),
+            ..r
+        })
+        .collect();
+    rules.sort();
+    rules
+}
+
+/// Managed prefix lists by id -> name; none looked up when `ids` is empty.
+async fn prefix_list_names(
+    aws: &Aws,
+    ids: &[String],
+) -> Result<BTreeMap<String, String>, AwsError> {
+    if ids.is_empty() {
+        return Ok(BTreeMap::new());
+    }
+    let out = aws
+        .ec2
+        .describe_managed_prefix_lists()
+        .set_prefix_list_ids(Some(ids.to_vec()))
+        .send()
+        .await
+        .op("DescribeManagedPrefixLists")?;
+    Ok(out
+        .prefix_lists()
+        .iter()
+        .filter_map(|p| {
+            Some((
+                p.prefix_list_id()?.to_string(),
+                p.prefix_list_name()?.to_string(),
+            ))
+        })
+        .collect())
+}
+
+/// Managed prefix lists by name -> id; every name must exist in the region.
+async fn prefix_list_ids(
+    aws: &Aws,
+    names: &[String],
+) -> Result<BTreeMap<String, String>, AwsError> {
+    const OP: &str = "DescribeManagedPrefixLists";
+    if names.is_empty() {
+        return Ok(BTreeMap::new());
+    }
+    let out = aws
+        .ec2
+        .describe_managed_prefix_lists()
+        .filters(
+            Filter::builder()
+                .name("prefix-list-name")
+                .set_values(Some(names.to_vec()))
+                .build(),
+        )
+        .send()
+        .await
+        .op(OP)?;
+    let ids: BTreeMap<String, String> = out
+        .prefix_lists()
+        .iter()
+        .filter_map(|p| {
+            Some((
+                p.prefix_list_name()?.to_string(),
+                p.prefix_list_id()?.to_string(),
+            ))
+        })
+        .collect();
+    match names.iter().find(|n| !ids.contains_key(*n)) {
+        Some(missing) => Err(AwsError::invalid(
+            OP,
+            format!("no managed prefix list named `{missing}` in this region"),
+        )),
+        None => Ok(ids),
+    }
 }
 
 /// AWS's grouped permissions (one per protocol and port range, with lists of peers)
@@ -312,6 +428,12 @@ fn live_rules(permissions: &[IpPermission]) -> Vec<FlatRule> {
     }
     flat.sort();
     flat
+}
+
+/// AWS's permissions as `read` reports a group's `ingress` or `egress` (the VPC's
+/// default group is reported this way too).
+pub(crate) fn rules_value(permissions: &[IpPermission]) -> Value {
+    to_value(&live_rules(permissions))
 }
 
 fn to_value(rules: &[FlatRule]) -> Value {
@@ -447,7 +569,7 @@ fn permission(rule: &FlatRule) -> Result<IpPermission, AwsError> {
             return Err(AwsError::invalid(
                 "AuthorizeSecurityGroupIngress",
                 format!(
-                    "rule {} {}-{} needs exactly one of cidr and source_group",
+                    "rule {} {}-{} needs exactly one of cidr, source_group and prefix_list",
                     rule.protocol, rule.from_port, rule.to_port
                 ),
             ));
@@ -486,6 +608,7 @@ mod tests {
                 to_port: 80,
                 cidr: None,
                 source_group: Some(Ref::id(alb.clone())),
+                prefix_list: None,
                 description: "web".into(),
             },
             Rule {
@@ -494,6 +617,7 @@ mod tests {
                 to_port: 0,
                 cidr: Some("0.0.0.0/0".into()),
                 source_group: None,
+                prefix_list: None,
                 description: String::new(),
             },
         ];

@@ -6,6 +6,9 @@
 //! revision). The single container is read back as one JSON object
 //! holding only what the spec controls, so the defaults ECS adds on registration
 //! (`cpu: 0`, `hostPort`, empty `mountPoints`, ...) never show up as a difference.
+//!
+//! The awslogs delivery mode and the read-only root filesystem are attributes of
+//! their own (`log_options`, `read_only_root_filesystem`) next to `container`.
 
 use super::ownership::ensure_ours;
 use super::tags::{self, Tags};
@@ -14,8 +17,8 @@ use crate::address::{CloudId, Kind};
 use crate::aws::{Aws, AwsError, SdkResultExt, unknown_outcome};
 use aws_sdk_ecs::types::{
     Compatibility, ContainerDefinition, CpuArchitecture, KeyValuePair, LogConfiguration, LogDriver,
-    NetworkMode, OsFamily, PortMapping, RuntimePlatform, Secret, TaskDefinitionField,
-    TaskDefinitionStatus, TransportProtocol,
+    MountPoint, NetworkMode, OsFamily, PortMapping, RuntimePlatform, Secret, TaskDefinitionField,
+    TaskDefinitionStatus, TransportProtocol, Volume,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -51,6 +54,13 @@ pub struct ContainerSpec {
     pub log_group: Ref,
     pub log_region: String,
     pub log_stream_prefix: String,
+    /// The awslogs `mode`, "non-blocking" or "blocking"; None leaves it unset (ECS's
+    /// default), as in specs recorded before stackctl set it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log_mode: Option<String>,
+    /// The root filesystem is read-only; /tmp is a writable task volume.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub read_only_root_filesystem: bool,
 }
 
 /// Either a full image URI, or a tag in one of the stack's repositories.
@@ -82,6 +92,14 @@ pub const DEPLOYED_OVER_TAG: &str = "stackctl:deployed-over";
 /// Retired revisions kept registered for rollback (the newest ones, current included).
 pub const KEEP_REVISIONS: usize = 3;
 
+/// The non-blocking awslogs buffer: room for bursts while CloudWatch Logs is slow
+/// (the driver's own default is 1 MiB); what overflows it is dropped, never waited on.
+pub const LOG_MAX_BUFFER_SIZE: &str = "25m";
+
+/// The writable volume a read-only root filesystem keeps, and where it is mounted.
+const TMP_VOLUME: &str = "tmp";
+const TMP_PATH: &str = "/tmp";
+
 pub struct TaskDefinition;
 
 impl Resource for TaskDefinition {
@@ -95,6 +113,8 @@ impl Resource for TaskDefinition {
         "task_role_arn",
         "container",
         "image",
+        "log_options",
+        "read_only_root_filesystem",
     ];
     const DEPLOY_ATTRS: &'static [&'static str] = &["image"];
     /// A new revision never collides with the old one, and the service keeps running
@@ -125,6 +145,14 @@ impl Resource for TaskDefinition {
                 wanted_container(&spec.container, lookup),
             ),
             ("image".into(), wanted_image(&spec.container.image, lookup)),
+            (
+                "log_options".into(),
+                known(log_options(spec.container.log_mode.as_deref())),
+            ),
+            (
+                "read_only_root_filesystem".into(),
+                known(spec.container.read_only_root_filesystem),
+            ),
             (tags::ATTR.into(), known(tags::value(&spec.tags))),
         ])
     }
@@ -161,8 +189,13 @@ impl Resource for TaskDefinition {
             .and_then(|t| t.value())
             .map(Value::from);
         let opt = |v: Option<&str>| v.map(Value::from).unwrap_or(Value::Null);
-        let (container, image) = match td.container_definitions() {
-            [c] => (live_container(c), opt(c.image())),
+        let (container, image, logging, read_only) = match td.container_definitions() {
+            [c] => (
+                live_container(c),
+                opt(c.image()),
+                live_log_options(c),
+                c.readonly_root_filesystem().unwrap_or(false),
+            ),
             // Not ours any more: report the names, which differ from any wanted object.
             many => (
                 Value::from(
@@ -171,6 +204,8 @@ impl Resource for TaskDefinition {
                         .collect::<Vec<_>>(),
                 ),
                 Value::Null,
+                Value::Null,
+                false,
             ),
         };
         let mut attrs: super::Attrs = [
@@ -190,6 +225,8 @@ impl Resource for TaskDefinition {
             ("task_role_arn".into(), opt(td.task_role_arn())),
             ("container".into(), container),
             ("image".into(), image),
+            ("log_options".into(), logging),
+            ("read_only_root_filesystem".into(), read_only.into()),
             (
                 tags::ATTR.into(),
                 tags::live_value(tags::ecs_pairs(&live_tags)),
@@ -262,6 +299,11 @@ impl Resource for TaskDefinition {
             .execution_role_arn(execution_role)
             .set_task_role_arn(task_role)
             .container_definitions(container)
+            .set_volumes(
+                spec.container
+                    .read_only_root_filesystem
+                    .then(|| vec![Volume::builder().name(TMP_VOLUME).build()]),
+            )
             .set_tags(Some(tags::ecs_tags(&all_tags)))
             .customize()
             .config_override(unknown_outcome::ecs())
@@ -478,6 +520,23 @@ fn container_value(c: &ContainerSpec, log_group: &str) -> Value {
     })
 }
 
+/// The awslogs options beyond group, region and prefix, as `read` reports them.
+fn log_options(mode: Option<&str>) -> Value {
+    json!({
+        "mode": mode,
+        "max-buffer-size": (mode == Some("non-blocking")).then_some(LOG_MAX_BUFFER_SIZE),
+    })
+}
+
+fn live_log_options(c: &ContainerDefinition) -> Value {
+    let options = c.log_configuration().and_then(|l| l.options());
+    let option = |key: &str| options.and_then(|o| o.get(key)).map(String::as_str);
+    json!({
+        "mode": option("mode"),
+        "max-buffer-size": option("max-buffer-size"),
+    })
+}
+
 fn wanted_container(c: &ContainerSpec, lookup: &dyn Lookup) -> Wanted {
     match lookup.output(&c.log_group) {
         Some(log_group) => known(container_value(c, &log_group)),
@@ -548,11 +607,18 @@ fn container_definition(ctx: &Ctx<'_>, c: &ContainerSpec) -> Result<ContainerDef
         .map(|(name, from)| Secret::builder().name(name).value_from(from).build())
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| AwsError::invalid(OP, e.to_string()))?;
-    let logs = LogConfiguration::builder()
+    let mut logs = LogConfiguration::builder()
         .log_driver(LogDriver::Awslogs)
         .options("awslogs-group", log_group)
         .options("awslogs-region", &c.log_region)
-        .options("awslogs-stream-prefix", &c.log_stream_prefix)
+        .options("awslogs-stream-prefix", &c.log_stream_prefix);
+    if let Some(mode) = &c.log_mode {
+        logs = logs.options("mode", mode);
+        if mode == "non-blocking" {
+            logs = logs.options("max-buffer-size", LOG_MAX_BUFFER_SIZE);
+        }
+    }
+    let logs = logs
         .build()
         .map_err(|e| AwsError::invalid(OP, e.to_string()))?;
     let ports = c.port.map(|p| {
@@ -581,6 +647,16 @@ fn container_definition(ctx: &Ctx<'_>, c: &ContainerSpec) -> Result<ContainerDef
         ))
         .set_secrets(Some(secrets))
         .log_configuration(logs)
+        .set_readonly_root_filesystem(c.read_only_root_filesystem.then_some(true))
+        .set_mount_points(c.read_only_root_filesystem.then(|| {
+            vec![
+                MountPoint::builder()
+                    .source_volume(TMP_VOLUME)
+                    .container_path(TMP_PATH)
+                    .read_only(false)
+                    .build(),
+            ]
+        }))
         .build())
 }
 
@@ -649,6 +725,8 @@ mod tests {
             log_group: Ref::id("log_group.app".parse().unwrap()),
             log_region: "eu-west-2".into(),
             log_stream_prefix: "app".into(),
+            log_mode: Some("non-blocking".into()),
+            read_only_root_filesystem: false,
         };
         assert_eq!(live_container(&c), container_value(&spec, "g"));
     }

@@ -1,13 +1,25 @@
 //! VPC, with DNS hostnames on: ALB and interface endpoints need them, and tasks
 //! resolve each other by name.
+//!
+//! AWS gives every VPC a default security group that admits all traffic from its
+//! own members and lets everything out, and puts anything launched without a group
+//! into it. Nothing of the stack uses it, so it is stripped of every rule right after
+//! the VPC is created: an instance or endpoint someone launches into the VPC by hand
+//! then starts unreachable and unable to call out, instead of open. The group is
+//! owned by the VPC (AWS creates and deletes it with the VPC, it cannot be deleted on
+//! its own), so its rules are an attribute of the VPC, `default_security_group`,
+//! read back like a security group's rules: a rule added by hand shows as drift and
+//! the next apply revokes it.
 
 use super::ownership::{ec2_filters, ec2_ours, single};
+use super::security_group::rules_value;
 use super::tags::{self, Tags, ec2_tag_spec};
 use super::{Created, Ctx, Live, Lookup, Resource, WantedAttrs, known};
 use crate::address::{CloudId, Kind};
 use crate::aws::{Aws, AwsError, NotFoundExt, SdkResultExt, unknown_outcome, wait};
-use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType, VpcAttributeName};
+use aws_sdk_ec2::types::{AttributeBooleanValue, Filter, ResourceType, VpcAttributeName};
 use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct VpcSpec {
@@ -18,6 +30,9 @@ pub struct VpcSpec {
 }
 
 pub struct Vpc;
+
+/// The attribute holding the rules of the VPC's default security group.
+const DEFAULT_SECURITY_GROUP: &str = "default_security_group";
 
 impl Resource for Vpc {
     const KIND: Kind = Kind::Vpc;
@@ -32,6 +47,10 @@ impl Resource for Vpc {
             ("cidr_block".into(), known(spec.cidr.clone())),
             ("dns_hostnames".into(), known(true)),
             ("dns_support".into(), known(true)),
+            (
+                DEFAULT_SECURITY_GROUP.into(),
+                known(json!({"ingress": [], "egress": []})),
+            ),
             (tags::ATTR.into(), known(tags::value(&spec.tags))),
         ])
     }
@@ -50,6 +69,14 @@ impl Resource for Vpc {
         };
         let hostnames = attribute(aws, id, VpcAttributeName::EnableDnsHostnames).await?;
         let support = attribute(aws, id, VpcAttributeName::EnableDnsSupport).await?;
+        // No group at all differs from every wanted value: the update looks again.
+        let default_rules = match default_security_group(aws, id).await? {
+            Some(g) => json!({
+                "ingress": rules_value(g.ip_permissions()),
+                "egress": rules_value(g.ip_permissions_egress()),
+            }),
+            None => Value::Null,
+        };
         Ok(Some(Live {
             attrs: [
                 (
@@ -58,6 +85,7 @@ impl Resource for Vpc {
                 ),
                 ("dns_hostnames".into(), hostnames.into()),
                 ("dns_support".into(), support.into()),
+                (DEFAULT_SECURITY_GROUP.into(), default_rules),
                 (
                     tags::ATTR.into(),
                     tags::live_value(tags::ec2_pairs(vpc.tags())),
@@ -104,6 +132,7 @@ impl Resource for Vpc {
             .ok_or_else(|| AwsError::invalid("CreateVpc", "no VPC id in the answer"))?;
         let id = CloudId::new(id);
         set_dns(ctx.aws, &id).await?;
+        strip_default_security_group(ctx.aws, &id).await?;
         Ok(Created {
             outputs: [("id".into(), id.to_string())].into(),
             id,
@@ -121,6 +150,9 @@ impl Resource for Vpc {
             .any(|c| c == "dns_hostnames" || c == "dns_support")
         {
             set_dns(ctx.aws, id).await?;
+        }
+        if changed.iter().any(|c| c == DEFAULT_SECURITY_GROUP) {
+            strip_default_security_group(ctx.aws, id).await?;
         }
         if changed.iter().any(|c| c == tags::ATTR) {
             tags::sync_ec2(ctx.aws, id.as_str(), &spec.tags).await?;
@@ -140,6 +172,63 @@ impl Resource for Vpc {
         })
         .await
     }
+}
+
+/// The VPC's default security group; None while EC2 has not made it visible.
+async fn default_security_group(
+    aws: &Aws,
+    id: &CloudId,
+) -> Result<Option<aws_sdk_ec2::types::SecurityGroup>, AwsError> {
+    let filter = |name: &str, value: &str| Filter::builder().name(name).values(value).build();
+    let out = aws
+        .ec2
+        .describe_security_groups()
+        .filters(filter("vpc-id", id.as_str()))
+        .filters(filter("group-name", "default"))
+        .send()
+        .await
+        .op("DescribeSecurityGroups")?;
+    Ok(out.security_groups().first().cloned())
+}
+
+/// Revokes every rule of the VPC's default security group, each direction in one
+/// call with the permissions as described (a self-reference included). The group of
+/// a VPC just created may not be visible for a moment (EC2 is eventually
+/// consistent), so it is awaited briefly.
+async fn strip_default_security_group(aws: &Aws, id: &CloudId) -> Result<(), AwsError> {
+    let group = wait::until(
+        "wait for the VPC's default security group",
+        wait::WaitPolicy::minutes(1),
+        || async {
+            Ok(match default_security_group(aws, id).await? {
+                Some(group) => wait::Poll::Ready(group),
+                None => wait::Poll::Pending("not visible yet".into()),
+            })
+        },
+    )
+    .await?;
+    let group_id = group
+        .group_id()
+        .ok_or_else(|| AwsError::invalid("DescribeSecurityGroups", "no group id in the answer"))?;
+    if !group.ip_permissions().is_empty() {
+        aws.ec2
+            .revoke_security_group_ingress()
+            .group_id(group_id)
+            .set_ip_permissions(Some(group.ip_permissions().to_vec()))
+            .send()
+            .await
+            .op("RevokeSecurityGroupIngress")?;
+    }
+    if !group.ip_permissions_egress().is_empty() {
+        aws.ec2
+            .revoke_security_group_egress()
+            .group_id(group_id)
+            .set_ip_permissions(Some(group.ip_permissions_egress().to_vec()))
+            .send()
+            .await
+            .op("RevokeSecurityGroupEgress")?;
+    }
+    Ok(())
 }
 
 /// DNS support and hostnames take one call each: EC2 refuses both in one request.

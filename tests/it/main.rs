@@ -7,6 +7,7 @@ mod commands;
 mod crash;
 mod kinds;
 mod lifecycle;
+mod security;
 mod support;
 mod tags;
 mod updates;

@@ -330,6 +330,8 @@ fn task_spec(reference: &str) -> TaskDefinitionSpec {
             log_group: Ref::id(addr(Kind::LogGroup, "app")),
             log_region: REGION.into(),
             log_stream_prefix: "web".into(),
+            log_mode: Some("non-blocking".into()),
+            read_only_root_filesystem: false,
         },
         tags: Tags::new(),
     }
@@ -370,6 +372,11 @@ async fn task_definition_is_registered_read_back_without_defaults_and_deregister
     );
     assert_eq!(live.attrs["task_role_arn"], json!(null));
     assert_eq!(live.attrs["cpu_architecture"], json!("ARM64"));
+    assert_eq!(
+        live.attrs["log_options"],
+        json!({"mode": "non-blocking", "max-buffer-size": "25m"})
+    );
+    assert_eq!(live.attrs["read_only_root_filesystem"], json!(false));
     // Tags are the one thing a revision changes in place (TagResource).
     let spec = h
         .retag::<TaskDefinition>(&address, &created.id, &spec, |s| &mut s.tags)
@@ -407,6 +414,48 @@ async fn task_definition_is_registered_read_back_without_defaults_and_deregister
         ))
     );
     assert_eq!(live.attrs["cpu"], json!("512"));
+
+    // Blocking logs and a read-only root filesystem (with a writable /tmp): read
+    // back, and as ECS holds them.
+    let mut locked = task_spec("v2");
+    locked.container.log_mode = Some("blocking".into());
+    locked.container.read_only_root_filesystem = true;
+    let (_, locked_created) = h.create::<TaskDefinition>("web-locked", &locked).await;
+    let live = h
+        .assert_in_sync::<TaskDefinition>(&locked_created.id, &locked)
+        .await;
+    assert_eq!(
+        live.attrs["log_options"],
+        json!({"mode": "blocking", "max-buffer-size": null})
+    );
+    assert_eq!(live.attrs["read_only_root_filesystem"], json!(true));
+    let out = h
+        .aws
+        .ecs
+        .describe_task_definition()
+        .task_definition(locked_created.id.as_str())
+        .send()
+        .await
+        .unwrap();
+    let td = out.task_definition().unwrap();
+    let c = &td.container_definitions()[0];
+    assert_eq!(c.readonly_root_filesystem(), Some(true));
+    let mounts: Vec<(&str, &str)> = c
+        .mount_points()
+        .iter()
+        .map(|m| (m.source_volume().unwrap(), m.container_path().unwrap()))
+        .collect();
+    assert_eq!(mounts, [("tmp", "/tmp")]);
+    let volumes: Vec<&str> = td.volumes().iter().filter_map(|v| v.name()).collect();
+    assert_eq!(volumes, ["tmp"]);
+    // Out of the way of the rollback count below.
+    h.aws
+        .ecs
+        .deregister_task_definition()
+        .task_definition(locked_created.id.as_str())
+        .send()
+        .await
+        .unwrap();
 
     // Retiring a replaced revision keeps the newest three registered for rollback.
     TaskDefinition::retire(&h.aws, &created.id)

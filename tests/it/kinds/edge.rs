@@ -100,6 +100,8 @@ fn alb_spec(subnets: &[usize], groups: &[&str], idle_timeout: i32) -> LoadBalanc
         subnets: subnets.iter().map(|i| Ref::id(subnet(*i))).collect(),
         security_groups: groups.iter().map(|g| Ref::id(security_group(g))).collect(),
         idle_timeout,
+        deletion_protection: true,
+        drop_invalid_header_fields: true,
         tags: Tags::new(),
     }
 }
@@ -144,6 +146,22 @@ async fn elb_tags(h: &Harness, arn: &CloudId) -> BTreeMap<String, String> {
         .iter()
         .flat_map(|d| d.tags())
         .filter_map(|t| Some((t.key()?.to_string(), t.value()?.to_string())))
+        .collect()
+}
+
+/// The load balancer's attributes, straight from ELBv2.
+async fn alb_attributes(h: &Harness, arn: &CloudId) -> BTreeMap<String, String> {
+    let out = h
+        .aws
+        .elb
+        .describe_load_balancer_attributes()
+        .load_balancer_arn(arn.as_str())
+        .send()
+        .await
+        .expect("describe load balancer attributes");
+    out.attributes()
+        .iter()
+        .filter_map(|a| Some((a.key()?.to_string(), a.value()?.to_string())))
         .collect()
 }
 
@@ -250,21 +268,45 @@ async fn load_balancer_is_created_updated_in_place_and_deleted_despite_protectio
         .await;
     let live = h.assert_in_sync::<LoadBalancer>(&id, &spec).await;
     assert_eq!(live.attrs["idle_timeout"], 120);
+    // The secure defaults were set at create and survive an idle timeout change.
+    assert_eq!(live.attrs["deletion_protection"], true);
+    assert_eq!(live.attrs["drop_invalid_header_fields"], true);
+    let attributes = alb_attributes(&h, &id).await;
+    assert_eq!(attributes["deletion_protection.enabled"], "true");
+    assert_eq!(
+        attributes["routing.http.drop_invalid_header_fields.enabled"],
+        "true"
+    );
+    assert_eq!(attributes["idle_timeout.timeout_seconds"], "120");
 
-    // Protection set outside stackctl must not block a destroy.
-    h.aws
-        .elb
-        .modify_load_balancer_attributes()
-        .load_balancer_arn(id.as_str())
-        .attributes(
-            aws_sdk_elasticloadbalancingv2::types::LoadBalancerAttribute::builder()
-                .key("deletion_protection.enabled")
-                .value("true")
-                .build(),
-        )
-        .send()
-        .await
-        .expect("turn on deletion protection");
+    // Both turned off in stack.toml, then back on.
+    let off = LoadBalancerSpec {
+        deletion_protection: false,
+        drop_invalid_header_fields: false,
+        ..spec.clone()
+    };
+    h.update::<LoadBalancer>(
+        &address,
+        &id,
+        &off,
+        &["deletion_protection", "drop_invalid_header_fields"],
+    )
+    .await;
+    let live = h.assert_in_sync::<LoadBalancer>(&id, &off).await;
+    assert_eq!(live.attrs["deletion_protection"], false);
+    assert_eq!(live.attrs["drop_invalid_header_fields"], false);
+    assert_eq!(live.attrs["idle_timeout"], 120);
+    h.update::<LoadBalancer>(
+        &address,
+        &id,
+        &spec,
+        &["deletion_protection", "drop_invalid_header_fields"],
+    )
+    .await;
+    h.assert_in_sync::<LoadBalancer>(&id, &spec).await;
+
+    // Protection is on, as stackctl leaves it: delete turns it off first (the
+    // emulator deletes a protected ALB anyway, so only the calls show the order).
     let recorded = Recorded::new(&h);
     LoadBalancer::delete(&recorded.aws, &id)
         .await

@@ -94,6 +94,102 @@ async fn vpc_is_created_with_dns_hostnames_and_deleted() {
     h.delete::<Vpc>(&created.id).await;
 }
 
+/// The VPC's default security group, straight from EC2.
+async fn default_group(h: &Harness, vpc_id: &CloudId) -> aws_sdk_ec2::types::SecurityGroup {
+    let filter = |name: &str, value: &str| {
+        aws_sdk_ec2::types::Filter::builder()
+            .name(name)
+            .values(value)
+            .build()
+    };
+    let out = h
+        .aws
+        .ec2
+        .describe_security_groups()
+        .filters(filter("vpc-id", vpc_id.as_str()))
+        .filters(filter("group-name", "default"))
+        .send()
+        .await
+        .expect("describe the default security group");
+    out.security_groups()
+        .first()
+        .cloned()
+        .expect("every VPC has a default security group")
+}
+
+#[tokio::test]
+async fn vpc_default_security_group_is_stripped_and_a_rule_added_by_hand_is_revoked() {
+    let mut h = Harness::start().await;
+    let spec = VpcSpec {
+        cidr: "10.1.0.0/16".into(),
+        tags: Tags::new(),
+    };
+    let (address, created) = h.create::<Vpc>("main", &spec).await;
+    // AWS's (and the emulator's) allow-all egress rule is gone right after create.
+    let group = default_group(&h, &created.id).await;
+    assert_eq!(group.ip_permissions(), []);
+    assert_eq!(group.ip_permissions_egress(), []);
+    let live = h.assert_in_sync::<Vpc>(&created.id, &spec).await;
+    assert_eq!(
+        live.attrs["default_security_group"],
+        json!({"ingress": [], "egress": []})
+    );
+
+    // Rules put back by hand, as AWS creates them (members admit each other, all
+    // out): drift, which an update of the attribute revokes again.
+    let group_id = group.group_id().unwrap().to_string();
+    h.aws
+        .ec2
+        .authorize_security_group_ingress()
+        .group_id(&group_id)
+        .ip_permissions(
+            aws_sdk_ec2::types::IpPermission::builder()
+                .ip_protocol("-1")
+                .user_id_group_pairs(
+                    aws_sdk_ec2::types::UserIdGroupPair::builder()
+                        .group_id(&group_id)
+                        .build(),
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .expect("authorize ingress");
+    h.aws
+        .ec2
+        .authorize_security_group_egress()
+        .group_id(&group_id)
+        .ip_permissions(
+            aws_sdk_ec2::types::IpPermission::builder()
+                .ip_protocol("-1")
+                .ip_ranges(
+                    aws_sdk_ec2::types::IpRange::builder()
+                        .cidr_ip("0.0.0.0/0")
+                        .build(),
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .expect("authorize egress");
+    let drifted = h.read::<Vpc>(&created.id).await.unwrap();
+    assert_eq!(
+        drifted.attrs["default_security_group"],
+        json!({
+            "ingress": [{"protocol": "-1", "from_port": -1, "to_port": -1, "source_group": group_id, "description": ""}],
+            "egress": [{"protocol": "-1", "from_port": -1, "to_port": -1, "cidr": "0.0.0.0/0", "description": ""}],
+        })
+    );
+    h.update::<Vpc>(&address, &created.id, &spec, &["default_security_group"])
+        .await;
+    h.assert_in_sync::<Vpc>(&created.id, &spec).await;
+    let group = default_group(&h, &created.id).await;
+    assert_eq!(group.ip_permissions(), []);
+    assert_eq!(group.ip_permissions_egress(), []);
+
+    h.delete::<Vpc>(&created.id).await;
+}
+
 /// A VPC through the harness, as the dependency of the kind under test.
 async fn vpc(h: &mut Harness, name: &str, cidr: &str) -> (Address, CloudId) {
     let spec = VpcSpec {
@@ -411,6 +507,7 @@ fn rule(
         to_port: ports.1,
         cidr: cidr.map(str::to_string),
         source_group: group.map(|g| Ref::id(g.clone())),
+        prefix_list: None,
         description: description.into(),
     }
 }
@@ -549,5 +646,101 @@ async fn security_group_rules_equal_the_spec_exactly() {
 
     h.delete::<SecurityGroup>(&svc_created.id).await;
     h.delete::<SecurityGroup>(&alb_created.id).await;
+    h.delete::<Vpc>(&vpc_id).await;
+}
+
+#[tokio::test]
+async fn security_group_admits_a_managed_prefix_list_named_by_its_name() {
+    const CLOUDFRONT: &str = "com.amazonaws.global.cloudfront.origin-facing";
+    let mut h = Harness::start().await;
+    let (vpc_address, vpc_id) = vpc(&mut h, "main", "10.1.0.0/16").await;
+    let from_cloudfront = |port: i32| Rule {
+        prefix_list: Some(CLOUDFRONT.into()),
+        ..rule("tcp", (port, port), None, None, "")
+    };
+    let spec = SecurityGroupSpec {
+        vpc: Ref::id(vpc_address.clone()),
+        description: "kindtest load balancer".into(),
+        ingress: vec![from_cloudfront(80)],
+        egress: vec![],
+        tags: Tags::new(),
+    };
+    let (address, created) = h.create::<SecurityGroup>("alb", &spec).await;
+    let live = h.assert_in_sync::<SecurityGroup>(&created.id, &spec).await;
+    assert_eq!(
+        live.attrs["ingress"],
+        json!([{"protocol": "tcp", "from_port": 80, "to_port": 80, "prefix_list": CLOUDFRONT, "description": ""}])
+    );
+    // AWS holds the region's id of the list, which read reported by its name.
+    let lists = h
+        .aws
+        .ec2
+        .describe_managed_prefix_lists()
+        .filters(
+            aws_sdk_ec2::types::Filter::builder()
+                .name("prefix-list-name")
+                .values(CLOUDFRONT)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let list_id = lists.prefix_lists()[0]
+        .prefix_list_id()
+        .unwrap()
+        .to_string();
+    let group = h
+        .aws
+        .ec2
+        .describe_security_groups()
+        .group_ids(created.id.as_str())
+        .send()
+        .await
+        .unwrap();
+    let peers: Vec<&str> = group.security_groups()[0]
+        .ip_permissions()
+        .iter()
+        .flat_map(|p| p.prefix_list_ids())
+        .filter_map(|p| p.prefix_list_id())
+        .collect();
+    assert_eq!(peers, [list_id.as_str()]);
+
+    // The port moves (revoke and authorize by id); then open to anywhere instead.
+    let moved = SecurityGroupSpec {
+        ingress: vec![from_cloudfront(443)],
+        ..spec.clone()
+    };
+    h.update::<SecurityGroup>(&address, &created.id, &moved, &["ingress"])
+        .await;
+    let live = h.assert_in_sync::<SecurityGroup>(&created.id, &moved).await;
+    assert_eq!(live.attrs["ingress"][0]["from_port"], 443);
+    let open = SecurityGroupSpec {
+        ingress: vec![rule("tcp", (443, 443), Some("0.0.0.0/0"), None, "HTTPS")],
+        ..spec.clone()
+    };
+    h.update::<SecurityGroup>(&address, &created.id, &open, &["ingress"])
+        .await;
+    let live = h.assert_in_sync::<SecurityGroup>(&created.id, &open).await;
+    assert_eq!(
+        live.attrs["ingress"],
+        json!([{"protocol": "tcp", "from_port": 443, "to_port": 443, "cidr": "0.0.0.0/0", "description": "HTTPS"}])
+    );
+
+    // A list that does not exist is refused with its name.
+    let missing = SecurityGroupSpec {
+        ingress: vec![Rule {
+            prefix_list: Some("com.example.nothing".into()),
+            ..rule("tcp", (80, 80), None, None, "")
+        }],
+        ..spec.clone()
+    };
+    let deps = h.outputs.clone();
+    let ctx = stackctl::resources::Ctx::new(&h.aws, "kindtest", &address, &deps);
+    let err = SecurityGroup::update(&ctx, &created.id, &missing, &["ingress".into()])
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("com.example.nothing"), "{err}");
+
+    h.delete::<SecurityGroup>(&created.id).await;
     h.delete::<Vpc>(&vpc_id).await;
 }
