@@ -45,7 +45,8 @@ pub async fn run(cli: &Cli, args: &Args) -> anyhow::Result<Code> {
     let session = super::adopt::missing(session, super::adopt::Mode::Save).await?;
     let observed = session.refresh().await?;
     let plan = crate::plan::plan(&expand(&session.config), &session.state, &observed)?;
-    print!("{}", plan_text::render(&plan));
+    let warnings = crate::config::security::warnings(&session.config.config);
+    print!("{}", plan_text::render_with_warnings(&plan, &warnings));
     if !plan.has_changes() {
         print_outputs(&session.state);
         return Ok(Code::Ok);

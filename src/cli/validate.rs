@@ -15,5 +15,12 @@ pub fn run(cli: &Cli) -> anyhow::Result<Code> {
         config.region,
         resources.len()
     );
+    let warnings = crate::config::security::warnings(&config.config);
+    if !warnings.is_empty() {
+        println!("Warning: stack.toml turns off secure defaults (see docs/security.md):");
+        for w in warnings {
+            println!("  - {} {}", w.key, w.message);
+        }
+    }
     Ok(Code::Ok)
 }
