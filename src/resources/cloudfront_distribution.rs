@@ -56,6 +56,9 @@ pub struct CloudfrontDistribution;
 /// The one origin's id; the default cache behavior targets it.
 const ORIGIN_ID: &str = "alb";
 const DEPLOYED: &str = "Deployed";
+/// The current policy: TLS 1.2 and later, strong ciphers only. Read back so that a
+/// policy lowered by hand shows as drift.
+const MINIMUM_TLS: MinimumProtocolVersion = MinimumProtocolVersion::TlSv122021;
 /// Deployments to all edge locations typically take 5-15 minutes, sometimes more.
 const DEPLOY_WAIT: wait::WaitPolicy = wait::WaitPolicy {
     timeout: Duration::from_secs(30 * 60),
@@ -100,6 +103,10 @@ impl Resource for CloudfrontDistribution {
                 "certificate_arn".into(),
                 known(spec.certificate_arn.clone()),
             ),
+            (
+                "minimum_tls".into(),
+                known(spec.certificate_arn.as_ref().map(|_| MINIMUM_TLS.as_str())),
+            ),
             ("price_class".into(), known(spec.price_class.clone())),
             ("comment".into(), known(spec.comment.clone())),
             ("enabled".into(), known(true)),
@@ -140,6 +147,13 @@ impl Resource for CloudfrontDistribution {
             .viewer_certificate()
             .and_then(|v| v.acm_certificate_arn())
             .filter(|arn| !arn.is_empty());
+        // With the cloudfront.net certificate the policy is fixed by CloudFront.
+        let minimum_tls = certificate_arn.and(
+            config
+                .viewer_certificate()
+                .and_then(|v| v.minimum_protocol_version())
+                .map(|m| m.as_str()),
+        );
         let Some(live_tags) = live_tags(aws, dist.arn()).await? else {
             return Ok(None);
         };
@@ -174,6 +188,7 @@ impl Resource for CloudfrontDistribution {
             ),
             ("aliases".into(), aliases.into()),
             ("certificate_arn".into(), certificate_arn.into()),
+            ("minimum_tls".into(), minimum_tls.into()),
             (
                 "price_class".into(),
                 config.price_class().map(|p| p.as_str()).into(),
@@ -603,7 +618,7 @@ fn apply(
             .cloud_front_default_certificate(false)
             .acm_certificate_arn(arn)
             .ssl_support_method(SslSupportMethod::SniOnly)
-            .minimum_protocol_version(MinimumProtocolVersion::TlSv122021)
+            .minimum_protocol_version(MINIMUM_TLS)
             .build(),
         None => ViewerCertificate::builder()
             .cloud_front_default_certificate(true)

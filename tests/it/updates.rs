@@ -1011,9 +1011,17 @@ async fn updates_cdn() {
                         field("certificate_arn")
                             .before(json!(null))
                             .after(json!(CDN_CERTIFICATE)),
+                        field("minimum_tls")
+                            .before(json!(null))
+                            .after(json!("TLSv1.2_2021")),
                     ],
                 )
                 .check(Probe::Cdn("aliases"), json!([]), names.clone())
+                .check(
+                    Probe::Cdn("minimum_tls"),
+                    json!(null),
+                    json!("TLSv1.2_2021"),
+                )
                 .check(
                     Probe::Cdn("certificate"),
                     json!(null),
@@ -1029,6 +1037,9 @@ async fn updates_cdn() {
                         field("aliases").before(names.clone()).after(json!([])),
                         field("certificate_arn")
                             .before(json!(CDN_CERTIFICATE))
+                            .after(json!(null)),
+                        field("minimum_tls")
+                            .before(json!("TLSv1.2_2021"))
                             .after(json!(null)),
                     ],
                 )

@@ -697,6 +697,14 @@ async fn cdn(aws: &Aws, what: &str) -> Value {
                 .and_then(|v| v.acm_certificate_arn())
                 .filter(|a| !a.is_empty())
         ),
+        // Only meaningful next to an ACM certificate.
+        "minimum_tls" => json!(
+            config
+                .viewer_certificate()
+                .filter(|v| v.acm_certificate_arn().is_some_and(|a| !a.is_empty()))
+                .and_then(|v| v.minimum_protocol_version())
+                .map(|m| m.as_str())
+        ),
         "origin" => {
             let origin = &config.origins().expect("origins").items()[0];
             let custom = origin.custom_origin_config().expect("custom origin");
