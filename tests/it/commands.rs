@@ -207,3 +207,39 @@ fn a_held_lock_stops_a_second_run_names_its_holder_and_is_taken_over_once_its_ru
     assert_eq!(run.code, 0, "{}", run.stderr);
     release.join().unwrap();
 }
+
+/// Two applies of one stack started together: the one that gets the lock runs, the
+/// other refuses at once and names the running one, and the state is the first one's.
+#[test]
+fn of_two_concurrent_applies_the_second_refuses_and_names_the_first() {
+    let emulator = Emulator::start();
+    let ws = weather(&emulator);
+    let lock = ws.dir.join("stack.state.json.lock");
+    let mut first = ws
+        .command(&["apply", "--auto-approve"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let holder = format!("\"pid\":{}", first.id());
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while !std::fs::read_to_string(&lock).is_ok_and(|t| t.contains(&holder)) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the first apply never took the lock"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let second = ws.run(&["apply", "--auto-approve"]);
+    let first_code = first.wait().unwrap().code();
+    assert_eq!(second.code, 1, "{}", second.stdout);
+    assert!(
+        second
+            .stderr
+            .contains(&format!("`apply` (pid {}", first.id())),
+        "{}",
+        second.stderr
+    );
+    assert_eq!(first_code, Some(0));
+    assert_eq!(ws.run(&["plan", "--detailed-exitcode"]).code, 0);
+}

@@ -87,8 +87,24 @@ impl Workspace {
 
     /// `run` with extra environment variables (fault injection switches).
     pub fn run_with_env(&self, env: &[(&str, &str)], args: &[&str]) -> Run {
-        let out: Output = Command::new(env!("CARGO_BIN_EXE_stackctl"))
-            .arg("--stack")
+        let out: Output = self
+            .command(args)
+            .envs(env.iter().copied())
+            .output()
+            .expect("run stackctl");
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+}
+
+impl Workspace {
+    /// stackctl with `args`, set up for this workspace and the emulator.
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_stackctl"));
+        cmd.arg("--stack")
             .arg(&self.stack)
             .args(args)
             .env("AWS_ENDPOINT_URL", &self.endpoint)
@@ -97,15 +113,8 @@ impl Workspace {
             .env_remove("AWS_PROFILE")
             .env_remove("AWS_REGION")
             .env_remove("AWS_DEFAULT_REGION")
-            .envs(env.iter().copied())
-            .stdin(Stdio::null())
-            .output()
-            .expect("run stackctl");
-        Run {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
+            .stdin(Stdio::null());
+        cmd
     }
 }
 
