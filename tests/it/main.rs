@@ -5,6 +5,7 @@ mod adoption;
 mod changes;
 mod commands;
 mod crash;
+mod deploys;
 mod kinds;
 mod lifecycle;
 mod support;
