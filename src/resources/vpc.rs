@@ -5,6 +5,7 @@ use super::ownership::{ec2_filters, ec2_ours, single};
 use super::tags::{self, Tags, ec2_tag_spec};
 use super::{Created, Ctx, Live, Lookup, Resource, WantedAttrs, known};
 use crate::address::{CloudId, Kind};
+use crate::aws::blockers::{self, Blocked};
 use crate::aws::{Aws, AwsError, NotFoundExt, SdkResultExt, wait};
 use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType, VpcAttributeName};
 use serde::{Deserialize, Serialize};
@@ -126,8 +127,11 @@ impl Resource for Vpc {
         Ok(())
     }
 
+    /// Retried while something the stack does not know of is still in the VPC;
+    /// past the bound, the error names it.
     async fn delete(aws: &Aws, id: &CloudId) -> Result<(), AwsError> {
-        wait::while_in_use(wait::WaitPolicy::minutes(5), || async {
+        let policy = wait::WaitPolicy::within(aws.in_use_timeout);
+        let result = wait::while_in_use(policy, || async {
             aws.ec2
                 .delete_vpc()
                 .vpc_id(id.as_str())
@@ -136,7 +140,8 @@ impl Resource for Vpc {
                 .op("DeleteVpc")
                 .map(|_| ())
         })
-        .await
+        .await;
+        blockers::explain(aws, Blocked::Vpc(id.as_str()), policy.timeout, result).await
     }
 }
 

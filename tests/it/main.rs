@@ -6,6 +6,7 @@ mod changes;
 mod commands;
 mod crash;
 mod deploys;
+mod destroy_blocked;
 mod kinds;
 mod lifecycle;
 mod support;
