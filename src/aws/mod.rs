@@ -1,6 +1,7 @@
 //! AWS access: one SDK client per service, all built from one `SdkConfig` so that
 //! credentials, region, retries and `AWS_ENDPOINT_URL` are decided in one place.
 
+pub mod blockers;
 pub mod call_log;
 pub mod error;
 pub mod unknown_outcome;
@@ -24,6 +25,8 @@ pub struct Aws {
     pub cloudfront: aws_sdk_cloudfront::Client,
     pub iam: aws_sdk_iam::Client,
     pub logs: aws_sdk_cloudwatchlogs::Client,
+    /// How long deletes that AWS refuses as in use are retried (`--dependency-timeout`).
+    pub in_use_timeout: std::time::Duration,
 }
 
 macro_rules! client {
@@ -74,6 +77,14 @@ impl Aws {
             cloudfront: client!(aws_sdk_cloudfront, shared, call_log),
             iam: client!(aws_sdk_iam, shared, call_log),
             logs: client!(aws_sdk_cloudwatchlogs, shared, call_log),
+            in_use_timeout: wait::IN_USE_TIMEOUT,
+        }
+    }
+
+    pub fn with_in_use_timeout(self, in_use_timeout: std::time::Duration) -> Aws {
+        Aws {
+            in_use_timeout,
+            ..self
         }
     }
 }

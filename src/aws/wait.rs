@@ -23,13 +23,23 @@ pub struct WaitPolicy {
 
 impl WaitPolicy {
     pub const fn minutes(m: u64) -> Self {
+        Self::within(Duration::from_secs(m * 60))
+    }
+
+    pub const fn within(timeout: Duration) -> Self {
         WaitPolicy {
-            timeout: Duration::from_secs(m * 60),
+            timeout,
             first: Duration::from_millis(200),
             max: Duration::from_secs(10),
         }
     }
 }
+
+/// How long a delete of a subnet, security group, VPC or internet gateway is
+/// retried while AWS answers DependencyViolation, unless `--dependency-timeout`
+/// says otherwise: the network interfaces of load balancers and Fargate tasks
+/// usually go within minutes of their owner.
+pub const IN_USE_TIMEOUT: Duration = Duration::from_secs(10 * 60);
 
 pub async fn until<T, F, Fut>(
     what: &'static str,

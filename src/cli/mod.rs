@@ -49,6 +49,17 @@ pub struct Cli {
         env = "STACKCTL_LOCK_TIMEOUT"
     )]
     pub lock_timeout: duration::Arg,
+    /// How long a delete is retried while AWS answers that something still uses the
+    /// object (network interfaces of load balancers and tasks linger for minutes
+    /// after their owner is gone), e.g. `20m`; then the error names what uses it
+    /// [default: 10m].
+    #[arg(
+        long,
+        global = true,
+        value_name = "DURATION",
+        env = "STACKCTL_DEPENDENCY_TIMEOUT"
+    )]
+    pub dependency_timeout: Option<duration::Arg>,
     #[command(subcommand)]
     pub command: Command,
 }

@@ -57,7 +57,10 @@ impl Session {
             ),
             None => None,
         };
-        let aws = Aws::connect(&config.region, call_log.as_ref()).await;
+        let mut aws = Aws::connect(&config.region, call_log.as_ref()).await;
+        if let Some(timeout) = cli.dependency_timeout {
+            aws = aws.with_in_use_timeout(timeout.0);
+        }
         Ok(Session {
             config,
             state_path,

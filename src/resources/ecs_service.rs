@@ -13,10 +13,13 @@
 //! ECS documents for Fargate, so `capacity` is a replacement.
 //!
 //! `wait_ready` is where a broken deploy is caught: a rollout that ECS marks FAILED,
-//! a circuit-breaker rollback, or tasks that keep failing to start, end the wait at
-//! once with the service's own words (rollout reason, stopped-task reasons, events)
-//! instead of after the timeout, and never as success.
+//! a circuit-breaker rollback, tasks that keep failing to start, or targets that
+//! never pass the load balancer's health checks end the wait early with the service's
+//! own words (rollout reason, stopped-task reasons, their last log lines, target
+//! health, events) instead of after the timeout, and never as success. How a rollout
+//! is judged and reported is `ecs_rollout`.
 
+use super::ecs_rollout::{self, Verdict, Watch};
 use super::ownership::ensure_ours;
 use super::tags::{self, Tags};
 use super::{
@@ -27,8 +30,8 @@ use crate::address::{CloudId, Kind};
 use crate::aws::{Aws, AwsError, NotFoundExt, SdkResultExt, unknown_outcome, wait};
 use aws_sdk_ecs::types::{
     AssignPublicIp, AwsVpcConfiguration, CapacityProviderStrategyItem, DeploymentCircuitBreaker,
-    DeploymentConfiguration, DeploymentRolloutState, DesiredStatus, LaunchType, LoadBalancer,
-    NetworkConfiguration, PropagateTags, Service, ServiceField,
+    DeploymentConfiguration, LaunchType, LoadBalancer, NetworkConfiguration, PropagateTags,
+    Service, ServiceField,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -76,10 +79,6 @@ const ROLLOUT: &str = "ECS deployment";
 
 /// How long a rollout may take on real AWS (image pulls, health checks, draining).
 const ROLLOUT_TIMEOUT: Duration = Duration::from_secs(15 * 60);
-
-/// Tasks have failed and no new task reached RUNNING for this long: the rollout is
-/// stuck (ECS without a circuit breaker retries forever).
-const STALL: Duration = Duration::from_secs(5 * 60);
 
 impl Resource for EcsService {
     const KIND: Kind = Kind::EcsService;
@@ -344,7 +343,8 @@ impl Resource for EcsService {
             return Ok(());
         }
         let (cluster, service) = locate(id)?;
-        let watch = Mutex::new(Watch::new(Instant::now()));
+        let grace = Duration::from_secs(spec.health_check_grace_period.unwrap_or(0).max(0) as u64);
+        let watch = Mutex::new(Watch::new(Instant::now(), grace));
         let policy = wait::WaitPolicy {
             timeout: ROLLOUT_TIMEOUT,
             ..wait::WaitPolicy::minutes(15)
@@ -356,18 +356,19 @@ impl Resource for EcsService {
                     format!("service {service} disappeared during its rollout"),
                 )
             })?;
+            let targets = ecs_rollout::target_states(aws, &svc).await?;
             let verdict = match watch.lock() {
-                Ok(mut w) => w.assess(&svc, Instant::now()),
+                Ok(mut w) => w.assess(&svc, &targets, Instant::now()),
                 Err(_) => return Err(AwsError::invalid(ROLLOUT, "rollout watch poisoned")),
             };
             match verdict {
                 Verdict::Ready => Ok(wait::Poll::Ready(())),
                 Verdict::Pending(seen) => Ok(wait::Poll::Pending(seen)),
                 Verdict::Failed(why) => {
-                    let stopped = stopped_task_reasons(aws, &cluster, &svc).await;
+                    let stopped = ecs_rollout::stopped_tasks(aws, &cluster, &svc).await;
                     Err(AwsError::invalid(
                         ROLLOUT,
-                        failure_message(&svc, &why, &stopped),
+                        ecs_rollout::failure_message(&svc, &why, &stopped, &targets),
                     ))
                 }
             }
@@ -586,287 +587,9 @@ fn deployment(spec: &EcsServiceSpec) -> DeploymentConfiguration {
         .build()
 }
 
-enum Verdict {
-    Ready,
-    Pending(String),
-    Failed(String),
-}
-
-/// What `wait_ready` remembers between polls.
-struct Watch {
-    /// The PRIMARY deployment (id, task definition) when the wait began.
-    first_primary: Option<(String, String)>,
-    /// Most tasks of the primary deployment seen RUNNING, and when that grew.
-    best_running: i32,
-    last_progress: Instant,
-}
-
-impl Watch {
-    fn new(now: Instant) -> Self {
-        Watch {
-            first_primary: None,
-            best_running: 0,
-            last_progress: now,
-        }
-    }
-
-    /// Pure: decides from one DescribeServices answer.
-    fn assess(&mut self, svc: &Service, now: Instant) -> Verdict {
-        let deployments = svc.deployments();
-        if let Some(failed) = deployments
-            .iter()
-            .find(|d| d.rollout_state() == Some(&DeploymentRolloutState::Failed))
-        {
-            return Verdict::Failed(format!(
-                "deployment {} failed: {}",
-                failed.id().unwrap_or("?"),
-                failed.rollout_state_reason().unwrap_or("no reason given")
-            ));
-        }
-        let Some(primary) = deployments.iter().find(|d| d.status() == Some("PRIMARY")) else {
-            return Verdict::Pending("no primary deployment yet".into());
-        };
-        let id = primary.id().unwrap_or_default().to_string();
-        let task_def = primary.task_definition().unwrap_or_default().to_string();
-        let reason = primary.rollout_state_reason().unwrap_or_default();
-        let lower = reason.to_ascii_lowercase();
-        if lower.contains("rolling back") || lower.contains("rolled back") {
-            return Verdict::Failed(format!(
-                "the circuit breaker rolled the deployment back: {reason}"
-            ));
-        }
-        match &self.first_primary {
-            None => self.first_primary = Some((id.clone(), task_def.clone())),
-            Some((first_id, first_td)) if *first_id != id && *first_td != task_def => {
-                return Verdict::Failed(format!(
-                    "deployment {first_id} ({first_td}) was replaced by deployment {id} \
-                     running {task_def}: rolled back or superseded"
-                ));
-            }
-            Some(_) => {}
-        }
-        let failed = primary.failed_tasks();
-        let running = primary.running_count();
-        if running > self.best_running {
-            self.best_running = running;
-            self.last_progress = now;
-        }
-        // The threshold ECS's circuit breaker uses: half the desired count, 3..=200.
-        let threshold = ((primary.desired_count() + 1) / 2).clamp(3, 200);
-        if failed >= threshold && running == 0 {
-            return Verdict::Failed(format!(
-                "{failed} tasks failed to start and none is running"
-            ));
-        }
-        if failed > 0 && now.duration_since(self.last_progress) >= STALL {
-            return Verdict::Failed(format!(
-                "{failed} tasks failed and no further task reached RUNNING for {} minutes",
-                STALL.as_secs() / 60
-            ));
-        }
-        let state = primary.rollout_state().map(|s| s.as_str());
-        let settled = matches!(state, Some("COMPLETED") | None)
-            && deployments.len() == 1
-            && svc.running_count() >= svc.desired_count();
-        if settled {
-            return Verdict::Ready;
-        }
-        Verdict::Pending(format!(
-            "rollout {}: {}/{} running, {} pending, {} failed, {} deployments",
-            state.unwrap_or("?"),
-            svc.running_count(),
-            svc.desired_count(),
-            svc.pending_count(),
-            failed,
-            deployments.len()
-        ))
-    }
-}
-
-/// Why the service's recently stopped tasks stopped (best effort: an error here
-/// must not hide the rollout failure itself).
-async fn stopped_task_reasons(aws: &Aws, cluster: &str, svc: &Service) -> Vec<String> {
-    let Some(name) = svc.service_name() else {
-        return Vec::new();
-    };
-    let Ok(listed) = aws
-        .ecs
-        .list_tasks()
-        .cluster(cluster)
-        .service_name(name)
-        .desired_status(DesiredStatus::Stopped)
-        .send()
-        .await
-    else {
-        return Vec::new();
-    };
-    let arns: Vec<String> = listed.task_arns().iter().take(10).cloned().collect();
-    if arns.is_empty() {
-        return Vec::new();
-    }
-    let Ok(described) = aws
-        .ecs
-        .describe_tasks()
-        .cluster(cluster)
-        .set_tasks(Some(arns))
-        .send()
-        .await
-    else {
-        return Vec::new();
-    };
-    let mut reasons = Vec::new();
-    for task in described.tasks() {
-        let mut text = task
-            .stopped_reason()
-            .unwrap_or("no reason given")
-            .to_string();
-        for c in task.containers() {
-            if let Some(r) = c.reason() {
-                text.push_str(&format!(" (container {}: {r})", c.name().unwrap_or("?")));
-            }
-        }
-        if !reasons.contains(&text) {
-            reasons.push(text);
-        }
-    }
-    reasons
-}
-
-fn failure_message(svc: &Service, why: &str, stopped: &[String]) -> String {
-    let mut text = format!("service {}: {why}", svc.service_name().unwrap_or("?"));
-    if !stopped.is_empty() {
-        text.push_str(&format!("; stopped tasks: {}", stopped.join("; ")));
-    }
-    let events: Vec<&str> = svc
-        .events()
-        .iter()
-        .take(5)
-        .filter_map(|e| e.message())
-        .collect();
-    if !events.is_empty() {
-        text.push_str(&format!("; recent events: {}", events.join(" | ")));
-    }
-    text
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use aws_sdk_ecs::types::Deployment;
-
-    fn deployment(
-        id: &str,
-        status: &str,
-        state: DeploymentRolloutState,
-        reason: &str,
-    ) -> Deployment {
-        Deployment::builder()
-            .id(id)
-            .status(status)
-            .task_definition(format!("arn:td/{id}"))
-            .desired_count(2)
-            .running_count(2)
-            .rollout_state(state)
-            .rollout_state_reason(reason)
-            .build()
-    }
-
-    fn service(deployments: Vec<Deployment>, running: i32) -> Service {
-        Service::builder()
-            .service_name("web")
-            .desired_count(2)
-            .running_count(running)
-            .set_deployments(Some(deployments))
-            .build()
-    }
-
-    #[test]
-    fn a_completed_single_deployment_is_ready() {
-        let now = Instant::now();
-        let svc = service(
-            vec![deployment(
-                "a",
-                "PRIMARY",
-                DeploymentRolloutState::Completed,
-                "done",
-            )],
-            2,
-        );
-        assert!(matches!(Watch::new(now).assess(&svc, now), Verdict::Ready));
-    }
-
-    #[test]
-    fn a_failed_deployment_fails_even_while_rolling_back() {
-        let now = Instant::now();
-        let svc = service(
-            vec![
-                deployment(
-                    "b",
-                    "PRIMARY",
-                    DeploymentRolloutState::InProgress,
-                    "ECS deployment b in progress.",
-                ),
-                deployment(
-                    "a",
-                    "ACTIVE",
-                    DeploymentRolloutState::Failed,
-                    "ECS deployment circuit breaker: tasks failed to start.",
-                ),
-            ],
-            0,
-        );
-        let Verdict::Failed(why) = Watch::new(now).assess(&svc, now) else {
-            panic!("not failed")
-        };
-        assert!(why.contains("tasks failed to start"), "{why}");
-    }
-
-    #[test]
-    fn a_rollback_completed_is_not_success() {
-        let now = Instant::now();
-        let mut watch = Watch::new(now);
-        let before = service(
-            vec![deployment(
-                "new",
-                "PRIMARY",
-                DeploymentRolloutState::InProgress,
-                "in progress",
-            )],
-            1,
-        );
-        assert!(matches!(watch.assess(&before, now), Verdict::Pending(_)));
-        let after = service(
-            vec![deployment(
-                "old",
-                "PRIMARY",
-                DeploymentRolloutState::Completed,
-                "completed",
-            )],
-            2,
-        );
-        assert!(matches!(watch.assess(&after, now), Verdict::Failed(_)));
-    }
-
-    #[test]
-    fn failing_tasks_without_progress_fail_after_the_stall_window() {
-        let start = Instant::now();
-        let mut watch = Watch::new(start);
-        let d = Deployment::builder()
-            .id("a")
-            .status("PRIMARY")
-            .task_definition("td")
-            .desired_count(10)
-            .running_count(4)
-            .failed_tasks(1)
-            .rollout_state(DeploymentRolloutState::InProgress)
-            .build();
-        let svc = service(vec![d], 4);
-        assert!(matches!(watch.assess(&svc, start), Verdict::Pending(_)));
-        assert!(matches!(
-            watch.assess(&svc, start + STALL),
-            Verdict::Failed(_)
-        ));
-    }
 
     #[test]
     fn ids_locate_cluster_and_service_in_both_forms() {

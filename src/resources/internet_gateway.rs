@@ -5,6 +5,7 @@ use super::ownership::{ec2_filters, ec2_ours, single};
 use super::tags::{self, Tags, ec2_tag_spec};
 use super::{Created, Ctx, Live, Lookup, Ref, Resource, WantedAttrs, known, wanted_ref};
 use crate::address::{CloudId, Kind};
+use crate::aws::blockers::{self, Blocked};
 use crate::aws::{Aws, AwsError, NotFoundExt, SdkResultExt, unknown_outcome, wait};
 use aws_sdk_ec2::types::{AttachmentStatus, ResourceType};
 use serde::{Deserialize, Serialize};
@@ -201,9 +202,11 @@ async fn attach(aws: &Aws, id: &CloudId, vpc_id: &str) -> Result<(), AwsError> {
 
 /// Retried while AWS answers DependencyViolation: a VPC with public addresses still
 /// mapped (a NAT gateway's elastic IP that is being released) cannot lose its
-/// gateway yet. A gateway already detached from this VPC is fine.
+/// gateway yet; past the bound, the error names the interfaces with public
+/// addresses. A gateway already detached from this VPC is fine.
 async fn detach(aws: &Aws, id: &CloudId, vpc_id: &str) -> Result<(), AwsError> {
-    wait::while_in_use(wait::WaitPolicy::minutes(5), || async {
+    let policy = wait::WaitPolicy::within(aws.in_use_timeout);
+    let result = wait::while_in_use(policy, || async {
         match aws
             .ec2
             .detach_internet_gateway()
@@ -218,11 +221,18 @@ async fn detach(aws: &Aws, id: &CloudId, vpc_id: &str) -> Result<(), AwsError> {
             Err(e) => Err(e),
         }
     })
+    .await;
+    blockers::explain(
+        aws,
+        Blocked::GatewayAttachment { vpc: vpc_id },
+        policy.timeout,
+        result,
+    )
     .await
 }
 
 async fn delete_gateway(aws: &Aws, id: &CloudId) -> Result<(), AwsError> {
-    wait::while_in_use(wait::WaitPolicy::minutes(5), || async {
+    wait::while_in_use(wait::WaitPolicy::within(aws.in_use_timeout), || async {
         aws.ec2
             .delete_internet_gateway()
             .internet_gateway_id(id.as_str())

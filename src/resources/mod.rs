@@ -14,6 +14,7 @@ pub mod tags;
 pub mod cloudfront_distribution;
 pub mod ecr_repository;
 pub mod ecs_cluster;
+pub mod ecs_rollout;
 pub mod ecs_service;
 pub mod elastic_ip;
 pub mod iam_role;

@@ -20,6 +20,7 @@ use super::ownership::{ec2_filters, ec2_ours, single};
 use super::tags::{self, Tags, ec2_tag_spec};
 use super::{Created, Ctx, Live, Lookup, Ref, Resource, Wanted, WantedAttrs, known, wanted_ref};
 use crate::address::{CloudId, Kind};
+use crate::aws::blockers::{self, Blocked};
 use crate::aws::wait::{self, Poll, WaitPolicy};
 use crate::aws::{Aws, AwsError, NotFoundExt, SdkResultExt, unknown_outcome};
 use aws_sdk_ec2::types::{
@@ -227,8 +228,11 @@ impl Resource for SecurityGroup {
     /// and load balancers keep the group in use for minutes after their owner is
     /// gone. A rule of another group that references this one blocks it too; the
     /// engine deletes that group first, this only waits.
+    /// Retried while network interfaces still use the group or other groups' rules
+    /// refer to it; past the bound, the error names them.
     async fn delete(aws: &Aws, id: &CloudId) -> Result<(), AwsError> {
-        wait::while_in_use(WaitPolicy::minutes(10), || async {
+        let policy = WaitPolicy::within(aws.in_use_timeout);
+        let result = wait::while_in_use(policy, || async {
             aws.ec2
                 .delete_security_group()
                 .group_id(id.as_str())
@@ -237,6 +241,13 @@ impl Resource for SecurityGroup {
                 .op("DeleteSecurityGroup")
                 .map(|_| ())
         })
+        .await;
+        blockers::explain(
+            aws,
+            Blocked::SecurityGroup(id.as_str()),
+            policy.timeout,
+            result,
+        )
         .await
     }
 }

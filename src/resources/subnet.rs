@@ -8,6 +8,7 @@ use super::ownership::{ec2_filters, ec2_ours, single};
 use super::tags::{self, Tags, ec2_tag_spec};
 use super::{Created, Ctx, Live, Lookup, Ref, Resource, WantedAttrs, known, wanted_ref};
 use crate::address::{CloudId, Kind};
+use crate::aws::blockers::{self, Blocked};
 use crate::aws::{Aws, AwsError, NotFoundExt, SdkResultExt, unknown_outcome, wait};
 use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType};
 use serde::{Deserialize, Serialize};
@@ -150,8 +151,11 @@ impl Resource for Subnet {
 
     /// Retried while AWS answers DependencyViolation: the network interfaces of
     /// stopped tasks, load balancers and NAT gateways linger for minutes.
+    /// Retried while network interfaces (of tasks, load balancers, NAT gateways)
+    /// are still in the subnet; past the bound, the error names them.
     async fn delete(aws: &Aws, id: &CloudId) -> Result<(), AwsError> {
-        wait::while_in_use(wait::WaitPolicy::minutes(10), || async {
+        let policy = wait::WaitPolicy::within(aws.in_use_timeout);
+        let result = wait::while_in_use(policy, || async {
             aws.ec2
                 .delete_subnet()
                 .subnet_id(id.as_str())
@@ -160,7 +164,8 @@ impl Resource for Subnet {
                 .op("DeleteSubnet")
                 .map(|_| ())
         })
-        .await
+        .await;
+        blockers::explain(aws, Blocked::Subnet(id.as_str()), policy.timeout, result).await
     }
 }
 

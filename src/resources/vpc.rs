@@ -16,6 +16,7 @@ use super::security_group::rules_value;
 use super::tags::{self, Tags, ec2_tag_spec};
 use super::{Created, Ctx, Live, Lookup, Resource, WantedAttrs, known};
 use crate::address::{CloudId, Kind};
+use crate::aws::blockers::{self, Blocked};
 use crate::aws::{Aws, AwsError, NotFoundExt, SdkResultExt, unknown_outcome, wait};
 use aws_sdk_ec2::types::{AttributeBooleanValue, Filter, ResourceType, VpcAttributeName};
 use serde::{Deserialize, Serialize};
@@ -160,8 +161,11 @@ impl Resource for Vpc {
         Ok(())
     }
 
+    /// Retried while something the stack does not know of is still in the VPC;
+    /// past the bound, the error names it.
     async fn delete(aws: &Aws, id: &CloudId) -> Result<(), AwsError> {
-        wait::while_in_use(wait::WaitPolicy::minutes(5), || async {
+        let policy = wait::WaitPolicy::within(aws.in_use_timeout);
+        let result = wait::while_in_use(policy, || async {
             aws.ec2
                 .delete_vpc()
                 .vpc_id(id.as_str())
@@ -170,7 +174,8 @@ impl Resource for Vpc {
                 .op("DeleteVpc")
                 .map(|_| ())
         })
-        .await
+        .await;
+        blockers::explain(aws, Blocked::Vpc(id.as_str()), policy.timeout, result).await
     }
 }
 

@@ -5,6 +5,8 @@ mod adoption;
 mod changes;
 mod commands;
 mod crash;
+mod deploys;
+mod destroy_blocked;
 mod kinds;
 mod lifecycle;
 mod security;
