@@ -5,6 +5,7 @@ mod adoption;
 mod changes;
 mod commands;
 mod crash;
+mod faults;
 mod kinds;
 mod lifecycle;
 mod support;

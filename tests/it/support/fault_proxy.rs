@@ -97,12 +97,15 @@ impl Counts {
         self.throttled + self.server_errors + self.dropped + self.lost
     }
 
-    fn add(&mut self, other: &Counts) {
-        self.forwarded += other.forwarded;
-        self.throttled += other.throttled;
-        self.server_errors += other.server_errors;
-        self.dropped += other.dropped;
-        self.lost += other.lost;
+    /// What happened after `before` was taken.
+    pub fn since(&self, before: &Counts) -> Counts {
+        Counts {
+            forwarded: self.forwarded - before.forwarded,
+            throttled: self.throttled - before.throttled,
+            server_errors: self.server_errors - before.server_errors,
+            dropped: self.dropped - before.dropped,
+            lost: self.lost - before.lost,
+        }
     }
 
     fn record(&mut self, fault: Fault) {
@@ -283,9 +286,11 @@ fn error_of(service: &str, fault: Fault) -> (u16, &'static str, &'static str) {
             (503, "ServiceUnavailable", UNAVAILABLE)
         }
         (_, Fault::Throttle) => (400, "ThrottlingException", RATE),
-        ("ecs" | "ecr", Fault::ServerError { unavailable: false }) => {
-            (500, "ServerException", "Service encountered an internal error.")
-        }
+        ("ecs" | "ecr", Fault::ServerError { unavailable: false }) => (
+            500,
+            "ServerException",
+            "Service encountered an internal error.",
+        ),
         (_, Fault::ServerError { .. }) => (
             503,
             "ServiceUnavailableException",
@@ -359,10 +364,8 @@ impl Head {
     }
 
     fn has_token(&self, name: &str, token: &str) -> bool {
-        self.header(name).is_some_and(|v| {
-            v.split(',')
-                .any(|t| t.trim().eq_ignore_ascii_case(token))
-        })
+        self.header(name)
+            .is_some_and(|v| v.split(',').any(|t| t.trim().eq_ignore_ascii_case(token)))
     }
 
     /// The head again, without hop-by-hop and framing headers, plus `extra`.
@@ -497,10 +500,43 @@ fn relay_response(raw: &[u8], head_request: bool) -> io::Result<Vec<u8>> {
     Ok(out)
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Shared {
-    plan: Option<FaultPlan>,
+    plan: FaultPlan,
     counts: BTreeMap<String, Counts>,
+    in_flight: BTreeMap<String, u32>,
+    peak_in_flight: BTreeMap<String, u32>,
+}
+
+/// Counts a request of `service` as in flight while it lives.
+struct InFlight<'a> {
+    shared: &'a Mutex<Shared>,
+    service: String,
+}
+
+impl<'a> InFlight<'a> {
+    fn enter(shared: &'a Mutex<Shared>, service: &str) -> InFlight<'a> {
+        let mut s = shared.lock().unwrap();
+        let now = {
+            let n = s.in_flight.entry(service.to_string()).or_default();
+            *n += 1;
+            *n
+        };
+        let peak = s.peak_in_flight.entry(service.to_string()).or_default();
+        *peak = (*peak).max(now);
+        InFlight {
+            shared,
+            service: service.to_string(),
+        }
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        if let Some(n) = self.shared.lock().unwrap().in_flight.get_mut(&self.service) {
+            *n -= 1;
+        }
+    }
 }
 
 /// The running proxy; stops accepting when dropped.
@@ -524,8 +560,10 @@ impl FaultProxy {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
         let addr = listener.local_addr().expect("local addr");
         let shared = Arc::new(Mutex::new(Shared {
-            plan: Some(FaultPlan::new(faults)),
+            plan: FaultPlan::new(faults),
             counts: BTreeMap::new(),
+            in_flight: BTreeMap::new(),
+            peak_in_flight: BTreeMap::new(),
         }));
         let stop = Arc::new(AtomicBool::new(false));
         let accept = {
@@ -556,7 +594,7 @@ impl FaultProxy {
 
     /// Changes the faults from the next request on (decision streams start afresh).
     pub fn set_faults(&self, faults: Faults) {
-        self.shared.lock().unwrap().plan = Some(FaultPlan::new(faults));
+        self.shared.lock().unwrap().plan = FaultPlan::new(faults);
     }
 
     /// What the proxy did so far, by service (`unsigned` for requests without a
@@ -565,12 +603,10 @@ impl FaultProxy {
         self.shared.lock().unwrap().counts.clone()
     }
 
-    pub fn totals(&self) -> Counts {
-        let mut total = Counts::default();
-        for c in self.counts().values() {
-            total.add(c);
-        }
-        total
+    /// The most requests of each service the proxy held at once, from the moment a
+    /// request was read until its answer was written (or its connection closed).
+    pub fn peak_in_flight(&self) -> BTreeMap<String, u32> {
+        self.shared.lock().unwrap().peak_in_flight.clone()
     }
 }
 
@@ -610,15 +646,14 @@ fn serve(
             .and_then(service_of)
             .unwrap_or("unsigned")
             .to_string();
-        let decision = {
-            let mut s = shared.lock().unwrap();
-            match (&mut s.plan, protocol_of(&service)) {
-                (Some(plan), Some(_)) => plan.decide(&service),
-                _ => Decision {
-                    fault: Fault::Forward,
-                    delay: Duration::ZERO,
-                },
-            }
+        let _in_flight = InFlight::enter(shared, &service);
+        // Requests of services whose errors the proxy cannot spell pass untouched.
+        let decision = match protocol_of(&service) {
+            Some(_) => shared.lock().unwrap().plan.decide(&service),
+            None => Decision {
+                fault: Fault::Forward,
+                delay: Duration::ZERO,
+            },
         };
         std::thread::sleep(decision.delay);
         let record = |fault| {
@@ -649,6 +684,7 @@ fn serve(
                     ("Connection", "close".to_string()),
                 ]);
                 request.extend_from_slice(&body);
+                // An emulator that does not answer closes the client's connection too.
                 let raw = exchange(upstream, &request)?;
                 if decision.fault == Fault::LostResponse {
                     record(Fault::LostResponse);
@@ -727,7 +763,11 @@ mod tests {
             .collect();
         assert_eq!(alone, interleaved);
         assert_ne!(alone, sequence(8, "ec2", 200), "another seed, other faults");
-        assert_ne!(alone, sequence(7, "ecs", 200), "another service, other faults");
+        assert_ne!(
+            alone,
+            sequence(7, "ecs", 200),
+            "another service, other faults"
+        );
     }
 
     #[test]
@@ -744,7 +784,10 @@ mod tests {
         }
         let rate = |c: u32| f64::from(c) / n as f64;
         assert!((rate(counts.throttled) - 0.2).abs() < 0.02, "{counts:?}");
-        assert!((rate(counts.server_errors) - 0.05).abs() < 0.01, "{counts:?}");
+        assert!(
+            (rate(counts.server_errors) - 0.05).abs() < 0.01,
+            "{counts:?}"
+        );
         assert!((rate(counts.dropped) - 0.02).abs() < 0.005, "{counts:?}");
         assert!((rate(counts.lost) - 0.01).abs() < 0.005, "{counts:?}");
         assert!(unavailable > 0 && unavailable < counts.server_errors);
@@ -796,10 +839,16 @@ mod tests {
     async fn sdk(endpoint: &str, attempts: u32) -> aws_types::SdkConfig {
         use aws_config::retry::RetryConfig;
         aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .region(aws_types::region::Region::new(crate::support::emulator::REGION))
+            .region(aws_types::region::Region::new(
+                crate::support::emulator::REGION,
+            ))
             .endpoint_url(endpoint)
             .credentials_provider(aws_credential_types::Credentials::new(
-                "test", "test", None, None, "fault-proxy",
+                "test",
+                "test",
+                None,
+                None,
+                "fault-proxy",
             ))
             .retry_config(
                 RetryConfig::standard()
@@ -918,7 +967,11 @@ mod tests {
             let err = read_of(&sdk, service).await.unwrap_err();
             assert!(flavours.contains(&err), "{service}: {err:?}");
             assert!(got_status >= 500, "{service}: {got_status}");
-            assert_eq!(proxy.counts()[service].server_errors, 6, "{service} retries");
+            assert_eq!(
+                proxy.counts()[service].server_errors,
+                6,
+                "{service} retries"
+            );
         }
         proxy.set_faults(Faults {
             drop: 1.0,
@@ -952,7 +1005,11 @@ mod tests {
             },
         );
         let through = aws_sdk_cloudwatchlogs::Client::new(&sdk(&proxy.endpoint, 1).await);
-        let created = through.create_log_group().log_group_name("/lost").send().await;
+        let created = through
+            .create_log_group()
+            .log_group_name("/lost")
+            .send()
+            .await;
         assert!(created.is_err(), "the answer was not lost: {created:?}");
         assert_eq!(proxy.counts()["logs"].lost, 1);
         let direct = aws_sdk_cloudwatchlogs::Client::new(&sdk(&emulator.endpoint, 1).await);
