@@ -14,7 +14,8 @@ pub enum AwsErrorKind {
     Throttled,
     /// Something else still uses the object (EC2 DependencyViolation, ELB ResourceInUse).
     InUse,
-    /// The request could not reach AWS or got no answer (connection refused, timeout).
+    /// The request could not reach AWS or got no answer (connection refused, timeout);
+    /// the message says what to check.
     Unreachable,
     /// The rest: access denied, invalid parameter, quota, ...
     Other,
@@ -90,7 +91,11 @@ impl AwsError {
                 kind: AwsErrorKind::Unreachable,
                 operation,
                 code: String::new(),
-                message: error_chain(&err),
+                message: format!(
+                    "{}. {}",
+                    error_chain(&err),
+                    unreachable_hint(std::env::var(ENDPOINT_ENV).ok().as_deref())
+                ),
             },
             _ => AwsError {
                 kind: AwsErrorKind::Other,
@@ -148,6 +153,23 @@ fn classify(code: &str, message: &str) -> AwsErrorKind {
     }
 }
 
+/// The variable that points every SDK client at another endpoint (an emulator).
+const ENDPOINT_ENV: &str = "AWS_ENDPOINT_URL";
+
+/// What to check when AWS did not answer: the transport error alone ("tcp connect
+/// error: Connection refused") does not say where stackctl was trying to go.
+fn unreachable_hint(endpoint: Option<&str>) -> String {
+    match endpoint.filter(|e| !e.is_empty()) {
+        Some(endpoint) => format!(
+            "Nothing answered at {ENDPOINT_ENV}={endpoint}: check that the emulator or \
+             endpoint is running there, or unset {ENDPOINT_ENV} to reach AWS itself"
+        ),
+        None => "AWS did not answer: check the network connection (and HTTPS_PROXY if \
+                 you need a proxy) and that the stack's region is an AWS region"
+            .to_string(),
+    }
+}
+
 fn error_chain(err: &dyn std::error::Error) -> String {
     let mut text = err.to_string();
     let mut source = err.source();
@@ -192,6 +214,18 @@ impl<T> NotFoundExt<T> for Result<T, AwsError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_unreachable_endpoint_says_what_to_check() {
+        let emulator = unreachable_hint(Some("http://127.0.0.1:9"));
+        assert!(
+            emulator.contains("AWS_ENDPOINT_URL=http://127.0.0.1:9"),
+            "{emulator}"
+        );
+        let aws = unreachable_hint(Some(""));
+        assert!(aws.contains("network") && aws.contains("region"), "{aws}");
+        assert_eq!(unreachable_hint(None), aws);
+    }
 
     #[test]
     fn classifies_the_common_codes() {

@@ -1,18 +1,23 @@
 //! AWS access: one SDK client per service, all built from one `SdkConfig` so that
-//! credentials, region, retries and `AWS_ENDPOINT_URL` are decided in one place.
+//! credentials, region, retries, timeouts and `AWS_ENDPOINT_URL` are decided in one
+//! place. Each client has its own bound on requests in flight and its own retry
+//! partition, as AWS limits each service on its own.
 
 pub mod blockers;
 pub mod call_log;
 pub mod error;
+pub mod in_flight;
+pub mod retry;
 pub mod unknown_outcome;
 pub mod wait;
 
 pub use error::{AwsError, AwsErrorKind, NotFoundExt, SdkResultExt};
 
 use aws_config::BehaviorVersion;
-use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
 use aws_types::region::Region;
 use call_log::{CallLog, CallLogInterceptor};
+use std::time::Duration;
 
 /// SDK clients for every service stackctl manages, cheap to clone.
 #[derive(Clone, Debug)]
@@ -29,9 +34,14 @@ pub struct Aws {
     pub in_use_timeout: std::time::Duration,
 }
 
+/// One service's client: the shared settings, plus its own in-flight bound and retry
+/// partition, and the API call log when asked for.
 macro_rules! client {
-    ($sdk:ident, $shared:expr, $log:expr) => {{
-        let mut builder = $sdk::config::Builder::from($shared);
+    ($sdk:ident, $shared:expr, $log:expr, $http:expr, $service:literal, $in_flight:expr) => {{
+        let mut builder = $sdk::config::Builder::from($shared)
+            .http_client(in_flight::InFlightLimit::new($http.clone(), $in_flight))
+            .retry_partition(retry::partition($service))
+            .retry_classifier(retry::RefusedConnectionIsFinal);
         if let Some(log) = $log {
             builder = builder.interceptor(CallLogInterceptor::new(log.clone()));
         }
@@ -39,10 +49,15 @@ macro_rules! client {
     }};
 }
 
+/// How long to wait for a TCP (and TLS) connection: AWS's endpoints answer in
+/// milliseconds, so a few seconds tell a slow network from an address where nothing
+/// answers, without the minutes an OS waits for a dropped handshake.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
 impl Aws {
     /// Loads the standard credential chain (environment, profiles, SSO, instance
-    /// roles). The region is the stack's; adaptive retry backs off on throttling
-    /// across all calls of a client rather than per call.
+    /// roles). The region is the stack's; how calls are retried is `retry.rs`'s, how
+    /// many run at once `in_flight.rs`'s.
     pub async fn connect(region: &str, call_log: Option<&CallLog>) -> Aws {
         let shared = Self::loader(region).load().await;
         Self::from_shared(region, &shared, call_log)
@@ -64,19 +79,46 @@ impl Aws {
     fn loader(region: &str) -> aws_config::ConfigLoader {
         aws_config::defaults(BehaviorVersion::latest())
             .region(Region::new(region.to_string()))
-            .retry_config(RetryConfig::adaptive().with_max_attempts(8))
+            .retry_config(retry::config())
+            .timeout_config(
+                TimeoutConfig::builder()
+                    .connect_timeout(CONNECT_TIMEOUT)
+                    .build(),
+            )
     }
 
     fn from_shared(region: &str, shared: &aws_types::SdkConfig, call_log: Option<&CallLog>) -> Aws {
+        let http = in_flight::sdk_default_client();
         Aws {
             region: region.to_string(),
-            ec2: client!(aws_sdk_ec2, shared, call_log),
-            ecs: client!(aws_sdk_ecs, shared, call_log),
-            ecr: client!(aws_sdk_ecr, shared, call_log),
-            elb: client!(aws_sdk_elasticloadbalancingv2, shared, call_log),
-            cloudfront: client!(aws_sdk_cloudfront, shared, call_log),
-            iam: client!(aws_sdk_iam, shared, call_log),
-            logs: client!(aws_sdk_cloudwatchlogs, shared, call_log),
+            ec2: client!(aws_sdk_ec2, shared, call_log, http, "ec2", in_flight::EC2),
+            ecs: client!(aws_sdk_ecs, shared, call_log, http, "ecs", in_flight::ECS),
+            ecr: client!(aws_sdk_ecr, shared, call_log, http, "ecr", in_flight::ECR),
+            elb: client!(
+                aws_sdk_elasticloadbalancingv2,
+                shared,
+                call_log,
+                http,
+                "elasticloadbalancing",
+                in_flight::ELB
+            ),
+            cloudfront: client!(
+                aws_sdk_cloudfront,
+                shared,
+                call_log,
+                http,
+                "cloudfront",
+                in_flight::CLOUDFRONT
+            ),
+            iam: client!(aws_sdk_iam, shared, call_log, http, "iam", in_flight::IAM),
+            logs: client!(
+                aws_sdk_cloudwatchlogs,
+                shared,
+                call_log,
+                http,
+                "logs",
+                in_flight::LOGS
+            ),
             in_use_timeout: wait::IN_USE_TIMEOUT,
         }
     }

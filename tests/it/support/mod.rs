@@ -1,4 +1,5 @@
 pub mod cli;
 pub mod emulator;
+pub mod fault_proxy;
 pub mod kinds;
 pub mod leftovers;

@@ -1,0 +1,125 @@
+//! A bound on the HTTP requests in flight to each AWS service, one bound per SDK client.
+//!
+//! AWS limits API calls per account and region with token buckets: a burst drains the
+//! bucket, then calls are refused (throttled) until it refills. stackctl's bursts are
+//! its own doing: `refresh` reads every recorded object at once, and independent steps
+//! of a walk run together. Retries with backoff survive throttling, but each refused
+//! call still spends the bucket of every other tool of the account (a CI running
+//! several stacks, a colleague's Terraform). So stackctl never has more than a few
+//! requests of one service in flight: a burst becomes a short queue on our side
+//! instead of throttling on AWS's side. The sustained rate is left to the retries
+//! (see `retry.rs`), which slow down when AWS says so.
+//!
+//! A permit is held for one HTTP attempt (from sending until the answer's head has
+//! arrived), never across a retry's backoff, so a throttled call does not hold up the
+//! others while it waits.
+
+use aws_smithy_runtime_api::client::behavior_version::BehaviorVersion;
+use aws_smithy_runtime_api::client::connector_metadata::ConnectorMetadata;
+use aws_smithy_runtime_api::client::http::{
+    HttpClient, HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpClient,
+    SharedHttpConnector,
+};
+use aws_smithy_runtime_api::client::orchestrator::HttpRequest;
+use aws_smithy_runtime_api::client::runtime_components::{
+    RuntimeComponents, RuntimeComponentsBuilder,
+};
+use aws_smithy_runtime_api::client::runtime_plugin::RuntimePlugin;
+use aws_smithy_types::config_bag::ConfigBag;
+use std::sync::Arc;
+use tokio::sync::Semaphore;
+
+// Requests in flight per service. EC2 refills its buckets fastest (tens of reads and a
+// few mutations per second per account and region) and is the service stackctl calls
+// most; ELBv2, ECS, ECR and CloudWatch Logs allow fewer calls per second; IAM (one
+// global endpoint for the whole account) and CloudFront (a control plane of a few
+// calls per second) allow the fewest.
+pub const EC2: usize = 8;
+pub const ECS: usize = 4;
+pub const ECR: usize = 4;
+pub const ELB: usize = 4;
+pub const LOGS: usize = 4;
+pub const IAM: usize = 2;
+pub const CLOUDFRONT: usize = 2;
+
+/// The SDK's own default HTTPS client (TLS, connection pool, proxy settings from the
+/// environment), taken from the SDK's default plugin rather than rebuilt here, so
+/// that the bound changes nothing else about how requests are sent.
+pub fn sdk_default_client() -> SharedHttpClient {
+    aws_smithy_runtime::client::defaults::default_http_client_plugin_v2(BehaviorVersion::latest())
+        .and_then(|plugin| {
+            plugin
+                .runtime_components(&RuntimeComponentsBuilder::new("stackctl"))
+                .http_client()
+        })
+        .expect("the SDK's default HTTPS client is compiled in")
+}
+
+/// An HTTP client that lets at most `limit` requests through at once.
+#[derive(Debug, Clone)]
+pub struct InFlightLimit {
+    inner: SharedHttpClient,
+    permits: Arc<Semaphore>,
+}
+
+impl InFlightLimit {
+    pub fn new(inner: SharedHttpClient, limit: usize) -> InFlightLimit {
+        InFlightLimit {
+            inner,
+            permits: Arc::new(Semaphore::new(limit)),
+        }
+    }
+}
+
+impl HttpClient for InFlightLimit {
+    fn http_connector(
+        &self,
+        settings: &HttpConnectorSettings,
+        components: &RuntimeComponents,
+    ) -> SharedHttpConnector {
+        SharedHttpConnector::new(Limited {
+            inner: self.inner.http_connector(settings, components),
+            permits: self.permits.clone(),
+        })
+    }
+
+    fn validate_base_client_config(
+        &self,
+        components: &RuntimeComponentsBuilder,
+        cfg: &ConfigBag,
+    ) -> Result<(), aws_smithy_runtime_api::box_error::BoxError> {
+        self.inner.validate_base_client_config(components, cfg)
+    }
+
+    fn validate_final_config(
+        &self,
+        components: &RuntimeComponents,
+        cfg: &ConfigBag,
+    ) -> Result<(), aws_smithy_runtime_api::box_error::BoxError> {
+        self.inner.validate_final_config(components, cfg)
+    }
+
+    fn connector_metadata(&self) -> Option<ConnectorMetadata> {
+        self.inner.connector_metadata()
+    }
+}
+
+#[derive(Debug)]
+struct Limited {
+    inner: SharedHttpConnector,
+    permits: Arc<Semaphore>,
+}
+
+impl HttpConnector for Limited {
+    fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
+        let inner = self.inner.clone();
+        let permits = self.permits.clone();
+        HttpConnectorFuture::new(async move {
+            let _permit = permits
+                .acquire_owned()
+                .await
+                .expect("the semaphore is never closed");
+            inner.call(request).await
+        })
+    }
+}

@@ -1,0 +1,1024 @@
+//! A fault-injection proxy between stackctl and the emulator: an HTTP/1.1 proxy on a
+//! free loopback port that answers some requests with AWS's own throttling and server
+//! errors, drops connections, delays requests, or forwards a request and then loses
+//! the answer. It exists because moto never throttles and never fails, while AWS does
+//! both: the only proof that retries hold (and never duplicate an object) is a run
+//! through faults that AWS would really produce, in each service's own wire format, so
+//! the SDK classifies them exactly as it would against AWS.
+//!
+//! The service of a request is the one its SigV4 signature names (the credential scope
+//! `AKID/DATE/REGION/SERVICE/aws4_request`): every service's client signs for its own.
+//! Decisions come from one seeded pseudo-random stream per service, so the Nth request
+//! of a service meets the same fault for the same seed whatever the other services do
+//! (which of two concurrent requests of one service is "Nth" is still up to the race).
+//!
+//! Faults answered by the proxy itself (throttling, 5xx, dropped connections) never
+//! reach moto: AWS refused the request, nothing was done. Only `lost_response`
+//! forwards the request and then closes the connection without an answer: AWS did the
+//! work and the caller cannot know.
+//!
+//! The client side keeps connections alive (the SDK pools them); each forwarded request
+//! opens its own upstream connection with `Connection: close`, as moto's werkzeug
+//! server closes every connection anyway (and answers chunked when it has no length).
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::{self, BufRead, BufReader, Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+/// What the proxy does to requests; probabilities are per request, in 0..=1, and
+/// their sum must not exceed 1.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Faults {
+    pub seed: u64,
+    /// Answer with the service's throttling error.
+    pub throttle: f64,
+    /// Answer with one of the service's 5xx errors.
+    pub server_error: f64,
+    /// Close the connection after reading the request, without forwarding it.
+    pub drop: f64,
+    /// Forward the request, then close the connection without answering.
+    pub lost_response: f64,
+    /// Each request waits a random time up to this before anything else happens.
+    pub latency: Duration,
+}
+
+impl Faults {
+    /// A transparent proxy (the decision stream still exists for `seed`).
+    pub fn none(seed: u64) -> Faults {
+        Faults {
+            seed,
+            throttle: 0.0,
+            server_error: 0.0,
+            drop: 0.0,
+            lost_response: 0.0,
+            latency: Duration::ZERO,
+        }
+    }
+}
+
+/// What happens to one request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    Forward,
+    Throttle,
+    /// `unavailable`: the service's 503 flavour rather than its 500.
+    ServerError {
+        unavailable: bool,
+    },
+    Drop,
+    LostResponse,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Decision {
+    pub fault: Fault,
+    pub delay: Duration,
+}
+
+/// What the proxy did, for one service or in total.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counts {
+    /// Forwarded to the emulator and answered.
+    pub forwarded: u32,
+    pub throttled: u32,
+    pub server_errors: u32,
+    pub dropped: u32,
+    /// Forwarded to the emulator, answer not delivered.
+    pub lost: u32,
+}
+
+impl Counts {
+    /// Requests that met an injected fault.
+    pub fn faults(&self) -> u32 {
+        self.throttled + self.server_errors + self.dropped + self.lost
+    }
+
+    /// What happened after `before` was taken.
+    pub fn since(&self, before: &Counts) -> Counts {
+        Counts {
+            forwarded: self.forwarded - before.forwarded,
+            throttled: self.throttled - before.throttled,
+            server_errors: self.server_errors - before.server_errors,
+            dropped: self.dropped - before.dropped,
+            lost: self.lost - before.lost,
+        }
+    }
+
+    fn record(&mut self, fault: Fault) {
+        match fault {
+            Fault::Forward => self.forwarded += 1,
+            Fault::Throttle => self.throttled += 1,
+            Fault::ServerError { .. } => self.server_errors += 1,
+            Fault::Drop => self.dropped += 1,
+            Fault::LostResponse => self.lost += 1,
+        }
+    }
+}
+
+/// SplitMix64: tiny, fast, and good enough to spread faults; reproducible per seed.
+#[derive(Debug, Clone)]
+struct SplitMix64(u64);
+
+impl SplitMix64 {
+    fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in [0, 1).
+    fn next_f64(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+/// FNV-1a: a stable hash of the service name, to derive its stream from the seed.
+fn fnv1a(text: &str) -> u64 {
+    text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+/// The pure part: which fault the next request of a service meets.
+#[derive(Debug)]
+pub struct FaultPlan {
+    faults: Faults,
+    streams: HashMap<String, SplitMix64>,
+}
+
+impl FaultPlan {
+    pub fn new(faults: Faults) -> FaultPlan {
+        let sum = faults.throttle + faults.server_error + faults.drop + faults.lost_response;
+        assert!(
+            (0.0..=1.0).contains(&sum),
+            "fault probabilities add up to {sum}"
+        );
+        FaultPlan {
+            faults,
+            streams: HashMap::new(),
+        }
+    }
+
+    pub fn decide(&mut self, service: &str) -> Decision {
+        let f = self.faults;
+        let stream = self
+            .streams
+            .entry(service.to_string())
+            .or_insert_with(|| SplitMix64(f.seed ^ fnv1a(service)));
+        let draw = stream.next_f64();
+        let flavour = stream.next_u64();
+        let delay = f.latency.mul_f64(stream.next_f64());
+        let bands = [
+            (f.drop, Fault::Drop),
+            (f.lost_response, Fault::LostResponse),
+            (f.throttle, Fault::Throttle),
+            (
+                f.server_error,
+                Fault::ServerError {
+                    unavailable: flavour & 1 == 1,
+                },
+            ),
+        ];
+        let mut fault = Fault::Forward;
+        let mut edge = 0.0;
+        for (probability, band) in bands {
+            edge += probability;
+            if draw < edge {
+                fault = band;
+                break;
+            }
+        }
+        Decision { fault, delay }
+    }
+}
+
+/// The service a SigV4-signed request is for: the fourth part of the credential scope
+/// in `Authorization: AWS4-HMAC-SHA256 Credential=AKID/DATE/REGION/SERVICE/aws4_request, ...`.
+pub fn service_of(authorization: &str) -> Option<&str> {
+    let scope = authorization.split("Credential=").nth(1)?;
+    let scope = scope.split([',', ' ']).next()?;
+    let parts: Vec<&str> = scope.split('/').collect();
+    match parts.as_slice() {
+        [_, _, _, service, "aws4_request"] if !service.is_empty() => Some(service),
+        _ => None,
+    }
+}
+
+/// How a service spells its errors on the wire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Protocol {
+    /// EC2's own query protocol: `<Response><Errors><Error>`.
+    Ec2Query,
+    /// awsQuery and restXml with wrapped errors (IAM, ELBv2, CloudFront):
+    /// `<ErrorResponse><Error><Type>`.
+    ErrorResponse { xmlns: &'static str },
+    /// awsJson1_1 (ECS, ECR, CloudWatch Logs): `{"__type": ..., "message": ...}`.
+    Json,
+    /// S3's restXml without wrapping: `<Error><Code>`.
+    S3,
+}
+
+fn protocol_of(service: &str) -> Option<Protocol> {
+    Some(match service {
+        "ec2" => Protocol::Ec2Query,
+        "iam" => Protocol::ErrorResponse {
+            xmlns: "https://iam.amazonaws.com/doc/2010-05-08/",
+        },
+        "elasticloadbalancing" => Protocol::ErrorResponse {
+            xmlns: "http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/",
+        },
+        "cloudfront" => Protocol::ErrorResponse {
+            xmlns: "http://cloudfront.amazonaws.com/doc/2020-05-31/",
+        },
+        "ecs" | "ecr" | "logs" => Protocol::Json,
+        "s3" => Protocol::S3,
+        _ => return None,
+    })
+}
+
+/// Status, code and message of the fault as the service's API answers it.
+fn error_of(service: &str, fault: Fault) -> (u16, &'static str, &'static str) {
+    const RATE: &str = "Rate exceeded";
+    const UNAVAILABLE: &str = "Service Unavailable";
+    match (service, fault) {
+        // EC2 answers its request limit with 503, unlike the other query services.
+        ("ec2", Fault::Throttle) => (503, "RequestLimitExceeded", "Request limit exceeded."),
+        ("ec2", Fault::ServerError { unavailable: false }) => {
+            (500, "InternalError", "An internal error has occurred.")
+        }
+        ("ec2", Fault::ServerError { unavailable: true }) => (
+            503,
+            "Unavailable",
+            "The service is unavailable. Please try again shortly.",
+        ),
+        ("s3", Fault::Throttle) => (503, "SlowDown", "Please reduce your request rate."),
+        ("s3", Fault::ServerError { unavailable: false }) => (
+            500,
+            "InternalError",
+            "We encountered an internal error. Please try again.",
+        ),
+        ("s3", Fault::ServerError { unavailable: true }) => (
+            503,
+            "ServiceUnavailable",
+            "Service is unable to handle request.",
+        ),
+        ("iam", Fault::Throttle) | ("elasticloadbalancing", Fault::Throttle) => {
+            (400, "Throttling", RATE)
+        }
+        ("cloudfront", Fault::Throttle) => (400, "Throttling", RATE),
+        ("iam", Fault::ServerError { unavailable: false }) => (
+            500,
+            "ServiceFailure",
+            "Request processing has failed because of an unknown error, exception or failure.",
+        ),
+        ("elasticloadbalancing" | "cloudfront", Fault::ServerError { unavailable: false }) => (
+            500,
+            "InternalFailure",
+            "The request processing has failed because of an unknown error, exception or failure.",
+        ),
+        ("iam" | "elasticloadbalancing" | "cloudfront", Fault::ServerError { .. }) => {
+            (503, "ServiceUnavailable", UNAVAILABLE)
+        }
+        (_, Fault::Throttle) => (400, "ThrottlingException", RATE),
+        ("ecs" | "ecr", Fault::ServerError { unavailable: false }) => (
+            500,
+            "ServerException",
+            "Service encountered an internal error.",
+        ),
+        (_, Fault::ServerError { .. }) => (
+            503,
+            "ServiceUnavailableException",
+            "The service cannot complete the request.",
+        ),
+        (_, other) => unreachable!("{other:?} is not answered by the proxy"),
+    }
+}
+
+/// The complete HTTP response for a throttling or server error of `service`, or None
+/// when the proxy does not know the service's protocol (then it never faults it).
+pub fn fault_response(service: &str, fault: Fault, request_id: &str) -> Option<Vec<u8>> {
+    let protocol = protocol_of(service)?;
+    let (status, code, message) = error_of(service, fault);
+    let mut headers: Vec<(&str, String)> = Vec::new();
+    let body = match protocol {
+        Protocol::Ec2Query => {
+            headers.push(("Content-Type", "text/xml;charset=UTF-8".into()));
+            format!(
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Response><Errors><Error><Code>{code}</Code><Message>{message}</Message></Error></Errors><RequestID>{request_id}</RequestID></Response>"
+            )
+        }
+        Protocol::ErrorResponse { xmlns } => {
+            headers.push(("Content-Type", "text/xml".into()));
+            headers.push(("x-amzn-RequestId", request_id.into()));
+            let kind = if status < 500 { "Sender" } else { "Receiver" };
+            format!(
+                "<ErrorResponse xmlns=\"{xmlns}\">\n  <Error>\n    <Type>{kind}</Type>\n    <Code>{code}</Code>\n    <Message>{message}</Message>\n  </Error>\n  <RequestId>{request_id}</RequestId>\n</ErrorResponse>\n"
+            )
+        }
+        Protocol::Json => {
+            headers.push(("Content-Type", "application/x-amz-json-1.1".into()));
+            headers.push(("x-amzn-RequestId", request_id.into()));
+            headers.push(("x-amzn-ErrorType", code.into()));
+            format!("{{\"__type\":\"{code}\",\"message\":\"{message}\"}}")
+        }
+        Protocol::S3 => {
+            headers.push(("Content-Type", "application/xml".into()));
+            headers.push(("x-amz-request-id", request_id.into()));
+            format!(
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>{code}</Code><Message>{message}</Message><RequestId>{request_id}</RequestId><HostId>fault-proxy</HostId></Error>"
+            )
+        }
+    };
+    let reason = match status {
+        400 => "Bad Request",
+        500 => "Internal Server Error",
+        _ => "Service Unavailable",
+    };
+    let mut out = format!("HTTP/1.1 {status} {reason}\r\n");
+    for (name, value) in headers {
+        out.push_str(&format!("{name}: {value}\r\n"));
+    }
+    out.push_str(&format!("Content-Length: {}\r\n\r\n{body}", body.len()));
+    Some(out.into_bytes())
+}
+
+/// One HTTP message head: the start line and the headers in order.
+#[derive(Debug)]
+struct Head {
+    start: String,
+    headers: Vec<(String, String)>,
+}
+
+impl Head {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    fn has_token(&self, name: &str, token: &str) -> bool {
+        self.header(name)
+            .is_some_and(|v| v.split(',').any(|t| t.trim().eq_ignore_ascii_case(token)))
+    }
+
+    /// The head again, without hop-by-hop and framing headers, plus `extra`.
+    fn render(&self, extra: &[(&str, String)]) -> Vec<u8> {
+        const DROPPED: &[&str] = &[
+            "connection",
+            "keep-alive",
+            "proxy-connection",
+            "transfer-encoding",
+            "content-length",
+            "expect",
+        ];
+        let mut out = format!("{}\r\n", self.start);
+        for (name, value) in &self.headers {
+            if !DROPPED.contains(&name.to_ascii_lowercase().as_str()) {
+                out.push_str(&format!("{name}: {value}\r\n"));
+            }
+        }
+        for (name, value) in extra {
+            out.push_str(&format!("{name}: {value}\r\n"));
+        }
+        out.push_str("\r\n");
+        out.into_bytes()
+    }
+}
+
+/// Reads a head; None when the peer closed before sending anything.
+fn read_head(reader: &mut impl BufRead) -> io::Result<Option<Head>> {
+    let mut start = String::new();
+    // Tolerate empty lines between messages (RFC 9112 2.2).
+    loop {
+        start.clear();
+        if reader.read_line(&mut start)? == 0 {
+            return Ok(None);
+        }
+        if !start.trim().is_empty() {
+            break;
+        }
+    }
+    let mut headers = Vec::new();
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line)? == 0 {
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "connection closed inside a message head",
+            ));
+        }
+        let line = line.trim_end_matches(['\r', '\n']);
+        if line.is_empty() {
+            break;
+        }
+        let (name, value) = line
+            .split_once(':')
+            .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, "bad header line"))?;
+        headers.push((name.trim().to_string(), value.trim().to_string()));
+    }
+    Ok(Some(Head {
+        start: start.trim_end_matches(['\r', '\n']).to_string(),
+        headers,
+    }))
+}
+
+/// Reads a chunked body and returns it decoded (trailers are discarded).
+fn read_chunked(reader: &mut impl BufRead) -> io::Result<Vec<u8>> {
+    let mut body = Vec::new();
+    loop {
+        let mut line = String::new();
+        reader.read_line(&mut line)?;
+        let size = line.trim().split(';').next().unwrap_or_default();
+        let size = usize::from_str_radix(size, 16)
+            .map_err(|_| io::Error::new(io::ErrorKind::InvalidData, "bad chunk size"))?;
+        if size == 0 {
+            loop {
+                let mut trailer = String::new();
+                if reader.read_line(&mut trailer)? == 0 || trailer.trim().is_empty() {
+                    return Ok(body);
+                }
+            }
+        }
+        let at = body.len();
+        body.resize(at + size, 0);
+        reader.read_exact(&mut body[at..])?;
+        let mut crlf = String::new();
+        reader.read_line(&mut crlf)?;
+    }
+}
+
+/// Reads the body that `head` announces; `to_eof` when the message may be delimited
+/// by the end of the connection (a response without length).
+fn read_body(reader: &mut impl BufRead, head: &Head, to_eof: bool) -> io::Result<Vec<u8>> {
+    if head.has_token("Transfer-Encoding", "chunked") {
+        return read_chunked(reader);
+    }
+    if let Some(length) = head.header("Content-Length") {
+        let length: usize = length
+            .parse()
+            .map_err(|_| io::Error::new(io::ErrorKind::InvalidData, "bad Content-Length"))?;
+        let mut body = vec![0; length];
+        reader.read_exact(&mut body)?;
+        return Ok(body);
+    }
+    let mut body = Vec::new();
+    if to_eof {
+        reader.read_to_end(&mut body)?;
+    }
+    Ok(body)
+}
+
+/// A response as the client gets it: framed by Content-Length, connection kept.
+fn relay_response(raw: &[u8], head_request: bool) -> io::Result<Vec<u8>> {
+    let mut reader = BufReader::new(raw);
+    let head = read_head(&mut reader)?
+        .ok_or_else(|| io::Error::new(io::ErrorKind::UnexpectedEof, "empty answer"))?;
+    let status: u16 = head
+        .start
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(502);
+    let bodiless = head_request || (100..200).contains(&status) || status == 204 || status == 304;
+    if bodiless {
+        let mut extra = Vec::new();
+        if let Some(length) = head.header("Content-Length") {
+            extra.push(("Content-Length", length.to_string()));
+        }
+        return Ok(head.render(&extra));
+    }
+    let body = read_body(&mut reader, &head, true)?;
+    let mut out = head.render(&[("Content-Length", body.len().to_string())]);
+    out.extend_from_slice(&body);
+    Ok(out)
+}
+
+#[derive(Debug)]
+struct Shared {
+    plan: FaultPlan,
+    counts: BTreeMap<String, Counts>,
+    in_flight: BTreeMap<String, u32>,
+    peak_in_flight: BTreeMap<String, u32>,
+}
+
+/// Counts a request of `service` as in flight while it lives.
+struct InFlight<'a> {
+    shared: &'a Mutex<Shared>,
+    service: String,
+}
+
+impl<'a> InFlight<'a> {
+    fn enter(shared: &'a Mutex<Shared>, service: &str) -> InFlight<'a> {
+        let mut s = shared.lock().unwrap();
+        let now = {
+            let n = s.in_flight.entry(service.to_string()).or_default();
+            *n += 1;
+            *n
+        };
+        let peak = s.peak_in_flight.entry(service.to_string()).or_default();
+        *peak = (*peak).max(now);
+        InFlight {
+            shared,
+            service: service.to_string(),
+        }
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        if let Some(n) = self.shared.lock().unwrap().in_flight.get_mut(&self.service) {
+            *n -= 1;
+        }
+    }
+}
+
+/// The running proxy; stops accepting when dropped.
+pub struct FaultProxy {
+    /// Point `AWS_ENDPOINT_URL` here.
+    pub endpoint: String,
+    addr: SocketAddr,
+    shared: Arc<Mutex<Shared>>,
+    stop: Arc<AtomicBool>,
+    accept: Option<JoinHandle<()>>,
+}
+
+impl FaultProxy {
+    /// Starts a proxy in front of `upstream` (`http://127.0.0.1:PORT`).
+    pub fn start(upstream: &str, faults: Faults) -> FaultProxy {
+        let upstream: SocketAddr = upstream
+            .trim_start_matches("http://")
+            .trim_end_matches('/')
+            .parse()
+            .expect("upstream is http://IP:PORT");
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
+        let addr = listener.local_addr().expect("local addr");
+        let shared = Arc::new(Mutex::new(Shared {
+            plan: FaultPlan::new(faults),
+            counts: BTreeMap::new(),
+            in_flight: BTreeMap::new(),
+            peak_in_flight: BTreeMap::new(),
+        }));
+        let stop = Arc::new(AtomicBool::new(false));
+        let accept = {
+            let shared = shared.clone();
+            let stop = stop.clone();
+            std::thread::spawn(move || {
+                for client in listener.incoming() {
+                    if stop.load(Ordering::SeqCst) {
+                        break;
+                    }
+                    let Ok(client) = client else { continue };
+                    let shared = shared.clone();
+                    let stop = stop.clone();
+                    std::thread::spawn(move || {
+                        let _ = serve(client, upstream, &shared, &stop);
+                    });
+                }
+            })
+        };
+        FaultProxy {
+            endpoint: format!("http://{addr}"),
+            addr,
+            shared,
+            stop,
+            accept: Some(accept),
+        }
+    }
+
+    /// Changes the faults from the next request on (decision streams start afresh).
+    pub fn set_faults(&self, faults: Faults) {
+        self.shared.lock().unwrap().plan = FaultPlan::new(faults);
+    }
+
+    /// What the proxy did so far, by service (`unsigned` for requests without a
+    /// signature).
+    pub fn counts(&self) -> BTreeMap<String, Counts> {
+        self.shared.lock().unwrap().counts.clone()
+    }
+
+    /// The most requests of each service the proxy held at once, from the moment a
+    /// request was read until its answer was written (or its connection closed).
+    pub fn peak_in_flight(&self) -> BTreeMap<String, u32> {
+        self.shared.lock().unwrap().peak_in_flight.clone()
+    }
+}
+
+impl Drop for FaultProxy {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        // Wake the accept loop so it sees the flag.
+        let _ = TcpStream::connect_timeout(&self.addr, Duration::from_secs(1));
+        if let Some(accept) = self.accept.take() {
+            let _ = accept.join();
+        }
+    }
+}
+
+/// Serves one client connection until it closes, the proxy stops, or a fault closes it.
+fn serve(
+    client: TcpStream,
+    upstream: SocketAddr,
+    shared: &Mutex<Shared>,
+    stop: &AtomicBool,
+) -> io::Result<()> {
+    // Longer than the SDK's pool idle timeout (90 s), so that it is always the client
+    // that closes an idle connection: a close from here could race a reuse.
+    client.set_read_timeout(Some(Duration::from_secs(120)))?;
+    let mut writer = client.try_clone()?;
+    let mut reader = BufReader::new(client);
+    while !stop.load(Ordering::SeqCst) {
+        let Some(head) = read_head(&mut reader)? else {
+            return Ok(());
+        };
+        if head.has_token("Expect", "100-continue") {
+            writer.write_all(b"HTTP/1.1 100 Continue\r\n\r\n")?;
+        }
+        let body = read_body(&mut reader, &head, false)?;
+        let service = head
+            .header("Authorization")
+            .and_then(service_of)
+            .unwrap_or("unsigned")
+            .to_string();
+        let _in_flight = InFlight::enter(shared, &service);
+        // Requests of services whose errors the proxy cannot spell pass untouched.
+        let decision = match protocol_of(&service) {
+            Some(_) => shared.lock().unwrap().plan.decide(&service),
+            None => Decision {
+                fault: Fault::Forward,
+                delay: Duration::ZERO,
+            },
+        };
+        std::thread::sleep(decision.delay);
+        let record = |fault| {
+            shared
+                .lock()
+                .unwrap()
+                .counts
+                .entry(service.clone())
+                .or_default()
+                .record(fault)
+        };
+        match decision.fault {
+            Fault::Drop => {
+                record(Fault::Drop);
+                return writer.shutdown(Shutdown::Both);
+            }
+            Fault::Throttle | Fault::ServerError { .. } => {
+                let id = uuid::Uuid::new_v4().to_string();
+                let answer = fault_response(&service, decision.fault, &id)
+                    .expect("faults are only decided for known protocols");
+                // Counted before answering, so a caller that has its answer sees it.
+                record(decision.fault);
+                writer.write_all(&answer)?;
+            }
+            Fault::Forward | Fault::LostResponse => {
+                let mut request = head.render(&[
+                    ("Content-Length", body.len().to_string()),
+                    ("Connection", "close".to_string()),
+                ]);
+                request.extend_from_slice(&body);
+                // An emulator that does not answer closes the client's connection too.
+                let raw = exchange(upstream, &request)?;
+                if decision.fault == Fault::LostResponse {
+                    record(Fault::LostResponse);
+                    return writer.shutdown(Shutdown::Both);
+                }
+                let answer = relay_response(&raw, head.start.starts_with("HEAD "))?;
+                record(Fault::Forward);
+                writer.write_all(&answer)?;
+            }
+        }
+        writer.flush()?;
+        if head.has_token("Connection", "close") {
+            return writer.shutdown(Shutdown::Both);
+        }
+    }
+    Ok(())
+}
+
+/// One request to the emulator on its own connection; the whole raw answer.
+fn exchange(upstream: SocketAddr, request: &[u8]) -> io::Result<Vec<u8>> {
+    let mut stream = TcpStream::connect(upstream)?;
+    stream.set_read_timeout(Some(Duration::from_secs(120)))?;
+    stream.write_all(request)?;
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw)?;
+    Ok(raw)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const AUTH: &str = "AWS4-HMAC-SHA256 Credential=test/20250101/eu-west-2/ec2/aws4_request, SignedHeaders=host;x-amz-date, Signature=abc";
+
+    #[test]
+    fn the_service_is_read_from_the_credential_scope() {
+        assert_eq!(service_of(AUTH), Some("ec2"));
+        assert_eq!(
+            service_of(
+                "AWS4-HMAC-SHA256 Credential=AKID/20250101/us-east-1/elasticloadbalancing/aws4_request,SignedHeaders=host,Signature=x"
+            ),
+            Some("elasticloadbalancing")
+        );
+        assert_eq!(service_of("Bearer token"), None);
+        assert_eq!(
+            service_of("AWS4-HMAC-SHA256 Credential=AKID/20250101/us-east-1"),
+            None
+        );
+    }
+
+    fn faults(seed: u64) -> Faults {
+        Faults {
+            throttle: 0.2,
+            server_error: 0.05,
+            drop: 0.02,
+            lost_response: 0.01,
+            latency: Duration::from_millis(30),
+            ..Faults::none(seed)
+        }
+    }
+
+    fn sequence(seed: u64, service: &str, n: usize) -> Vec<Decision> {
+        let mut plan = FaultPlan::new(faults(seed));
+        (0..n).map(|_| plan.decide(service)).collect()
+    }
+
+    #[test]
+    fn a_seed_gives_the_same_decisions_per_service_whatever_else_is_asked() {
+        let alone = sequence(7, "ec2", 200);
+        let mut plan = FaultPlan::new(faults(7));
+        let interleaved: Vec<Decision> = (0..200)
+            .map(|_| {
+                plan.decide("iam");
+                plan.decide("ec2")
+            })
+            .collect();
+        assert_eq!(alone, interleaved);
+        assert_ne!(alone, sequence(8, "ec2", 200), "another seed, other faults");
+        assert_ne!(
+            alone,
+            sequence(7, "ecs", 200),
+            "another service, other faults"
+        );
+    }
+
+    #[test]
+    fn faults_come_at_about_their_rates() {
+        let n = 20_000;
+        let mut counts = Counts::default();
+        let mut unavailable = 0;
+        for d in sequence(42, "ecs", n) {
+            counts.record(d.fault);
+            assert!(d.delay <= Duration::from_millis(30));
+            if d.fault == (Fault::ServerError { unavailable: true }) {
+                unavailable += 1;
+            }
+        }
+        let rate = |c: u32| f64::from(c) / n as f64;
+        assert!((rate(counts.throttled) - 0.2).abs() < 0.02, "{counts:?}");
+        assert!(
+            (rate(counts.server_errors) - 0.05).abs() < 0.01,
+            "{counts:?}"
+        );
+        assert!((rate(counts.dropped) - 0.02).abs() < 0.005, "{counts:?}");
+        assert!((rate(counts.lost) - 0.01).abs() < 0.005, "{counts:?}");
+        assert!(unavailable > 0 && unavailable < counts.server_errors);
+    }
+
+    #[test]
+    fn no_faults_means_every_request_is_forwarded_at_once() {
+        let mut plan = FaultPlan::new(Faults::none(1));
+        for _ in 0..1000 {
+            assert_eq!(
+                plan.decide("ec2"),
+                Decision {
+                    fault: Fault::Forward,
+                    delay: Duration::ZERO
+                }
+            );
+        }
+    }
+
+    #[test]
+    fn a_chunked_answer_is_relayed_with_a_length_and_without_close() {
+        let raw = b"HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n";
+        let relayed = String::from_utf8(relay_response(raw, false).unwrap()).unwrap();
+        assert_eq!(
+            relayed,
+            "HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nContent-Length: 11\r\n\r\nhello world"
+        );
+        let unframed = b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nuntil the end";
+        let relayed = String::from_utf8(relay_response(unframed, false).unwrap()).unwrap();
+        assert_eq!(
+            relayed,
+            "HTTP/1.1 200 OK\r\nContent-Length: 13\r\n\r\nuntil the end"
+        );
+    }
+
+    #[test]
+    fn ec2_throttles_with_503_request_limit_exceeded() {
+        let answer = fault_response("ec2", Fault::Throttle, "r-1").unwrap();
+        let text = String::from_utf8(answer).unwrap();
+        assert!(text.starts_with("HTTP/1.1 503 "), "{text}");
+        assert!(
+            text.contains("<Response><Errors><Error><Code>RequestLimitExceeded</Code>"),
+            "{text}"
+        );
+        assert_eq!(fault_response("sts", Fault::Throttle, "r-1"), None);
+    }
+
+    /// Real SDK clients, retrying `attempts` times at once, through the proxy.
+    async fn sdk(endpoint: &str, attempts: u32) -> aws_types::SdkConfig {
+        use aws_config::retry::RetryConfig;
+        aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .region(aws_types::region::Region::new(
+                crate::support::emulator::REGION,
+            ))
+            .endpoint_url(endpoint)
+            .credentials_provider(aws_credential_types::Credentials::new(
+                "test",
+                "test",
+                None,
+                None,
+                "fault-proxy",
+            ))
+            .retry_config(
+                RetryConfig::standard()
+                    .with_max_attempts(attempts)
+                    .with_initial_backoff(Duration::from_millis(1))
+                    .with_max_backoff(Duration::from_millis(5)),
+            )
+            .load()
+            .await
+    }
+
+    /// One cheap read of `service`; on failure the error code the SDK parsed (or
+    /// "dispatch" when no answer came) and the HTTP status.
+    async fn read_of(sdk: &aws_types::SdkConfig, service: &str) -> Result<(), (String, u16)> {
+        use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+        use aws_smithy_runtime_api::client::result::SdkError;
+        use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+        fn fail<E: ProvideErrorMetadata>(e: SdkError<E, HttpResponse>) -> (String, u16) {
+            let status = e.raw_response().map(|r| r.status().as_u16()).unwrap_or(0);
+            match &e {
+                SdkError::DispatchFailure(_) => ("dispatch".into(), status),
+                _ => (e.code().unwrap_or("(no code)").to_string(), status),
+            }
+        }
+        match service {
+            "ec2" => aws_sdk_ec2::Client::new(sdk)
+                .describe_vpcs()
+                .send()
+                .await
+                .map(drop)
+                .map_err(fail),
+            "iam" => aws_sdk_iam::Client::new(sdk)
+                .list_roles()
+                .send()
+                .await
+                .map(drop)
+                .map_err(fail),
+            "elasticloadbalancing" => aws_sdk_elasticloadbalancingv2::Client::new(sdk)
+                .describe_load_balancers()
+                .send()
+                .await
+                .map(drop)
+                .map_err(fail),
+            "cloudfront" => aws_sdk_cloudfront::Client::new(sdk)
+                .list_distributions()
+                .send()
+                .await
+                .map(drop)
+                .map_err(fail),
+            "ecs" => aws_sdk_ecs::Client::new(sdk)
+                .list_clusters()
+                .send()
+                .await
+                .map(drop)
+                .map_err(fail),
+            "ecr" => aws_sdk_ecr::Client::new(sdk)
+                .describe_repositories()
+                .send()
+                .await
+                .map(drop)
+                .map_err(fail),
+            "logs" => aws_sdk_cloudwatchlogs::Client::new(sdk)
+                .describe_log_groups()
+                .send()
+                .await
+                .map(drop)
+                .map_err(fail),
+            other => panic!("no read for {other}"),
+        }
+    }
+
+    const SERVICES: &[&str] = &[
+        "ec2",
+        "iam",
+        "elasticloadbalancing",
+        "cloudfront",
+        "ecs",
+        "ecr",
+        "logs",
+    ];
+
+    /// Every service's throttling answer parses as that service's throttling code and is
+    /// retried by the SDK, which for the 400 answers proves the SDK classified it as
+    /// throttling (it retries a 400 for no other reason); every 5xx answer parses with
+    /// its code and is retried; a dropped connection is retried as a transient error.
+    #[tokio::test(flavor = "multi_thread")]
+    async fn sdk_clients_parse_and_retry_every_injected_fault() {
+        let emulator = crate::support::emulator::Emulator::start();
+        let proxy = FaultProxy::start(
+            &emulator.endpoint,
+            Faults {
+                throttle: 1.0,
+                ..Faults::none(1)
+            },
+        );
+        let sdk = sdk(&proxy.endpoint, 3).await;
+        for &service in SERVICES {
+            let (status, code, _) = error_of(service, Fault::Throttle);
+            assert_eq!(
+                read_of(&sdk, service).await,
+                Err((code.to_string(), status)),
+                "{service}"
+            );
+            assert_eq!(proxy.counts()[service].throttled, 3, "{service} retries");
+        }
+        proxy.set_faults(Faults {
+            server_error: 1.0,
+            ..Faults::none(2)
+        });
+        for &service in SERVICES {
+            let (_, got_status) = read_of(&sdk, service).await.unwrap_err();
+            let flavours = [false, true].map(|unavailable| {
+                let (status, code, _) = error_of(service, Fault::ServerError { unavailable });
+                (code.to_string(), status)
+            });
+            let err = read_of(&sdk, service).await.unwrap_err();
+            assert!(flavours.contains(&err), "{service}: {err:?}");
+            assert!(got_status >= 500, "{service}: {got_status}");
+            assert_eq!(
+                proxy.counts()[service].server_errors,
+                6,
+                "{service} retries"
+            );
+        }
+        proxy.set_faults(Faults {
+            drop: 1.0,
+            ..Faults::none(3)
+        });
+        for &service in SERVICES {
+            assert_eq!(
+                read_of(&sdk, service).await,
+                Err(("dispatch".to_string(), 0)),
+                "{service}"
+            );
+            assert_eq!(proxy.counts()[service].dropped, 3, "{service} retries");
+        }
+        proxy.set_faults(Faults::none(4));
+        for &service in SERVICES {
+            assert_eq!(read_of(&sdk, service).await, Ok(()), "{service}");
+            assert_eq!(proxy.counts()[service].forwarded, 1, "{service}");
+        }
+    }
+
+    /// A lost response is the case where AWS did the work: the log group exists in the
+    /// emulator although the caller only saw a broken connection.
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_lost_response_was_carried_out_upstream() {
+        let emulator = crate::support::emulator::Emulator::start();
+        let proxy = FaultProxy::start(
+            &emulator.endpoint,
+            Faults {
+                lost_response: 1.0,
+                ..Faults::none(5)
+            },
+        );
+        let through = aws_sdk_cloudwatchlogs::Client::new(&sdk(&proxy.endpoint, 1).await);
+        let created = through
+            .create_log_group()
+            .log_group_name("/lost")
+            .send()
+            .await;
+        assert!(created.is_err(), "the answer was not lost: {created:?}");
+        assert_eq!(proxy.counts()["logs"].lost, 1);
+        let direct = aws_sdk_cloudwatchlogs::Client::new(&sdk(&emulator.endpoint, 1).await);
+        let groups = direct.describe_log_groups().send().await.unwrap();
+        let names: Vec<_> = groups
+            .log_groups()
+            .iter()
+            .filter_map(|g| g.log_group_name())
+            .collect();
+        assert_eq!(names, ["/lost"]);
+    }
+}
