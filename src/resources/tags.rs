@@ -15,11 +15,7 @@ use std::collections::BTreeMap;
 
 pub const STACK_TAG: &str = "stackctl:stack";
 pub const ADDRESS_TAG: &str = "stackctl:address";
-pub const NAME_TAG: &str = "Name";
-/// The prefix of every tag stackctl writes for itself.
-pub const STACKCTL_PREFIX: &str = "stackctl:";
-/// The prefix AWS reserves for the tags it manages (case-insensitive).
-pub const AWS_PREFIX: &str = "aws:";
+pub use crate::config::names::{AWS_PREFIX, NAME_TAG, STACKCTL_PREFIX};
 
 /// The attribute every taggable kind reports its user tags under.
 pub const ATTR: &str = "tags";

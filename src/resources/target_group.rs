@@ -44,8 +44,7 @@ pub struct HealthCheck {
 
 pub struct TargetGroup;
 
-/// Characters the name suffix takes: `-` and four hex digits.
-pub const NAME_SUFFIX_LEN: usize = 5;
+pub use crate::config::names::TARGET_GROUP_NAME_SUFFIX_LEN as NAME_SUFFIX_LEN;
 
 /// `{stack}-{service}-{hash}`: the hash covers every setting that forces a replacement
 /// (port, protocol, target type, and the VPC's CIDR, whose change replaces the VPC), so

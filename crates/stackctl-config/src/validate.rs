@@ -2,8 +2,10 @@
 //! expansion needs (region, AZ names, subnet CIDRs, routing). Pure: no AWS calls.
 
 use super::error::Problem;
+use super::names::{
+    AWS_PREFIX, NAME_TAG, STACKCTL_PREFIX, TARGET_GROUP_NAME_SUFFIX_LEN as NAME_SUFFIX_LEN,
+};
 use super::schema::*;
-use crate::resources::target_group::NAME_SUFFIX_LEN;
 use ipnet::Ipv4Net;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -504,7 +506,7 @@ fn check_tags(tags: &BTreeMap<String, String>, problem: &mut impl FnMut(&str, St
     }
     let reserved_by_aws = |s: &str| {
         s.get(..4)
-            .is_some_and(|p| p.eq_ignore_ascii_case(crate::resources::tags::AWS_PREFIX))
+            .is_some_and(|p| p.eq_ignore_ascii_case(AWS_PREFIX))
     };
     // Letters, digits, spaces and `_ . : / = + - @`: the characters every tagging
     // API accepts (EC2 takes more, ELBv2, ECS, IAM and CloudFront do not).
@@ -528,13 +530,13 @@ fn check_tags(tags: &BTreeMap<String, String>, problem: &mut impl FnMut(&str, St
                 &key,
                 "keys starting with `aws:` are reserved for AWS's own tags".into(),
             );
-        } else if k.starts_with(crate::resources::tags::STACKCTL_PREFIX) {
+        } else if k.starts_with(STACKCTL_PREFIX) {
             problem(
                 &key,
                 "keys starting with `stackctl:` are stackctl's own (it finds its objects by them)"
                     .into(),
             );
-        } else if k == crate::resources::tags::NAME_TAG {
+        } else if k == NAME_TAG {
             problem(
                 &key,
                 "stackctl sets `Name` itself, to `{stack}-{resource}`".into(),

@@ -162,7 +162,7 @@ pub fn warnings(c: &Config) -> Vec<Warning> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::parse;
+    use crate::parse;
     use std::path::Path;
 
     const DEFAULTS: &str = r#"
