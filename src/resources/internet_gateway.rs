@@ -96,13 +96,11 @@ impl Resource for InternetGateway {
                 AwsError::invalid("CreateInternetGateway", "no gateway id in the answer")
             })?;
         let id = CloudId::new(id);
-        // The engine records the id only when create returns Ok, so a gateway whose
-        // attach failed would be left behind unrecorded: remove it (best effort, it is
-        // tagged for a later lookup if even that fails) and report the attach error.
-        if let Err(e) = attach(ctx.aws, &id, &vpc_id).await {
-            let _ = delete_gateway(ctx.aws, &id).await;
-            return Err(e);
-        }
+        // A gateway whose attach fails stays: it is tagged and its intent is in the
+        // state, so the next run finds it and attaches it (an update) instead of
+        // making another. Deleting it here would wait out --dependency-timeout when
+        // the attach did happen and only its answer was lost.
+        attach(ctx.aws, &id, &vpc_id).await?;
         Ok(Created {
             outputs: [("id".into(), id.to_string())].into(),
             id,
@@ -189,16 +187,33 @@ fn attachments(gateway: &aws_sdk_ec2::types::InternetGateway) -> Vec<String> {
         .collect()
 }
 
+/// "Already associated" with the VPC it should be attached to is success: the SDK
+/// retried an attach whose answer was lost after EC2 carried it out.
 async fn attach(aws: &Aws, id: &CloudId, vpc_id: &str) -> Result<(), AwsError> {
-    aws.ec2
+    let result = aws
+        .ec2
         .attach_internet_gateway()
         .internet_gateway_id(id.as_str())
         .vpc_id(vpc_id)
         .send()
         .await
-        .op("AttachInternetGateway")?;
-    Ok(())
+        .op("AttachInternetGateway");
+    match result {
+        Ok(_) => Ok(()),
+        Err(e) if e.code == ALREADY_ASSOCIATED => {
+            let attached = attached_vpcs(aws, id).await?.unwrap_or_default();
+            if attached.iter().any(|v| v == vpc_id) {
+                Ok(())
+            } else {
+                Err(e)
+            }
+        }
+        Err(e) => Err(e),
+    }
 }
+
+/// EC2's answer to attaching a gateway that is attached already.
+const ALREADY_ASSOCIATED: &str = "Resource.AlreadyAssociated";
 
 /// Retried while AWS answers DependencyViolation: a VPC with public addresses still
 /// mapped (a NAT gateway's elastic IP that is being released) cannot lose its

@@ -182,10 +182,10 @@ impl Resource for RouteTable {
                 AwsError::invalid("CreateRouteTable", "no route table id in the answer")
             })?;
         let id = CloudId::new(id);
-        // The engine records the id only when create returns Ok: a table whose routes
-        // or associations failed is removed again (best effort; it is tagged for a
-        // later lookup if even that fails) and the error reported.
-        let synced = sync(
+        // A table whose routes or associations fail stays: it is tagged and its
+        // intent is in the state, so the next run finds it and finishes it (an
+        // update) instead of making another.
+        sync(
             ctx.aws,
             &id,
             &routes,
@@ -193,11 +193,7 @@ impl Resource for RouteTable {
             &BTreeMap::new(),
             &BTreeMap::new(),
         )
-        .await;
-        if let Err(e) = synced {
-            let _ = Self::delete(ctx.aws, &id).await;
-            return Err(e);
-        }
+        .await?;
         Ok(Created {
             outputs: [("id".into(), id.to_string())].into(),
             id,
@@ -309,13 +305,7 @@ async fn sync(
     }
     for subnet_id in subnets {
         if !live_associations.contains_key(subnet_id) {
-            aws.ec2
-                .associate_route_table()
-                .route_table_id(id.as_str())
-                .subnet_id(subnet_id)
-                .send()
-                .await
-                .op("AssociateRouteTable")?;
+            associate(aws, id, subnet_id).await?;
         }
     }
     for (subnet_id, association_id) in live_associations {
@@ -326,6 +316,29 @@ async fn sync(
     Ok(())
 }
 
+/// "Already associated" with this table is success: the SDK retried an association
+/// whose answer was lost after EC2 carried it out.
+async fn associate(aws: &Aws, id: &CloudId, subnet_id: &str) -> Result<(), AwsError> {
+    let result = aws
+        .ec2
+        .associate_route_table()
+        .route_table_id(id.as_str())
+        .subnet_id(subnet_id)
+        .send()
+        .await
+        .op("AssociateRouteTable");
+    match result {
+        Ok(_) => Ok(()),
+        Err(e) if e.code == "Resource.AlreadyAssociated" => {
+            let associated = describe(aws, id)
+                .await?
+                .is_some_and(|t| live_associations(&t).contains_key(subnet_id));
+            if associated { Ok(()) } else { Err(e) }
+        }
+        Err(e) => Err(e),
+    }
+}
+
 /// CreateRoute, or ReplaceRoute when a route to `destination` exists already.
 async fn put_route(
     aws: &Aws,
@@ -334,34 +347,48 @@ async fn put_route(
     hop: &Hop,
     replace: bool,
 ) -> Result<(), AwsError> {
-    let ipv6 = destination.contains(':');
     if replace {
-        let mut req = aws.ec2.replace_route().route_table_id(id.as_str());
-        req = if ipv6 {
-            req.destination_ipv6_cidr_block(destination)
-        } else {
-            req.destination_cidr_block(destination)
-        };
-        req = if hop.nat {
-            req.nat_gateway_id(&hop.target)
-        } else {
-            req.gateway_id(&hop.target)
-        };
-        req.send().await.op("ReplaceRoute")?;
-    } else {
-        let mut req = aws.ec2.create_route().route_table_id(id.as_str());
-        req = if ipv6 {
-            req.destination_ipv6_cidr_block(destination)
-        } else {
-            req.destination_cidr_block(destination)
-        };
-        req = if hop.nat {
-            req.nat_gateway_id(&hop.target)
-        } else {
-            req.gateway_id(&hop.target)
-        };
-        req.send().await.op("CreateRoute")?;
+        return replace_route(aws, id, destination, hop).await;
     }
+    let mut req = aws.ec2.create_route().route_table_id(id.as_str());
+    req = if destination.contains(':') {
+        req.destination_ipv6_cidr_block(destination)
+    } else {
+        req.destination_cidr_block(destination)
+    };
+    req = if hop.nat {
+        req.nat_gateway_id(&hop.target)
+    } else {
+        req.gateway_id(&hop.target)
+    };
+    match req.send().await.op("CreateRoute") {
+        Ok(_) => Ok(()),
+        // The route is there already: the SDK retried a CreateRoute whose answer was
+        // lost after EC2 carried it out, or someone added it by hand since the table
+        // was read. Pointing it at the wanted target settles both.
+        Err(e) if e.code == "RouteAlreadyExists" => replace_route(aws, id, destination, hop).await,
+        Err(e) => Err(e),
+    }
+}
+
+async fn replace_route(
+    aws: &Aws,
+    id: &CloudId,
+    destination: &str,
+    hop: &Hop,
+) -> Result<(), AwsError> {
+    let mut req = aws.ec2.replace_route().route_table_id(id.as_str());
+    req = if destination.contains(':') {
+        req.destination_ipv6_cidr_block(destination)
+    } else {
+        req.destination_cidr_block(destination)
+    };
+    req = if hop.nat {
+        req.nat_gateway_id(&hop.target)
+    } else {
+        req.gateway_id(&hop.target)
+    };
+    req.send().await.op("ReplaceRoute")?;
     Ok(())
 }
 

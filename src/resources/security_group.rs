@@ -185,13 +185,10 @@ impl Resource for SecurityGroup {
             .group_id()
             .ok_or_else(|| AwsError::invalid("CreateSecurityGroup", "no group id in the answer"))?;
         let id = CloudId::new(id);
-        // The engine records the id only when create returns Ok: a group whose rules
-        // failed is removed again (best effort; it is tagged for a later lookup if
-        // even that fails) and the error reported.
-        if let Err(e) = sync_new(ctx.aws, &id, &ingress, &egress).await {
-            let _ = Self::delete(ctx.aws, &id).await;
-            return Err(e);
-        }
+        // A group whose rules fail stays: it is tagged and its intent is in the state,
+        // so the next run finds it and sets its rules (an update) instead of making
+        // another.
+        sync_new(ctx.aws, &id, &ingress, &egress).await?;
         Ok(Created {
             outputs: [("id".into(), id.to_string())].into(),
             id,
@@ -227,9 +224,8 @@ impl Resource for SecurityGroup {
     /// Retried while AWS answers DependencyViolation: network interfaces of tasks
     /// and load balancers keep the group in use for minutes after their owner is
     /// gone. A rule of another group that references this one blocks it too; the
-    /// engine deletes that group first, this only waits.
-    /// Retried while network interfaces still use the group or other groups' rules
-    /// refer to it; past the bound, the error names them.
+    /// engine deletes that group first, this only waits. Past the bound
+    /// (`--dependency-timeout`), the error names the interfaces and groups.
     async fn delete(aws: &Aws, id: &CloudId) -> Result<(), AwsError> {
         let policy = WaitPolicy::within(aws.in_use_timeout);
         let result = wait::while_in_use(policy, || async {
@@ -497,47 +493,111 @@ async fn sync(
         .map(permission)
         .collect::<Result<_, _>>()?;
     if !revoke.is_empty() {
-        match direction {
-            Direction::Ingress => {
-                aws.ec2
-                    .revoke_security_group_ingress()
-                    .group_id(id.as_str())
-                    .set_ip_permissions(Some(revoke))
-                    .send()
-                    .await
-                    .op("RevokeSecurityGroupIngress")?;
-            }
-            Direction::Egress => {
-                aws.ec2
-                    .revoke_security_group_egress()
-                    .group_id(id.as_str())
-                    .set_ip_permissions(Some(revoke))
-                    .send()
-                    .await
-                    .op("RevokeSecurityGroupEgress")?;
-            }
-        }
+        for_each_unless(
+            revoke,
+            |e| e.is_not_found(),
+            |batch| revoke_rules(aws, id, direction, batch),
+        )
+        .await?;
     }
     if !authorize.is_empty() {
-        match direction {
-            Direction::Ingress => {
-                aws.ec2
-                    .authorize_security_group_ingress()
-                    .group_id(id.as_str())
-                    .set_ip_permissions(Some(authorize))
-                    .send()
-                    .await
-                    .op("AuthorizeSecurityGroupIngress")?;
+        for_each_unless(
+            authorize,
+            |e| e.code == DUPLICATE,
+            |batch| authorize_rules(aws, id, direction, batch),
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// EC2's answer to authorizing a rule the group already has.
+const DUPLICATE: &str = "InvalidPermission.Duplicate";
+
+/// Sends `call` with all the rules at once; when AWS answers that the work is already
+/// done (`done`: a rule is already there, or already gone), sends them again one at a
+/// time, skipping those that are done. That answer comes when the SDK retried a call
+/// whose first answer was lost after EC2 had carried it out, or when someone changed
+/// the group by hand since it was read; either way the rule is where the spec wants
+/// it. EC2 refuses the whole batch for one such rule, so the others still need a call.
+async fn for_each_unless<F, Fut>(
+    rules: Vec<IpPermission>,
+    done: impl Fn(&AwsError) -> bool,
+    call: F,
+) -> Result<(), AwsError>
+where
+    F: Fn(Vec<IpPermission>) -> Fut,
+    Fut: std::future::Future<Output = Result<(), AwsError>>,
+{
+    match call(rules.clone()).await {
+        Err(e) if done(&e) => {
+            if rules.len() > 1 {
+                for rule in rules {
+                    match call(vec![rule]).await {
+                        Err(e) if done(&e) => {}
+                        other => other?,
+                    }
+                }
             }
-            Direction::Egress => {
-                aws.ec2
-                    .authorize_security_group_egress()
-                    .group_id(id.as_str())
-                    .set_ip_permissions(Some(authorize))
-                    .send()
-                    .await
-                    .op("AuthorizeSecurityGroupEgress")?;
-            }
+            Ok(())
+        }
+        other => other,
+    }
+}
+
+async fn revoke_rules(
+    aws: &Aws,
+    id: &CloudId,
+    direction: Direction,
+    rules: Vec<IpPermission>,
+) -> Result<(), AwsError> {
+    match direction {
+        Direction::Ingress => {
+            aws.ec2
+                .revoke_security_group_ingress()
+                .group_id(id.as_str())
+                .set_ip_permissions(Some(rules))
+                .send()
+                .await
+                .op("RevokeSecurityGroupIngress")?;
+        }
+        Direction::Egress => {
+            aws.ec2
+                .revoke_security_group_egress()
+                .group_id(id.as_str())
+                .set_ip_permissions(Some(rules))
+                .send()
+                .await
+                .op("RevokeSecurityGroupEgress")?;
+        }
+    }
+    Ok(())
+}
+
+async fn authorize_rules(
+    aws: &Aws,
+    id: &CloudId,
+    direction: Direction,
+    rules: Vec<IpPermission>,
+) -> Result<(), AwsError> {
+    match direction {
+        Direction::Ingress => {
+            aws.ec2
+                .authorize_security_group_ingress()
+                .group_id(id.as_str())
+                .set_ip_permissions(Some(rules))
+                .send()
+                .await
+                .op("AuthorizeSecurityGroupIngress")?;
+        }
+        Direction::Egress => {
+            aws.ec2
+                .authorize_security_group_egress()
+                .group_id(id.as_str())
+                .set_ip_permissions(Some(rules))
+                .send()
+                .await
+                .op("AuthorizeSecurityGroupEgress")?;
         }
     }
     Ok(())

@@ -150,9 +150,8 @@ impl Resource for Subnet {
     }
 
     /// Retried while AWS answers DependencyViolation: the network interfaces of
-    /// stopped tasks, load balancers and NAT gateways linger for minutes.
-    /// Retried while network interfaces (of tasks, load balancers, NAT gateways)
-    /// are still in the subnet; past the bound, the error names them.
+    /// stopped tasks, load balancers and NAT gateways linger for minutes. Past the
+    /// bound (`--dependency-timeout`), the error names the interfaces.
     async fn delete(aws: &Aws, id: &CloudId) -> Result<(), AwsError> {
         let policy = wait::WaitPolicy::within(aws.in_use_timeout);
         let result = wait::while_in_use(policy, || async {

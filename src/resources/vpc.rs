@@ -161,8 +161,9 @@ impl Resource for Vpc {
         Ok(())
     }
 
-    /// Retried while something the stack does not know of is still in the VPC;
-    /// past the bound, the error names it.
+    /// Retried while AWS answers DependencyViolation: the stack's own subnets and
+    /// groups are gone by now, but interfaces linger and others' objects may be in
+    /// the VPC. Past the bound (`--dependency-timeout`), the error names them.
     async fn delete(aws: &Aws, id: &CloudId) -> Result<(), AwsError> {
         let policy = wait::WaitPolicy::within(aws.in_use_timeout);
         let result = wait::while_in_use(policy, || async {
@@ -222,7 +223,9 @@ async fn strip_default_security_group(aws: &Aws, id: &CloudId) -> Result<(), Aws
             .set_ip_permissions(Some(group.ip_permissions().to_vec()))
             .send()
             .await
-            .op("RevokeSecurityGroupIngress")?;
+            .op("RevokeSecurityGroupIngress")
+            .map(|_| ())
+            .or_else(already_gone)?;
     }
     if !group.ip_permissions_egress().is_empty() {
         aws.ec2
@@ -231,9 +234,17 @@ async fn strip_default_security_group(aws: &Aws, id: &CloudId) -> Result<(), Aws
             .set_ip_permissions(Some(group.ip_permissions_egress().to_vec()))
             .send()
             .await
-            .op("RevokeSecurityGroupEgress")?;
+            .op("RevokeSecurityGroupEgress")
+            .map(|_| ())
+            .or_else(already_gone)?;
     }
     Ok(())
+}
+
+/// A revoke answered "not found": the rules are gone, which is what was asked. The
+/// SDK retries a revoke whose answer was lost after EC2 carried it out.
+fn already_gone(e: AwsError) -> Result<(), AwsError> {
+    if e.is_not_found() { Ok(()) } else { Err(e) }
 }
 
 /// DNS support and hostnames take one call each: EC2 refuses both in one request.
