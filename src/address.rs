@@ -22,6 +22,7 @@ pub enum Kind {
     EcrRepository,
     LogGroup,
     IamRole,
+    FlowLog,
     EcsCluster,
     LoadBalancer,
     TargetGroup,
@@ -33,7 +34,7 @@ pub enum Kind {
 }
 
 impl Kind {
-    pub const ALL: [Kind; 18] = [
+    pub const ALL: [Kind; 19] = [
         Kind::Vpc,
         Kind::Subnet,
         Kind::InternetGateway,
@@ -44,6 +45,7 @@ impl Kind {
         Kind::EcrRepository,
         Kind::LogGroup,
         Kind::IamRole,
+        Kind::FlowLog,
         Kind::EcsCluster,
         Kind::LoadBalancer,
         Kind::TargetGroup,
@@ -66,6 +68,7 @@ impl Kind {
             Kind::EcrRepository => "ecr_repository",
             Kind::LogGroup => "log_group",
             Kind::IamRole => "iam_role",
+            Kind::FlowLog => "flow_log",
             Kind::EcsCluster => "ecs_cluster",
             Kind::LoadBalancer => "load_balancer",
             Kind::TargetGroup => "target_group",

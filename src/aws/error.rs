@@ -66,6 +66,17 @@ impl AwsError {
         }
     }
 
+    /// An error AWS reported inside a successful answer (EC2's `Unsuccessful` items),
+    /// classed like one it answered with.
+    pub fn from_code(operation: &'static str, code: &str, message: &str) -> Self {
+        AwsError {
+            kind: classify(code, message),
+            operation,
+            code: code.to_string(),
+            message: message.to_string(),
+        }
+    }
+
     pub fn is_not_found(&self) -> bool {
         self.kind == AwsErrorKind::NotFound
     }

@@ -97,6 +97,7 @@ fn id_form(kind: Kind) -> &'static str {
         Kind::EcrRepository => "its repository name",
         Kind::LogGroup => "its log group name",
         Kind::IamRole => "its role name",
+        Kind::FlowLog => "its flow log id (fl-...)",
         Kind::EcsCluster => "its cluster ARN",
         Kind::LoadBalancer => "its load balancer ARN",
         Kind::TargetGroup => "its target group ARN",

@@ -12,6 +12,7 @@ use crate::resources::ecr_repository::EcrRepositorySpec;
 use crate::resources::ecs_cluster::EcsClusterSpec;
 use crate::resources::ecs_service::{EcsServiceSpec, ServiceLoadBalancer};
 use crate::resources::elastic_ip::ElasticIpSpec;
+use crate::resources::flow_log::FlowLogSpec;
 use crate::resources::iam_role::IamRoleSpec;
 use crate::resources::internet_gateway::InternetGatewaySpec;
 use crate::resources::listener::{ListenerAction, ListenerSpec};
@@ -103,6 +104,52 @@ fn secret_resources(c: &Config) -> Vec<String> {
     arns
 }
 
+/// The VPC's flow log, its log group, and the role VPC Flow Logs assumes to write
+/// to that group and nothing else. Their addresses use `_`, which service names
+/// cannot, so they never meet a service's log group or role.
+fn flow_logs(v: &Validated, vpc: &Address, traffic_type: &str) -> Vec<Desired> {
+    let c = &v.config;
+    let stack = &c.stack.name;
+    let tags = &c.stack.tags;
+    let group_name = format!("/vpc/{stack}/flow-logs");
+    let group = addr(Kind::LogGroup, "flow_logs");
+    let role = addr(Kind::IamRole, "flow_logs");
+    vec![
+        Desired::new(
+            group.clone(),
+            LogGroupSpec {
+                name: group_name.clone(),
+                retention_days: c.network.flow_logs_retention_days as i32,
+                tags: tags.clone(),
+            },
+        ),
+        Desired::new(
+            role.clone(),
+            IamRoleSpec {
+                name: format!("{stack}-flow-logs"),
+                trusted_service: "vpc-flow-logs.amazonaws.com".into(),
+                managed_policies: Vec::new(),
+                readable_secrets: Vec::new(),
+                writable_logs: vec![format!(
+                    "arn:aws:logs:{}:*:log-group:{group_name}:*",
+                    v.region
+                )],
+                tags: tags.clone(),
+            },
+        ),
+        Desired::new(
+            addr(Kind::FlowLog, "vpc"),
+            FlowLogSpec {
+                vpc: Ref::id(vpc.clone()),
+                traffic_type: traffic_type.into(),
+                log_group: Ref::id(group),
+                role: Ref::new(role, "arn"),
+                tags: tags.clone(),
+            },
+        ),
+    ]
+}
+
 pub fn expand(v: &Validated) -> Vec<Desired> {
     let c = &v.config;
     let stack = &c.stack.name;
@@ -119,6 +166,9 @@ pub fn expand(v: &Validated) -> Vec<Desired> {
             tags: tags.clone(),
         },
     ));
+    if let Some(traffic_type) = c.network.flow_logs.traffic_type() {
+        out.extend(flow_logs(v, &vpc, traffic_type));
+    }
     let igw = addr(Kind::InternetGateway, "main");
     out.push(Desired::new(
         igw.clone(),
@@ -360,6 +410,7 @@ pub fn expand(v: &Validated) -> Vec<Desired> {
             trusted_service: "ecs-tasks.amazonaws.com".into(),
             managed_policies: vec![EXECUTION_POLICY.into()],
             readable_secrets: secret_resources(c),
+            writable_logs: Vec::new(),
             tags: tags.clone(),
         },
     ));
@@ -408,6 +459,7 @@ pub fn expand(v: &Validated) -> Vec<Desired> {
                     trusted_service: "ecs-tasks.amazonaws.com".into(),
                     managed_policies: s.task_role_policies.clone(),
                     readable_secrets: Vec::new(),
+                    writable_logs: Vec::new(),
                     tags: tags.clone(),
                 },
             ));

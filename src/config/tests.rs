@@ -155,10 +155,49 @@ fn tags_default_to_none_and_stay_out_of_every_spec() {
 }
 
 #[test]
+fn flow_logs_are_off_by_default_and_write_only_to_their_own_group() {
+    let v = parse_str(MINIMAL).unwrap();
+    assert!(
+        expand(&v).iter().all(|d| d.address.kind() != Kind::FlowLog),
+        "flow logs expanded without being asked for"
+    );
+    let text = MINIMAL.replace(
+        "[repositories.app]",
+        "[network]\nflow_logs = \"rejected\"\nflow_logs_retention_days = 90\n\n[repositories.app]",
+    );
+    let r = expand(&parse_str(&text).unwrap());
+    let flow_log = &find(&r, "flow_log.vpc").spec;
+    assert_eq!(flow_log["traffic_type"], "REJECT");
+    assert_eq!(flow_log["vpc"]["ref"], "vpc.main");
+    assert_eq!(flow_log["log_group"]["ref"], "log_group.flow_logs");
+    assert_eq!(
+        flow_log["role"],
+        json!({"ref": "iam_role.flow_logs", "output": "arn"})
+    );
+    let group = &find(&r, "log_group.flow_logs").spec;
+    assert_eq!(group["name"], "/vpc/demo/flow-logs");
+    assert_eq!(group["retention_days"], 90);
+    let role = &find(&r, "iam_role.flow_logs").spec;
+    assert_eq!(role["trusted_service"], "vpc-flow-logs.amazonaws.com");
+    assert_eq!(role["managed_policies"], json!([]));
+    assert_eq!(
+        role["writable_logs"],
+        json!(["arn:aws:logs:eu-west-2:*:log-group:/vpc/demo/flow-logs:*"])
+    );
+    // The other roles write to no log group.
+    assert!(
+        find(&r, "iam_role.execution")
+            .spec
+            .get("writable_logs")
+            .is_none()
+    );
+}
+
+#[test]
 fn tags_reach_every_spec() {
     let text = format!(
         "{}\n[services.api]\nimage = \"app:v1\"\nport = 8000\nroutes = [\"/api/*\"]\n\n\
-         [cdn]\nenabled = true\n",
+         [cdn]\nenabled = true\n\n[network]\nflow_logs = \"all\"\n",
         MINIMAL.replace(
             "region = \"eu-west-2\"",
             "region = \"eu-west-2\"\ntags = { team = \"payments\", cost-center = \"42\" }",
@@ -166,9 +205,10 @@ fn tags_reach_every_spec() {
     );
     let v = parse_str(&text).unwrap();
     let r = expand(&v);
-    // All 18 kinds: a path-routed service brings a listener rule, the CDN its distribution.
+    // All 19 kinds: a path-routed service brings a listener rule, the CDN its
+    // distribution, flow logs theirs.
     let kinds: std::collections::BTreeSet<Kind> = r.iter().map(|d| d.address.kind()).collect();
-    assert_eq!(kinds.len(), 18, "{kinds:?}");
+    assert_eq!(kinds.len(), Kind::ALL.len(), "{kinds:?}");
     for d in &r {
         assert_eq!(
             d.spec["tags"],

@@ -1,7 +1,8 @@
 //! IAM role trusted by one AWS service, with managed policies attached. The id is the role name.
 //!
 //! Roles that start tasks with secrets also get one inline policy, allowing exactly
-//! the listed secret ARNs to be read (ECS fetches them with the execution role).
+//! the listed secret ARNs to be read (ECS fetches them with the execution role). The
+//! role VPC Flow Logs assumes gets another, allowing it to write to its log group.
 //!
 //! The trust policy is always the one-statement document "service X may call
 //! sts:AssumeRole"; `read` reduces the live document back to X, or reports the whole
@@ -26,14 +27,19 @@ pub struct IamRoleSpec {
     /// Secrets Manager secret and SSM parameter ARNs the role may read.
     #[serde(default)]
     pub readable_secrets: Vec<String>,
+    /// Log group ARNs (`arn:aws:logs:REGION:*:log-group:NAME:*`) the role may create
+    /// streams in and write to.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub writable_logs: Vec<String>,
     /// User tags (stack.toml `[stack] tags`).
     #[serde(default, skip_serializing_if = "Tags::is_empty")]
     pub tags: Tags,
 }
 
-/// The inline policy that grants `readable_secrets`; the only inline policy stackctl
-/// writes.
+/// The inline policy that grants `readable_secrets`.
 const SECRETS_POLICY: &str = "stackctl-read-secrets";
+/// The inline policy that grants `writable_logs`.
+const LOGS_POLICY: &str = "stackctl-write-logs";
 
 pub struct IamRole;
 
@@ -57,6 +63,7 @@ impl Resource for IamRole {
                 "readable_secrets".into(),
                 known(sorted(&spec.readable_secrets)),
             ),
+            ("writable_logs".into(), known(sorted(&spec.writable_logs))),
             (tags::ATTR.into(), known(tags::value(&spec.tags))),
         ])
     }
@@ -80,13 +87,16 @@ impl Resource for IamRole {
             Some(p) => p,
             None => return Ok(None),
         };
-        let readable = readable_secrets(aws, id).await?;
+        let inline = inline_policies(aws, id).await?;
+        let readable = policy_resources(aws, id, &inline, SECRETS_POLICY).await?;
+        let writable = policy_resources(aws, id, &inline, LOGS_POLICY).await?;
         Ok(Some(Live {
             attrs: [
                 ("name".into(), role.role_name().into()),
                 ("trusted_service".into(), trusted_service_of(document)),
                 ("managed_policies".into(), attached.into()),
                 ("readable_secrets".into(), readable.into()),
+                ("writable_logs".into(), writable.into()),
                 (
                     tags::ATTR.into(),
                     tags::live_value(role.tags().iter().map(|t| (t.key(), t.value()))),
@@ -143,7 +153,16 @@ impl Resource for IamRole {
             attach(aws, &id, policy).await?;
         }
         if !spec.readable_secrets.is_empty() {
-            put_secrets_policy(aws, &id, &spec.readable_secrets).await?;
+            put_policy(
+                aws,
+                &id,
+                SECRETS_POLICY,
+                secrets_policy(&spec.readable_secrets),
+            )
+            .await?;
+        }
+        if !spec.writable_logs.is_empty() {
+            put_policy(aws, &id, LOGS_POLICY, logs_policy(&spec.writable_logs)).await?;
         }
         Ok(Created {
             outputs: [("id".into(), id.to_string()), ("arn".into(), arn)].into(),
@@ -184,16 +203,22 @@ impl Resource for IamRole {
         }
         if changed.iter().any(|c| c == "readable_secrets") {
             if spec.readable_secrets.is_empty() {
-                aws.iam
-                    .delete_role_policy()
-                    .role_name(id.as_str())
-                    .policy_name(SECRETS_POLICY)
-                    .send()
-                    .await
-                    .op("DeleteRolePolicy")
-                    .found()?;
+                delete_policy(aws, id, SECRETS_POLICY).await?;
             } else {
-                put_secrets_policy(aws, id, &spec.readable_secrets).await?;
+                put_policy(
+                    aws,
+                    id,
+                    SECRETS_POLICY,
+                    secrets_policy(&spec.readable_secrets),
+                )
+                .await?;
+            }
+        }
+        if changed.iter().any(|c| c == "writable_logs") {
+            if spec.writable_logs.is_empty() {
+                delete_policy(aws, id, LOGS_POLICY).await?;
+            } else {
+                put_policy(aws, id, LOGS_POLICY, logs_policy(&spec.writable_logs)).await?;
             }
         }
         if changed.iter().any(|c| c == tags::ATTR) {
@@ -410,25 +435,56 @@ fn secrets_policy(arns: &[String]) -> String {
     json!({"Version": "2012-10-17", "Statement": statements}).to_string()
 }
 
-async fn put_secrets_policy(aws: &Aws, id: &CloudId, arns: &[String]) -> Result<(), AwsError> {
+/// Streams and events in exactly the listed log groups: what VPC Flow Logs needs.
+fn logs_policy(arns: &[String]) -> String {
+    json!({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow",
+        "Action": ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+        "Resource": sorted(arns),
+    }]})
+    .to_string()
+}
+
+async fn put_policy(aws: &Aws, id: &CloudId, name: &str, document: String) -> Result<(), AwsError> {
     aws.iam
         .put_role_policy()
         .role_name(id.as_str())
-        .policy_name(SECRETS_POLICY)
-        .policy_document(secrets_policy(arns))
+        .policy_name(name)
+        .policy_document(document)
         .send()
         .await
         .op("PutRolePolicy")?;
     Ok(())
 }
 
-/// The resources of the secrets policy, sorted; empty when there is none.
-async fn readable_secrets(aws: &Aws, id: &CloudId) -> Result<Vec<String>, AwsError> {
+async fn delete_policy(aws: &Aws, id: &CloudId, name: &str) -> Result<(), AwsError> {
+    aws.iam
+        .delete_role_policy()
+        .role_name(id.as_str())
+        .policy_name(name)
+        .send()
+        .await
+        .op("DeleteRolePolicy")
+        .found()?;
+    Ok(())
+}
+
+/// The resources of inline policy `name`, sorted; empty when the role has no such
+/// policy (`inline` lists the ones it has, so absent policies cost no call).
+async fn policy_resources(
+    aws: &Aws,
+    id: &CloudId,
+    inline: &[String],
+    name: &str,
+) -> Result<Vec<String>, AwsError> {
+    if !inline.iter().any(|n| n == name) {
+        return Ok(Vec::new());
+    }
     let out = aws
         .iam
         .get_role_policy()
         .role_name(id.as_str())
-        .policy_name(SECRETS_POLICY)
+        .policy_name(name)
         .send()
         .await
         .op("GetRolePolicy")

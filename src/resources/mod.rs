@@ -17,6 +17,7 @@ pub mod ecs_cluster;
 pub mod ecs_rollout;
 pub mod ecs_service;
 pub mod elastic_ip;
+pub mod flow_log;
 pub mod iam_role;
 pub mod internet_gateway;
 pub mod listener;

@@ -48,6 +48,10 @@ macro_rules! dispatch {
                 type $R = iam_role::IamRole;
                 $body
             }
+            Kind::FlowLog => {
+                type $R = flow_log::FlowLog;
+                $body
+            }
             Kind::EcsCluster => {
                 type $R = ecs_cluster::EcsCluster;
                 $body

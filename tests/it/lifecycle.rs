@@ -502,6 +502,25 @@ async fn frontend_backend_routes_api_to_the_backend_and_destroys() {
                 .resources
                 .contains_key(&"nat_gateway.nat-1".parse().unwrap())
         );
+        // Flow logs of refused traffic, into their group, through their role.
+        let flow_logs = aws
+            .ec2
+            .describe_flow_logs()
+            .flow_log_ids(id(&state, "flow_log.vpc"))
+            .send()
+            .await
+            .unwrap();
+        let flow_log = &flow_logs.flow_logs()[0];
+        assert_eq!(
+            flow_log.resource_id(),
+            Some(id(&state, "vpc.main").as_str())
+        );
+        assert_eq!(flow_log.traffic_type().map(|t| t.as_str()), Some("REJECT"));
+        assert_eq!(flow_log.log_group_name(), Some("/vpc/shop/flow-logs"));
+        assert_eq!(
+            flow_log.deliver_logs_permission_arn(),
+            Some(output(&state, "iam_role.flow_logs", "arn").as_str())
+        );
     })
     .await;
 }

@@ -41,7 +41,8 @@ async fn tags_of(aws: &Aws, state: &State, address: &Address) -> BTreeMap<String
         | Kind::ElasticIp
         | Kind::NatGateway
         | Kind::RouteTable
-        | Kind::SecurityGroup => {
+        | Kind::SecurityGroup
+        | Kind::FlowLog => {
             let out = aws
                 .ec2
                 .describe_tags()

@@ -43,6 +43,32 @@ pub struct Network {
     pub nat: NatMode,
     pub public_subnets: Option<Vec<String>>,
     pub private_subnets: Option<Vec<String>>,
+    /// VPC flow logs into a CloudWatch log group; off unless asked for (they cost
+    /// per GB ingested).
+    pub flow_logs: FlowLogs,
+    pub flow_logs_retention_days: u32,
+}
+
+/// Which traffic VPC flow logs record.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum FlowLogs {
+    Off,
+    All,
+    Accepted,
+    Rejected,
+}
+
+impl FlowLogs {
+    /// EC2's TrafficType; None when off.
+    pub fn traffic_type(self) -> Option<&'static str> {
+        match self {
+            FlowLogs::Off => None,
+            FlowLogs::All => Some("ALL"),
+            FlowLogs::Accepted => Some("ACCEPT"),
+            FlowLogs::Rejected => Some("REJECT"),
+        }
+    }
 }
 
 impl Default for Network {
@@ -53,6 +79,8 @@ impl Default for Network {
             nat: NatMode::Single,
             public_subnets: None,
             private_subnets: None,
+            flow_logs: FlowLogs::Off,
+            flow_logs_retention_days: 30,
         }
     }
 }

@@ -244,6 +244,12 @@ pub fn validate(config: Config, env_region: Option<String>) -> Result<Validated,
         .values()
         .filter(|s| s.routes.iter().any(|r| r != "/*"))
         .count();
+    if !RETENTION_DAYS.contains(&config.network.flow_logs_retention_days) {
+        problem(
+            "network.flow_logs_retention_days",
+            format!("CloudWatch keeps logs for one of {RETENTION_DAYS:?} days"),
+        );
+    }
     for (name, s) in &config.services {
         let key = |k: &str| format!("services.{name}.{k}");
         if !valid_name(name, 32) {

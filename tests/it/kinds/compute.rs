@@ -180,6 +180,7 @@ fn role_spec(name: &str) -> IamRoleSpec {
         trusted_service: "ecs-tasks.amazonaws.com".into(),
         managed_policies: vec![EXECUTION_POLICY.into()],
         readable_secrets: Vec::new(),
+        writable_logs: Vec::new(),
         tags: Tags::new(),
     }
 }
@@ -229,6 +230,33 @@ async fn iam_role_is_created_updated_and_deleted_with_its_policies() {
         .await;
     let live = h.assert_in_sync::<IamRole>(&created.id, &spec).await;
     assert_eq!(live.attrs["readable_secrets"], json!([]));
+
+    let group = format!("arn:aws:logs:{REGION}:*:log-group:/vpc/kindtest/flow-logs:*");
+    spec.writable_logs = vec![group.clone()];
+    h.update::<IamRole>(&address, &created.id, &spec, &["writable_logs"])
+        .await;
+    let live = h.assert_in_sync::<IamRole>(&created.id, &spec).await;
+    assert_eq!(live.attrs["writable_logs"], json!([group]));
+    // Someone widens the policy by hand: read back, it differs from the spec.
+    h.aws
+        .iam
+        .put_role_policy()
+        .role_name("kindtest-execution")
+        .policy_name("stackctl-write-logs")
+        .policy_document(
+            json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "logs:*", "Resource": "*"}]})
+                .to_string(),
+        )
+        .send()
+        .await
+        .expect("put inline policy");
+    let drifted = h.read::<IamRole>(&created.id).await.unwrap();
+    assert_eq!(drifted.attrs["writable_logs"], json!(["*"]));
+    spec.writable_logs.clear();
+    h.update::<IamRole>(&address, &created.id, &spec, &["writable_logs"])
+        .await;
+    let live = h.assert_in_sync::<IamRole>(&created.id, &spec).await;
+    assert_eq!(live.attrs["writable_logs"], json!([]));
 
     // Something added by hand must not block the delete.
     h.aws

@@ -4,7 +4,10 @@ use stackctl::address::{Address, CloudId};
 use stackctl::resources::Ref;
 use stackctl::resources::Resource;
 use stackctl::resources::elastic_ip::{ElasticIp, ElasticIpSpec};
+use stackctl::resources::flow_log::{FlowLog, FlowLogSpec};
+use stackctl::resources::iam_role::{IamRole, IamRoleSpec};
 use stackctl::resources::internet_gateway::{InternetGateway, InternetGatewaySpec};
+use stackctl::resources::log_group::{LogGroup, LogGroupSpec};
 use stackctl::resources::nat_gateway::{NatGateway, NatGatewaySpec};
 use stackctl::resources::route_table::{Route, RouteTable, RouteTableSpec};
 use stackctl::resources::security_group::{Rule, SecurityGroup, SecurityGroupSpec};
@@ -284,6 +287,51 @@ async fn internet_gateway_is_attached_moved_and_detached_on_delete() {
 
     h.delete::<InternetGateway>(&created.id).await;
     h.delete::<Vpc>(&vpc_b_id).await;
+}
+
+#[tokio::test]
+async fn flow_log_writes_to_its_group_with_its_role_and_is_deleted() {
+    let mut h = Harness::start().await;
+    let (vpc_address, vpc_id) = vpc(&mut h, "main", "10.1.0.0/16").await;
+    let group_spec = LogGroupSpec {
+        name: "/vpc/kindtest/flow-logs".into(),
+        retention_days: 30,
+        tags: Tags::new(),
+    };
+    let (group, group_created) = h.create::<LogGroup>("flow_logs", &group_spec).await;
+    let role_spec = IamRoleSpec {
+        name: "kindtest-flow-logs".into(),
+        trusted_service: "vpc-flow-logs.amazonaws.com".into(),
+        managed_policies: Vec::new(),
+        readable_secrets: Vec::new(),
+        writable_logs: vec!["arn:aws:logs:eu-west-2:*:log-group:/vpc/kindtest/flow-logs:*".into()],
+        tags: Tags::new(),
+    };
+    let (role, role_created) = h.create::<IamRole>("flow_logs", &role_spec).await;
+    h.assert_in_sync::<IamRole>(&role_created.id, &role_spec)
+        .await;
+
+    let spec = FlowLogSpec {
+        vpc: Ref::id(vpc_address.clone()),
+        traffic_type: "REJECT".into(),
+        log_group: Ref::id(group.clone()),
+        role: Ref::new(role.clone(), "arn"),
+        tags: user_tags(),
+    };
+    let (address, created) = h.create::<FlowLog>("vpc", &spec).await;
+    assert!(created.id.as_str().starts_with("fl-"), "{}", created.id);
+    let live = h.assert_in_sync::<FlowLog>(&created.id, &spec).await;
+    assert_eq!(live.attrs["vpc_id"], vpc_id.as_str());
+    assert_eq!(live.attrs["traffic_type"], "REJECT");
+    assert_eq!(live.attrs["log_group"], "/vpc/kindtest/flow-logs");
+    assert_eq!(live.attrs["role"], role_created.outputs["arn"].as_str());
+    h.retag::<FlowLog>(&address, &created.id, &spec, |s| &mut s.tags)
+        .await;
+
+    h.delete::<FlowLog>(&created.id).await;
+    h.delete::<IamRole>(&role_created.id).await;
+    h.delete::<LogGroup>(&group_created.id).await;
+    h.delete::<Vpc>(&vpc_id).await;
 }
 
 #[tokio::test]

@@ -85,6 +85,16 @@ pub async fn of_stack(aws: &Aws, stack: &str) -> Vec<String> {
             a.allocation_id().unwrap_or_default()
         ));
     }
+    for f in ec2
+        .describe_flow_logs()
+        .filter(tag())
+        .send()
+        .await
+        .unwrap()
+        .flow_logs()
+    {
+        left.push(format!("flow log {}", f.flow_log_id().unwrap_or_default()));
+    }
     for n in ec2
         .describe_nat_gateways()
         .filter(tag())
