@@ -24,6 +24,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 tokio::task_local! {
     /// The resource the current engine step works on; read by the interceptor.
     pub static CURRENT_ADDRESS: Address;
+    /// Set while the current step waits for its resource to become ready.
+    pub static WAITING: ();
 }
 
 /// One finished API call.
@@ -33,6 +35,10 @@ pub struct CallRecord {
     pub operation: String,
     /// None for calls made outside any resource step (e.g. reading the account).
     pub address: Option<Address>,
+    /// True for the polls of a wait for readiness, which dependents that need only
+    /// the object's outputs do not wait for.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub waiting: bool,
     /// Microseconds since the Unix epoch.
     pub start_us: u128,
     pub end_us: u128,
@@ -142,6 +148,7 @@ impl Intercept for CallLogInterceptor {
             service,
             operation,
             address: CURRENT_ADDRESS.try_with(|a| a.clone()).ok(),
+            waiting: WAITING.try_with(|_| ()).is_ok(),
             start_us,
             end_us: now_us(),
             ok,

@@ -117,7 +117,7 @@ async fn deploy(cli: &Cli, args: &Args) -> anyhow::Result<Code> {
 /// Runs a plan and reports; shared by apply and destroy.
 pub async fn walk(session: Session, plan: &Plan, what: &str) -> anyhow::Result<Code> {
     // Steps, not changes: a create-first replacement is two (create, then retire).
-    let total = engine::ops::build(plan, &session.state).len();
+    let total = engine::ops::steps(&engine::ops::build(plan, &session.state));
     let s = plan.summary();
     let (state, result) = engine::apply(
         session.aws.clone(),

@@ -541,6 +541,8 @@ pub fn expand(v: &Validated) -> Vec<Desired> {
                     tags: tags.clone(),
                 },
             ));
+            // The rollout is judged by target health: the ALB must be active first.
+            service_after.push(alb.clone());
             // ECS refuses a target group that no listener or rule uses yet.
             if v.default_service.as_deref() == Some(name.as_str()) {
                 service_after.extend(forwarding.iter().map(|(l, _)| l.clone()));

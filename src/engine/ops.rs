@@ -1,7 +1,13 @@
 //! From a plan to the operations the walker runs and the order between them.
 //!
 //! Ordering rules (X -> Y: X finishes before Y starts):
-//! - apply of a dependency -> apply of its dependent;
+//! - apply of a dependency -> apply of its dependent; where the dependency's kind
+//!   says the dependent's kind needs it ready (`Resource::READY_BEFORE`), the
+//!   dependency's ready step instead. A kind that waits (`Resource::WAITS`) gets a
+//!   ready step after its apply, so dependents that need only its outputs (an ALB's
+//!   DNS name for CloudFront) start while it becomes ready;
+//! - every ordering with respect to deletes uses the ready step where there is one, so
+//!   nothing is deleted while what replaces it is still coming up;
 //! - destroy of anything that recorded a dependency on Z, or the apply that moves it
 //!   off Z -> destroy of Z (reverse order on destroy, derived, never hand-written);
 //! - replace, destroy first: destroy of Z -> apply of Z;
@@ -22,14 +28,27 @@ pub enum Op {
     Destroy(Address),
     /// Delete the objects a create-first replacement left behind.
     DestroyDeposed(Address),
+    /// Wait until the applied object is ready (NAT available, ALB active, service
+    /// stable, distribution deployed).
+    Ready(Address),
 }
 
 impl Op {
     pub fn address(&self) -> &Address {
         match self {
-            Op::Apply(a) | Op::Destroy(a) | Op::DestroyDeposed(a) => a,
+            Op::Apply(a) | Op::Destroy(a) | Op::DestroyDeposed(a) | Op::Ready(a) => a,
         }
     }
+
+    /// A step of its own in the progress count; a ready step finishes its apply's.
+    pub fn is_step(&self) -> bool {
+        !matches!(self, Op::Ready(_))
+    }
+}
+
+/// How many steps the progress count counts.
+pub fn steps(ops: &BTreeMap<Op, BTreeSet<Op>>) -> usize {
+    ops.keys().filter(|op| op.is_step()).count()
 }
 
 /// Operations with the operations each must wait for.
@@ -56,22 +75,48 @@ pub fn build(plan: &Plan, state: &State) -> BTreeMap<Op, BTreeSet<Op>> {
             Action::NoOp => {}
         }
     }
+    let applies: Vec<Address> = ops
+        .keys()
+        .filter_map(|op| match op {
+            Op::Apply(a) if registry::waits(a.kind()) => Some(a.clone()),
+            _ => None,
+        })
+        .collect();
+    for a in applies {
+        ops.insert(Op::Ready(a), BTreeSet::new());
+    }
     // Also pick up deposed objects a crashed run left in state.
     for (a, r) in &state.resources {
         if !r.deposed.is_empty() {
             ops.entry(Op::DestroyDeposed(a.clone())).or_default();
         }
     }
+    // An apply as others see it when they must not start before it is complete.
+    let finished = |a: &Address| {
+        if ops.contains_key(&Op::Ready(a.clone())) {
+            Op::Ready(a.clone())
+        } else {
+            Op::Apply(a.clone())
+        }
+    };
     let keys: Vec<Op> = ops.keys().cloned().collect();
+    let mut edges: BTreeMap<Op, BTreeSet<Op>> = BTreeMap::new();
     for op in keys {
         let mut before = BTreeSet::new();
         match &op {
             Op::Apply(a) => {
                 let c = changes[a];
                 for d in &c.depends_on {
-                    before.insert(Op::Apply(d.clone()));
+                    if registry::ready_before(d.kind()).contains(&a.kind()) {
+                        before.insert(finished(d));
+                    } else {
+                        before.insert(Op::Apply(d.clone()));
+                    }
                 }
                 before.insert(Op::Destroy(a.clone()));
+            }
+            Op::Ready(a) => {
+                before.insert(Op::Apply(a.clone()));
             }
             Op::Destroy(z) => {
                 for (x, r) in &state.resources {
@@ -81,22 +126,22 @@ pub fn build(plan: &Plan, state: &State) -> BTreeMap<Op, BTreeSet<Op>> {
                         // (the replacement of z) must follow z's new object instead.
                         let moves_off = changes.get(x).is_some_and(|c| !c.depends_on.contains(z));
                         if moves_off {
-                            before.insert(Op::Apply(x.clone()));
+                            before.insert(finished(x));
                         }
                     }
                 }
             }
             Op::DestroyDeposed(z) => {
-                before.insert(Op::Apply(z.clone()));
+                before.insert(finished(z));
                 for c in changes.values() {
                     if c.depends_on.contains(z) {
-                        before.insert(Op::Apply(c.address.clone()));
+                        before.insert(finished(&c.address));
                     }
                 }
             }
         }
         before.retain(|b| *b != op && ops.contains_key(b));
-        ops.insert(op, before);
+        edges.insert(op, before);
     }
-    ops
+    edges
 }

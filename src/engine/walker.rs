@@ -7,7 +7,7 @@ use super::event::{Event, Observer};
 use super::ops::{self, Op};
 use super::recover;
 use crate::address::{Address, CloudId};
-use crate::aws::call_log::CURRENT_ADDRESS;
+use crate::aws::call_log::{CURRENT_ADDRESS, WAITING};
 use crate::aws::{Aws, AwsError};
 use crate::plan::{Action, Change, Plan};
 use crate::resources::{Ctx, Lookup, Outputs, Ref, Wanted, registry};
@@ -17,10 +17,6 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 use tokio::task::JoinSet;
-
-/// How many operations run at once. Waits (NAT, ALB, services) hold a slot, so this
-/// is well above the number of slow objects in one stack.
-const MAX_IN_FLIGHT: usize = 16;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApplyError {
@@ -40,6 +36,10 @@ struct Shared {
     state: Mutex<State>,
     observer: Observer,
     changes: BTreeMap<Address, Change>,
+    /// When each apply started, for the elapsed time its ready step reports.
+    started: Mutex<BTreeMap<Address, Instant>>,
+    /// The applies followed by a ready step, which reports them finished.
+    with_ready_step: BTreeSet<Address>,
 }
 
 impl Shared {
@@ -94,6 +94,14 @@ pub async fn apply(
             .pending()
             .map(|c| (c.address.clone(), c.clone()))
             .collect(),
+        started: Mutex::new(BTreeMap::new()),
+        with_ready_step: waits
+            .keys()
+            .filter_map(|op| match op {
+                Op::Ready(a) => Some(a.clone()),
+                _ => None,
+            })
+            .collect(),
     });
     let mut running: JoinSet<(Op, Result<(), String>)> = JoinSet::new();
     let mut in_flight: BTreeSet<Op> = BTreeSet::new();
@@ -107,7 +115,6 @@ pub async fn apply(
                 !in_flight.contains(*op) && before.iter().all(|b| done.contains(b))
             })
             .map(|(op, _)| op.clone())
-            .take(MAX_IN_FLIGHT.saturating_sub(in_flight.len()))
             .collect();
         for op in ready {
             in_flight.insert(op.clone());
@@ -146,12 +153,14 @@ pub async fn apply(
                         .collect();
                     for d in dependents {
                         waits.remove(&d);
-                        skipped += 1;
-                        shared.emit(Event::Skipped {
-                            address: d.address().clone(),
-                            action: action_of(&shared, &d),
-                            because: b.address().clone(),
-                        });
+                        if d.is_step() {
+                            skipped += 1;
+                            shared.emit(Event::Skipped {
+                                address: d.address().clone(),
+                                action: action_of(&shared, &d),
+                                because: b.address().clone(),
+                            });
+                        }
                         blocked.push(d);
                     }
                 }
@@ -209,7 +218,7 @@ fn record_dependencies_of_unchanged(shared: &Shared, plan: &Plan) -> Result<(), 
 fn action_of(shared: &Shared, op: &Op) -> Action {
     match op {
         Op::Destroy(_) | Op::DestroyDeposed(_) => Action::Delete,
-        Op::Apply(a) => shared
+        Op::Apply(a) | Op::Ready(a) => shared
             .changes
             .get(a)
             .map(|c| c.action)
@@ -220,7 +229,22 @@ fn action_of(shared: &Shared, op: &Op) -> Action {
 async fn run(shared: &Shared, op: &Op) -> Result<(), String> {
     let address = op.address().clone();
     let action = action_of(shared, op);
+    if let Op::Ready(a) = op {
+        WAITING.scope((), ready(shared, a)).await?;
+        let started = shared.started.lock().expect("started lock").get(a).copied();
+        shared.emit(Event::Finished {
+            address,
+            action,
+            elapsed: started.map(|s| s.elapsed()).unwrap_or_default(),
+        });
+        return Ok(());
+    }
     let started = Instant::now();
+    shared
+        .started
+        .lock()
+        .expect("started lock")
+        .insert(address.clone(), started);
     shared.emit(Event::Started {
         address: address.clone(),
         action,
@@ -234,7 +258,11 @@ async fn run(shared: &Shared, op: &Op) -> Result<(), String> {
                 Action::Update => update(shared, change).await?,
                 _ => create(shared, change).await?,
             }
+            if shared.with_ready_step.contains(a) {
+                return Ok(());
+            }
         }
+        Op::Ready(_) => unreachable!("handled above"),
     }
     shared.emit(Event::Finished {
         address,
@@ -242,6 +270,19 @@ async fn run(shared: &Shared, op: &Op) -> Result<(), String> {
         elapsed: started.elapsed(),
     });
     Ok(())
+}
+
+/// The ready step of an apply: waits until the object can serve (NAT available, ALB
+/// active, service stable, distribution deployed).
+async fn ready(shared: &Shared, a: &Address) -> Result<(), String> {
+    let id = recorded_id(shared, a)?;
+    let spec = shared.changes[a]
+        .spec
+        .as_ref()
+        .expect("applies have a spec");
+    registry::wait_ready(a.kind(), &shared.aws, &id, spec)
+        .await
+        .map_err(err)
 }
 
 fn err(e: AwsError) -> String {
@@ -311,9 +352,7 @@ async fn create(shared: &Shared, change: &Change) -> Result<(), String> {
         address: a.clone(),
         id: id.clone(),
     });
-    registry::wait_ready(a.kind(), &shared.aws, &id, spec)
-        .await
-        .map_err(err)
+    Ok(())
 }
 
 /// Records the intent to create `change.address` before the create call and returns
@@ -352,10 +391,7 @@ async fn update(shared: &Shared, change: &Change) -> Result<(), String> {
             r.attrs = attrs;
             r.depends_on = change.depends_on.clone();
         }
-    })?;
-    registry::wait_ready(a.kind(), &shared.aws, &id, spec)
-        .await
-        .map_err(err)
+    })
 }
 
 fn recorded_id(shared: &Shared, a: &Address) -> Result<CloudId, String> {

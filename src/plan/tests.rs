@@ -8,6 +8,7 @@ use crate::resources::vpc::VpcSpec;
 use crate::resources::{Live, Wanted};
 use crate::state::{Record, State};
 use serde_json::json;
+use std::collections::{BTreeMap, BTreeSet};
 
 fn a(s: &str) -> Address {
     s.parse().unwrap()
@@ -575,11 +576,13 @@ fn a_target_group_is_replaced_create_first_and_retired_after_all_that_used_it_mo
     let ops = ops::build(&p, &state);
     assert!(!ops.contains_key(&Op::Destroy(a("target_group.hello"))));
     let retire = &ops[&Op::DestroyDeposed(a("target_group.hello"))];
-    for user in ["target_group.hello", "listener.http", "ecs_service.hello"] {
-        assert!(
-            retire.contains(&Op::Apply(a(user))),
-            "{user} not before: {retire:?}"
-        );
+    // The old group goes once the service's rollout onto the new one has finished.
+    for user in [
+        Op::Apply(a("target_group.hello")),
+        Op::Apply(a("listener.http")),
+        Op::Ready(a("ecs_service.hello")),
+    ] {
+        assert!(retire.contains(&user), "{user:?} not before: {retire:?}");
     }
     assert!(ops[&Op::Apply(a("listener.http"))].contains(&Op::Apply(a("target_group.hello"))));
 }
@@ -656,4 +659,72 @@ fn the_plan_document_carries_warnings_and_reads_plans_saved_without_them() {
     let back = crate::plan::PlanDocument::parse(&old.to_string()).unwrap();
     assert!(back.warnings.is_empty());
     assert!(back.plan_for(&state).is_ok());
+}
+
+/// The weather example planned from nothing: the operations and what each waits for.
+fn weather_ops() -> BTreeMap<Op, BTreeSet<Op>> {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/examples/weather/stack.toml"
+    ))
+    .unwrap();
+    let v = crate::config::parse(std::path::Path::new("stack.toml"), &text, None).unwrap();
+    let desired = crate::config::expand::expand(&v);
+    let state = State::new("weather");
+    let p = plan(&desired, &state, &Observed::new()).unwrap();
+    ops::build(&p, &state)
+}
+
+#[test]
+fn dependents_that_need_only_outputs_start_before_the_wait_ends() {
+    let ops = weather_ops();
+    let readies: Vec<&Address> = ops
+        .keys()
+        .filter_map(|op| match op {
+            Op::Ready(a) => Some(a),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        readies,
+        vec![
+            &a("nat_gateway.nat-0"),
+            &a("load_balancer.main"),
+            &a("ecs_service.web"),
+            &a("cloudfront_distribution.main"),
+        ]
+    );
+    let waits_for = |op: Op, on: Op| {
+        assert!(
+            ops[&op].contains(&on),
+            "{op:?} does not wait for {on:?}: {:?}",
+            ops[&op]
+        );
+    };
+    let not_for = |op: Op, on: Op| {
+        assert!(!ops[&op].contains(&on), "{op:?} waits for {on:?}");
+    };
+    // CloudFront and the listener need the ALB's DNS name and ARN, not an active ALB.
+    let cdn = Op::Apply(a("cloudfront_distribution.main"));
+    waits_for(cdn.clone(), Op::Apply(a("load_balancer.main")));
+    not_for(cdn, Op::Ready(a("load_balancer.main")));
+    waits_for(
+        Op::Apply(a("listener.http")),
+        Op::Apply(a("load_balancer.main")),
+    );
+    // Routes go through an available NAT gateway; a service's targets need an active ALB.
+    waits_for(
+        Op::Apply(a("route_table.private")),
+        Op::Ready(a("nat_gateway.nat-0")),
+    );
+    waits_for(
+        Op::Apply(a("ecs_service.web")),
+        Op::Ready(a("load_balancer.main")),
+    );
+    waits_for(
+        Op::Ready(a("ecs_service.web")),
+        Op::Apply(a("ecs_service.web")),
+    );
+    // The progress count counts steps, not waits.
+    assert_eq!(ops::steps(&ops), ops.len() - 4);
 }

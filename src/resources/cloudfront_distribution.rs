@@ -70,6 +70,9 @@ impl Resource for CloudfrontDistribution {
     const KIND: Kind = Kind::CloudfrontDistribution;
     /// Every setting changes in place through UpdateDistribution.
     const REPLACE_ON: &'static [&'static str] = &[];
+    /// Nothing in the stack depends on the distribution; the wait (only when asked,
+    /// `wait_for_deployment`) overlaps everything else.
+    const WAITS: bool = true;
     type Spec = CloudfrontDistributionSpec;
 
     fn wanted(spec: &CloudfrontDistributionSpec, lookup: &dyn Lookup) -> WantedAttrs {

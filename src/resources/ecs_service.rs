@@ -85,6 +85,9 @@ impl Resource for EcsService {
     /// The target group is not here: UpdateService moves a rolling-update service to a
     /// new target group, so a target group replacement never stops the service.
     const REPLACE_ON: &'static [&'static str] = &["name", "cluster", "capacity"];
+    /// Nothing in the stack depends on a service; the apply ends when its rollout
+    /// has (`wait_for_steady_state`).
+    const WAITS: bool = true;
     const REPLACE_WARNING: Option<&'static str> = Some(
         "a service's name, cluster and capacity are fixed at creation: the old service's \
          tasks stop while the new service starts its own",

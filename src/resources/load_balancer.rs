@@ -56,6 +56,12 @@ impl Resource for LoadBalancer {
     const KIND: Kind = Kind::LoadBalancer;
     /// The name and the scheme are fixed at creation.
     const REPLACE_ON: &'static [&'static str] = &["name", "scheme"];
+    const WAITS: bool = true;
+    /// Listeners, rules and the CloudFront origin need only the ALB's ARN and DNS
+    /// name, which the create call returns. A service waits for it to be active: its
+    /// rollout is judged by target health from the start of the grace period, and
+    /// targets behind a provisioning ALB are not health-checked yet.
+    const READY_BEFORE: &'static [Kind] = &[Kind::EcsService];
     const REPLACE_WARNING: Option<&'static str> = Some(
         "the new load balancer has a new DNS name; requests fail until it is active and CloudFront (or your DNS record) points at it",
     );

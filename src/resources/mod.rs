@@ -233,6 +233,14 @@ pub trait Resource {
     /// What users of the app notice when this kind is replaced; `plan` prints it as a
     /// warning. None where a replacement is invisible (created before the old goes).
     const REPLACE_WARNING: Option<&'static str> = None;
+    /// True where `wait_ready` waits for something (NAT, ALB, service, CDN). The
+    /// engine runs that wait as a step of its own, so that dependents which need only
+    /// the object's outputs start while it runs.
+    const WAITS: bool = false;
+    /// The dependent kinds that may start only once this one is ready, not merely
+    /// created; every other dependent starts as soon as the create call answers. Each
+    /// kind's file says why for each entry.
+    const READY_BEFORE: &'static [Kind] = &[];
 
     type Spec: Serialize + DeserializeOwned + Clone + PartialEq + Debug + Send + Sync + 'static;
 

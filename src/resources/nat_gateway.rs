@@ -28,6 +28,11 @@ pub struct NatGateway;
 impl Resource for NatGateway {
     const KIND: Kind = Kind::NatGateway;
     const REPLACE_ON: &'static [&'static str] = &["subnet_id", "allocation_id"];
+    const WAITS: bool = true;
+    /// A route table routes through the gateway only once it is available (a route to
+    /// a pending one carries nothing), and the services behind that route pull their
+    /// images through it the moment they start.
+    const READY_BEFORE: &'static [Kind] = &[Kind::RouteTable];
     const REPLACE_WARNING: Option<&'static str> = Some(
         "tasks in the private subnets have no outbound internet access (image pulls, external APIs) until the new NAT gateway is available",
     );

@@ -101,6 +101,14 @@ pub fn replace_on(kind: Kind) -> &'static [&'static str] {
     dispatch!(kind, R => R::REPLACE_ON)
 }
 
+pub fn waits(kind: Kind) -> bool {
+    dispatch!(kind, R => R::WAITS)
+}
+
+pub fn ready_before(kind: Kind) -> &'static [Kind] {
+    dispatch!(kind, R => R::READY_BEFORE)
+}
+
 pub fn create_before_destroy(kind: Kind) -> bool {
     dispatch!(kind, R => R::CREATE_BEFORE_DESTROY)
 }

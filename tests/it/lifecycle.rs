@@ -8,18 +8,27 @@ use crate::support::leftovers;
 use stackctl::address::Address;
 use stackctl::aws::Aws;
 use stackctl::aws::call_log::{CallLog, CallRecord};
+use stackctl::resources::registry;
 use stackctl::state::State;
 use std::collections::BTreeMap;
 
 /// For each recorded dependency edge, every call made for the dependency ends before
-/// any call for the dependent starts (on destroy, the other way round).
+/// any call for the dependent starts (on destroy, the other way round). On apply, a
+/// dependent that needs only the dependency's outputs may start while the dependency
+/// still waits to be ready (`Resource::READY_BEFORE`): then only the dependency's
+/// calls outside its wait must have ended.
 fn assert_ordered(calls: &[CallRecord], state: &State, destroy: bool) {
     let mut span: BTreeMap<&Address, (u128, u128)> = BTreeMap::new();
+    let mut made: BTreeMap<&Address, u128> = BTreeMap::new();
     for c in calls {
         let Some(a) = &c.address else { continue };
         let e = span.entry(a).or_insert((c.start_us, c.end_us));
         e.0 = e.0.min(c.start_us);
         e.1 = e.1.max(c.end_us);
+        if !c.waiting {
+            let m = made.entry(a).or_insert(c.end_us);
+            *m = (*m).max(c.end_us);
+        }
     }
     let mut edges = 0;
     for (address, record) in &state.resources {
@@ -32,10 +41,16 @@ fn assert_ordered(calls: &[CallRecord], state: &State, destroy: bool) {
             let (Some(f), Some(t)) = (span.get(first), span.get(then)) else {
                 panic!("no calls recorded for {first} or {then}");
             };
+            let needs_ready = registry::ready_before(dep.kind()).contains(&address.kind());
+            let first_done = if destroy || needs_ready {
+                f.1
+            } else {
+                made[first]
+            };
             assert!(
-                f.1 <= t.0,
+                first_done <= t.0,
                 "{then} started before {first} finished ({} destroy={destroy})",
-                f.1 - t.0
+                first_done - t.0
             );
             edges += 1;
         }
