@@ -47,15 +47,31 @@ impl Resource for EcrRepository {
         ])
     }
 
+    /// The repository and its lifecycle policy at once, then its tags (by the ARN the
+    /// first answer gives): two round trips.
     async fn read(aws: &Aws, id: &CloudId) -> Result<Option<Live>, AwsError> {
-        let out = aws
-            .ecr
-            .describe_repositories()
-            .repository_names(id.as_str())
-            .send()
-            .await
-            .op("DescribeRepositories")
-            .found()?;
+        // "Lifecycle policy not found" is how ECR says there is none.
+        let (out, policy) = tokio::join!(
+            async {
+                aws.ecr
+                    .describe_repositories()
+                    .repository_names(id.as_str())
+                    .send()
+                    .await
+                    .op("DescribeRepositories")
+                    .found()
+            },
+            async {
+                aws.ecr
+                    .get_lifecycle_policy()
+                    .repository_name(id.as_str())
+                    .send()
+                    .await
+                    .op("GetLifecyclePolicy")
+                    .found()
+            },
+        );
+        let out = out?;
         let Some(repo) = out.as_ref().and_then(|o| o.repositories().first()) else {
             return Ok(None);
         };
@@ -65,15 +81,7 @@ impl Resource for EcrRepository {
         let arn = repo.repository_arn().ok_or_else(|| {
             AwsError::invalid("DescribeRepositories", "no repository ARN in the answer")
         })?;
-        // "Lifecycle policy not found" is how ECR says there is none.
-        let policy = aws
-            .ecr
-            .get_lifecycle_policy()
-            .repository_name(id.as_str())
-            .send()
-            .await
-            .op("GetLifecyclePolicy")
-            .found()?;
+        let policy = policy?;
         let keep_images = match policy.as_ref().and_then(|p| p.lifecycle_policy_text()) {
             Some(text) => keep_images_of(text),
             None => Value::Null,

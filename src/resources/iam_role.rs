@@ -68,28 +68,40 @@ impl Resource for IamRole {
         ])
     }
 
+    /// The role and its two policy lists at once, then the inline policies it has: two
+    /// round trips. When the role is gone, the lists' answers do not matter.
     async fn read(aws: &Aws, id: &CloudId) -> Result<Option<Live>, AwsError> {
-        let out = aws
-            .iam
-            .get_role()
-            .role_name(id.as_str())
-            .send()
-            .await
-            .op("GetRole")
-            .found()?;
+        let (out, attached, inline) = tokio::join!(
+            async {
+                aws.iam
+                    .get_role()
+                    .role_name(id.as_str())
+                    .send()
+                    .await
+                    .op("GetRole")
+                    .found()
+            },
+            attached_policies(aws, id),
+            inline_policies(aws, id),
+        );
+        let out = out?;
         let Some(role) = out.as_ref().and_then(|o| o.role()) else {
             return Ok(None);
         };
         let document = role
             .assume_role_policy_document()
             .ok_or_else(|| AwsError::invalid("GetRole", "no trust policy in the answer"))?;
-        let attached = match attached_policies(aws, id).await.found()? {
-            Some(p) => p,
-            None => return Ok(None),
+        let Some(attached) = attached.found()? else {
+            return Ok(None);
         };
-        let inline = inline_policies(aws, id).await?;
-        let readable = policy_resources(aws, id, &inline, SECRETS_POLICY).await?;
-        let writable = policy_resources(aws, id, &inline, LOGS_POLICY).await?;
+        let Some(inline) = inline.found()? else {
+            return Ok(None);
+        };
+        let (readable, writable) = tokio::join!(
+            policy_resources(aws, id, &inline, SECRETS_POLICY),
+            policy_resources(aws, id, &inline, LOGS_POLICY),
+        );
+        let (readable, writable) = (readable?, writable?);
         Ok(Some(Live {
             attrs: [
                 ("name".into(), role.role_name().into()),

@@ -96,15 +96,22 @@ impl Resource for Listener {
         ])
     }
 
+    /// Both reads at once; when the listener is gone, the tags' answer does not matter.
     async fn read(aws: &Aws, id: &CloudId) -> Result<Option<Live>, AwsError> {
-        let out = aws
-            .elb
-            .describe_listeners()
-            .listener_arns(id.as_str())
-            .send()
-            .await
-            .op("DescribeListeners")
-            .found()?;
+        let arns = [id.to_string()];
+        let (out, live_tags) = tokio::join!(
+            async {
+                aws.elb
+                    .describe_listeners()
+                    .listener_arns(id.as_str())
+                    .send()
+                    .await
+                    .op("DescribeListeners")
+                    .found()
+            },
+            elb_tags_by_arn(aws, &arns),
+        );
+        let out = out?;
         let Some(listener) = out.as_ref().and_then(|o| o.listeners().first()) else {
             return Ok(None);
         };
@@ -121,10 +128,7 @@ impl Resource for Listener {
         let mut actions = listener.default_actions().to_vec();
         actions.sort_by_key(|a| a.order().unwrap_or(i32::MAX));
         let default_action = actions.last().map(action_value).unwrap_or(Value::Null);
-        let live_tags = elb_tags_by_arn(aws, &[id.to_string()])
-            .await?
-            .remove(id.as_str())
-            .unwrap_or_default();
+        let live_tags = live_tags?.remove(id.as_str()).unwrap_or_default();
         let attrs = BTreeMap::from([
             (
                 "load_balancer_arn".to_string(),

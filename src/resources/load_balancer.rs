@@ -89,19 +89,27 @@ impl Resource for LoadBalancer {
         ])
     }
 
+    /// The three reads at once; when the ALB is gone, the others' answers do not matter.
     async fn read(aws: &Aws, id: &CloudId) -> Result<Option<Live>, AwsError> {
-        let out = aws
-            .elb
-            .describe_load_balancers()
-            .load_balancer_arns(id.as_str())
-            .send()
-            .await
-            .op("DescribeLoadBalancers")
-            .found()?;
+        let arns = [id.to_string()];
+        let (out, attributes, live_tags) = tokio::join!(
+            async {
+                aws.elb
+                    .describe_load_balancers()
+                    .load_balancer_arns(id.as_str())
+                    .send()
+                    .await
+                    .op("DescribeLoadBalancers")
+                    .found()
+            },
+            attributes(aws, id),
+            elb_tags_by_arn(aws, &arns),
+        );
+        let out = out?;
         let Some(lb) = out.as_ref().and_then(|o| o.load_balancers().first()) else {
             return Ok(None);
         };
-        let Some(attributes) = attributes(aws, id).await? else {
+        let Some(attributes) = attributes? else {
             return Ok(None);
         };
         let idle_timeout = attributes
@@ -119,10 +127,7 @@ impl Resource for LoadBalancer {
         security_groups.sort();
         let name = lb.load_balancer_name().unwrap_or_default();
         let scheme = lb.scheme().map(|s| s.as_str()).unwrap_or_default();
-        let live_tags = elb_tags_by_arn(aws, &[id.to_string()])
-            .await?
-            .remove(id.as_str())
-            .unwrap_or_default();
+        let live_tags = live_tags?.remove(id.as_str()).unwrap_or_default();
         Ok(Some(Live {
             attrs: [
                 ("name".into(), name.into()),

@@ -103,27 +103,36 @@ impl Resource for TargetGroup {
         ])
     }
 
+    /// The three reads at once; when the group is gone, the others' answers do not
+    /// matter.
     async fn read(aws: &Aws, id: &CloudId) -> Result<Option<Live>, AwsError> {
-        let out = aws
-            .elb
-            .describe_target_groups()
-            .target_group_arns(id.as_str())
-            .send()
-            .await
-            .op("DescribeTargetGroups")
-            .found()?;
+        let arns = [id.to_string()];
+        let (out, attributes, live_tags) = tokio::join!(
+            async {
+                aws.elb
+                    .describe_target_groups()
+                    .target_group_arns(id.as_str())
+                    .send()
+                    .await
+                    .op("DescribeTargetGroups")
+                    .found()
+            },
+            async {
+                aws.elb
+                    .describe_target_group_attributes()
+                    .target_group_arn(id.as_str())
+                    .send()
+                    .await
+                    .op("DescribeTargetGroupAttributes")
+                    .found()
+            },
+            elb_tags_by_arn(aws, &arns),
+        );
+        let out = out?;
         let Some(tg) = out.as_ref().and_then(|o| o.target_groups().first()) else {
             return Ok(None);
         };
-        let attributes = aws
-            .elb
-            .describe_target_group_attributes()
-            .target_group_arn(id.as_str())
-            .send()
-            .await
-            .op("DescribeTargetGroupAttributes")
-            .found()?;
-        let Some(attributes) = attributes else {
+        let Some(attributes) = attributes? else {
             return Ok(None);
         };
         let deregistration_delay = attributes
@@ -141,10 +150,7 @@ impl Resource for TargetGroup {
             tg.unhealthy_threshold_count().map(i64::from).into(),
             tg.matcher().and_then(|m| m.http_code()).unwrap_or_default(),
         );
-        let live_tags = elb_tags_by_arn(aws, &[id.to_string()])
-            .await?
-            .remove(id.as_str())
-            .unwrap_or_default();
+        let live_tags = live_tags?.remove(id.as_str()).unwrap_or_default();
         let attrs = BTreeMap::from([
             (
                 "name".to_string(),

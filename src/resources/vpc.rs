@@ -56,22 +56,30 @@ impl Resource for Vpc {
         ])
     }
 
+    /// All four reads at once (a plan is as deep as its deepest read); when the VPC is
+    /// gone, what the others answered does not matter.
     async fn read(aws: &Aws, id: &CloudId) -> Result<Option<Live>, AwsError> {
-        let out = aws
-            .ec2
-            .describe_vpcs()
-            .vpc_ids(id.as_str())
-            .send()
-            .await
-            .op("DescribeVpcs")
-            .found()?;
+        let (out, hostnames, support, default_group) = tokio::join!(
+            async {
+                aws.ec2
+                    .describe_vpcs()
+                    .vpc_ids(id.as_str())
+                    .send()
+                    .await
+                    .op("DescribeVpcs")
+                    .found()
+            },
+            attribute(aws, id, VpcAttributeName::EnableDnsHostnames),
+            attribute(aws, id, VpcAttributeName::EnableDnsSupport),
+            default_security_group(aws, id),
+        );
+        let out = out?;
         let Some(vpc) = out.as_ref().and_then(|o| o.vpcs().first()) else {
             return Ok(None);
         };
-        let hostnames = attribute(aws, id, VpcAttributeName::EnableDnsHostnames).await?;
-        let support = attribute(aws, id, VpcAttributeName::EnableDnsSupport).await?;
+        let (hostnames, support) = (hostnames?, support?);
         // No group at all differs from every wanted value: the update looks again.
-        let default_rules = match default_security_group(aws, id).await? {
+        let default_rules = match default_group? {
             Some(g) => json!({
                 "ingress": rules_value(g.ip_permissions()),
                 "egress": rules_value(g.ip_permissions_egress()),
