@@ -11,10 +11,10 @@
 
 use crate::support::cli::{Run, Workspace, example};
 use crate::support::emulator::{Emulator, REGION};
-use crate::support::fault_proxy::{Counts, FaultProxy, Faults};
 use crate::support::leftovers;
 use stackctl::address::{Address, Kind};
 use stackctl::aws::{Aws, in_flight};
+use stackctl_bench::fault_proxy::{Counts, FaultProxy, Faults};
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 

@@ -7,6 +7,7 @@ mod commands;
 mod crash;
 mod deploys;
 mod destroy_blocked;
+mod fault_proxy;
 mod faults;
 mod kinds;
 mod lifecycle;

@@ -17,6 +17,10 @@
 //! forwards the request and then closes the connection without an answer: AWS did the
 //! work and the caller cannot know.
 //!
+//! The benchmark (src/bin/bench) uses the same proxy with no faults: `base_latency`
+//! gives every request one fixed round trip, and a `Readiness` (readiness.rs) makes
+//! objects take time to become ready.
+//!
 //! The client side keeps connections alive (the SDK pools them); each forwarded request
 //! opens its own upstream connection with `Connection: close`, as moto's werkzeug
 //! server closes every connection anyway (and answers chunked when it has no length).
@@ -27,7 +31,9 @@ use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+use crate::readiness::{Readiness, Request};
 
 /// What the proxy does to requests; probabilities are per request, in 0..=1, and
 /// their sum must not exceed 1.
@@ -44,6 +50,9 @@ pub struct Faults {
     pub lost_response: f64,
     /// Each request waits a random time up to this before anything else happens.
     pub latency: Duration,
+    /// Each request waits exactly this long besides (the benchmark's round trip to
+    /// AWS: a fixed figure, so that wall time over it is a depth in round trips).
+    pub base_latency: Duration,
 }
 
 impl Faults {
@@ -56,6 +65,7 @@ impl Faults {
             drop: 0.0,
             lost_response: 0.0,
             latency: Duration::ZERO,
+            base_latency: Duration::ZERO,
         }
     }
 }
@@ -173,7 +183,7 @@ impl FaultPlan {
             .or_insert_with(|| SplitMix64(f.seed ^ fnv1a(service)));
         let draw = stream.next_f64();
         let flavour = stream.next_u64();
-        let delay = f.latency.mul_f64(stream.next_f64());
+        let delay = f.base_latency + f.latency.mul_f64(stream.next_f64());
         let bands = [
             (f.drop, Fault::Drop),
             (f.lost_response, Fault::LostResponse),
@@ -243,7 +253,7 @@ fn protocol_of(service: &str) -> Option<Protocol> {
 }
 
 /// Status, code and message of the fault as the service's API answers it.
-fn error_of(service: &str, fault: Fault) -> (u16, &'static str, &'static str) {
+pub fn error_of(service: &str, fault: Fault) -> (u16, &'static str, &'static str) {
     const RATE: &str = "Rate exceeded";
     const UNAVAILABLE: &str = "Service Unavailable";
     match (service, fault) {
@@ -475,8 +485,13 @@ fn read_body(reader: &mut impl BufRead, head: &Head, to_eof: bool) -> io::Result
     Ok(body)
 }
 
-/// A response as the client gets it: framed by Content-Length, connection kept.
-fn relay_response(raw: &[u8], head_request: bool) -> io::Result<Vec<u8>> {
+/// A response as the client gets it: framed by Content-Length, connection kept, its
+/// body passed through `rewrite` (the timing mode's readiness; identity otherwise).
+fn relay_response(
+    raw: &[u8],
+    head_request: bool,
+    rewrite: impl FnOnce(Vec<u8>) -> Vec<u8>,
+) -> io::Result<Vec<u8>> {
     let mut reader = BufReader::new(raw);
     let head = read_head(&mut reader)?
         .ok_or_else(|| io::Error::new(io::ErrorKind::UnexpectedEof, "empty answer"))?;
@@ -494,7 +509,7 @@ fn relay_response(raw: &[u8], head_request: bool) -> io::Result<Vec<u8>> {
         }
         return Ok(head.render(&extra));
     }
-    let body = read_body(&mut reader, &head, true)?;
+    let body = rewrite(read_body(&mut reader, &head, true)?);
     let mut out = head.render(&[("Content-Length", body.len().to_string())]);
     out.extend_from_slice(&body);
     Ok(out)
@@ -503,6 +518,8 @@ fn relay_response(raw: &[u8], head_request: bool) -> io::Result<Vec<u8>> {
 #[derive(Debug)]
 struct Shared {
     plan: FaultPlan,
+    /// The timing mode: objects that take time to become ready.
+    readiness: Option<Readiness>,
     counts: BTreeMap<String, Counts>,
     in_flight: BTreeMap<String, u32>,
     peak_in_flight: BTreeMap<String, u32>,
@@ -552,6 +569,12 @@ pub struct FaultProxy {
 impl FaultProxy {
     /// Starts a proxy in front of `upstream` (`http://127.0.0.1:PORT`).
     pub fn start(upstream: &str, faults: Faults) -> FaultProxy {
+        Self::start_with(upstream, faults, None)
+    }
+
+    /// `start`, and with `readiness` the objects it names are reported not ready yet
+    /// for a while after their create (see readiness.rs).
+    pub fn start_with(upstream: &str, faults: Faults, readiness: Option<Readiness>) -> FaultProxy {
         let upstream: SocketAddr = upstream
             .trim_start_matches("http://")
             .trim_end_matches('/')
@@ -561,6 +584,7 @@ impl FaultProxy {
         let addr = listener.local_addr().expect("local addr");
         let shared = Arc::new(Mutex::new(Shared {
             plan: FaultPlan::new(faults),
+            readiness,
             counts: BTreeMap::new(),
             in_flight: BTreeMap::new(),
             peak_in_flight: BTreeMap::new(),
@@ -684,13 +708,27 @@ fn serve(
                     ("Connection", "close".to_string()),
                 ]);
                 request.extend_from_slice(&body);
+                let body_sent = body;
                 // An emulator that does not answer closes the client's connection too.
                 let raw = exchange(upstream, &request)?;
                 if decision.fault == Fault::LostResponse {
                     record(Fault::LostResponse);
                     return writer.shutdown(Shutdown::Both);
                 }
-                let answer = relay_response(&raw, head.start.starts_with("HEAD "))?;
+                let answer = relay_response(&raw, head.start.starts_with("HEAD "), |body| {
+                    match shared.lock().unwrap().readiness.as_mut() {
+                        Some(readiness) => {
+                            let request = Request {
+                                service: &service,
+                                start_line: &head.start,
+                                target: head.header("X-Amz-Target"),
+                                body: &body_sent,
+                            };
+                            readiness.answer(&request, body, Instant::now())
+                        }
+                        None => body,
+                    }
+                })?;
                 record(Fault::Forward);
                 writer.write_all(&answer)?;
             }
@@ -810,13 +848,13 @@ mod tests {
     #[test]
     fn a_chunked_answer_is_relayed_with_a_length_and_without_close() {
         let raw = b"HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n";
-        let relayed = String::from_utf8(relay_response(raw, false).unwrap()).unwrap();
+        let relayed = String::from_utf8(relay_response(raw, false, |b| b).unwrap()).unwrap();
         assert_eq!(
             relayed,
             "HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nContent-Length: 11\r\n\r\nhello world"
         );
         let unframed = b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nuntil the end";
-        let relayed = String::from_utf8(relay_response(unframed, false).unwrap()).unwrap();
+        let relayed = String::from_utf8(relay_response(unframed, false, |b| b).unwrap()).unwrap();
         assert_eq!(
             relayed,
             "HTTP/1.1 200 OK\r\nContent-Length: 13\r\n\r\nuntil the end"
@@ -833,192 +871,5 @@ mod tests {
             "{text}"
         );
         assert_eq!(fault_response("sts", Fault::Throttle, "r-1"), None);
-    }
-
-    /// Real SDK clients, retrying `attempts` times at once, through the proxy.
-    async fn sdk(endpoint: &str, attempts: u32) -> aws_types::SdkConfig {
-        use aws_config::retry::RetryConfig;
-        aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .region(aws_types::region::Region::new(
-                crate::support::emulator::REGION,
-            ))
-            .endpoint_url(endpoint)
-            .credentials_provider(aws_credential_types::Credentials::new(
-                "test",
-                "test",
-                None,
-                None,
-                "fault-proxy",
-            ))
-            .retry_config(
-                RetryConfig::standard()
-                    .with_max_attempts(attempts)
-                    .with_initial_backoff(Duration::from_millis(1))
-                    .with_max_backoff(Duration::from_millis(5)),
-            )
-            .load()
-            .await
-    }
-
-    /// One cheap read of `service`; on failure the error code the SDK parsed (or
-    /// "dispatch" when no answer came) and the HTTP status.
-    async fn read_of(sdk: &aws_types::SdkConfig, service: &str) -> Result<(), (String, u16)> {
-        use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
-        use aws_smithy_runtime_api::client::result::SdkError;
-        use aws_smithy_types::error::metadata::ProvideErrorMetadata;
-        fn fail<E: ProvideErrorMetadata>(e: SdkError<E, HttpResponse>) -> (String, u16) {
-            let status = e.raw_response().map(|r| r.status().as_u16()).unwrap_or(0);
-            match &e {
-                SdkError::DispatchFailure(_) => ("dispatch".into(), status),
-                _ => (e.code().unwrap_or("(no code)").to_string(), status),
-            }
-        }
-        match service {
-            "ec2" => aws_sdk_ec2::Client::new(sdk)
-                .describe_vpcs()
-                .send()
-                .await
-                .map(drop)
-                .map_err(fail),
-            "iam" => aws_sdk_iam::Client::new(sdk)
-                .list_roles()
-                .send()
-                .await
-                .map(drop)
-                .map_err(fail),
-            "elasticloadbalancing" => aws_sdk_elasticloadbalancingv2::Client::new(sdk)
-                .describe_load_balancers()
-                .send()
-                .await
-                .map(drop)
-                .map_err(fail),
-            "cloudfront" => aws_sdk_cloudfront::Client::new(sdk)
-                .list_distributions()
-                .send()
-                .await
-                .map(drop)
-                .map_err(fail),
-            "ecs" => aws_sdk_ecs::Client::new(sdk)
-                .list_clusters()
-                .send()
-                .await
-                .map(drop)
-                .map_err(fail),
-            "ecr" => aws_sdk_ecr::Client::new(sdk)
-                .describe_repositories()
-                .send()
-                .await
-                .map(drop)
-                .map_err(fail),
-            "logs" => aws_sdk_cloudwatchlogs::Client::new(sdk)
-                .describe_log_groups()
-                .send()
-                .await
-                .map(drop)
-                .map_err(fail),
-            other => panic!("no read for {other}"),
-        }
-    }
-
-    const SERVICES: &[&str] = &[
-        "ec2",
-        "iam",
-        "elasticloadbalancing",
-        "cloudfront",
-        "ecs",
-        "ecr",
-        "logs",
-    ];
-
-    /// Every service's throttling answer parses as that service's throttling code and is
-    /// retried by the SDK, which for the 400 answers proves the SDK classified it as
-    /// throttling (it retries a 400 for no other reason); every 5xx answer parses with
-    /// its code and is retried; a dropped connection is retried as a transient error.
-    #[tokio::test(flavor = "multi_thread")]
-    async fn sdk_clients_parse_and_retry_every_injected_fault() {
-        let emulator = crate::support::emulator::Emulator::start();
-        let proxy = FaultProxy::start(
-            &emulator.endpoint,
-            Faults {
-                throttle: 1.0,
-                ..Faults::none(1)
-            },
-        );
-        let sdk = sdk(&proxy.endpoint, 3).await;
-        for &service in SERVICES {
-            let (status, code, _) = error_of(service, Fault::Throttle);
-            assert_eq!(
-                read_of(&sdk, service).await,
-                Err((code.to_string(), status)),
-                "{service}"
-            );
-            assert_eq!(proxy.counts()[service].throttled, 3, "{service} retries");
-        }
-        proxy.set_faults(Faults {
-            server_error: 1.0,
-            ..Faults::none(2)
-        });
-        for &service in SERVICES {
-            let (_, got_status) = read_of(&sdk, service).await.unwrap_err();
-            let flavours = [false, true].map(|unavailable| {
-                let (status, code, _) = error_of(service, Fault::ServerError { unavailable });
-                (code.to_string(), status)
-            });
-            let err = read_of(&sdk, service).await.unwrap_err();
-            assert!(flavours.contains(&err), "{service}: {err:?}");
-            assert!(got_status >= 500, "{service}: {got_status}");
-            assert_eq!(
-                proxy.counts()[service].server_errors,
-                6,
-                "{service} retries"
-            );
-        }
-        proxy.set_faults(Faults {
-            drop: 1.0,
-            ..Faults::none(3)
-        });
-        for &service in SERVICES {
-            assert_eq!(
-                read_of(&sdk, service).await,
-                Err(("dispatch".to_string(), 0)),
-                "{service}"
-            );
-            assert_eq!(proxy.counts()[service].dropped, 3, "{service} retries");
-        }
-        proxy.set_faults(Faults::none(4));
-        for &service in SERVICES {
-            assert_eq!(read_of(&sdk, service).await, Ok(()), "{service}");
-            assert_eq!(proxy.counts()[service].forwarded, 1, "{service}");
-        }
-    }
-
-    /// A lost response is the case where AWS did the work: the log group exists in the
-    /// emulator although the caller only saw a broken connection.
-    #[tokio::test(flavor = "multi_thread")]
-    async fn a_lost_response_was_carried_out_upstream() {
-        let emulator = crate::support::emulator::Emulator::start();
-        let proxy = FaultProxy::start(
-            &emulator.endpoint,
-            Faults {
-                lost_response: 1.0,
-                ..Faults::none(5)
-            },
-        );
-        let through = aws_sdk_cloudwatchlogs::Client::new(&sdk(&proxy.endpoint, 1).await);
-        let created = through
-            .create_log_group()
-            .log_group_name("/lost")
-            .send()
-            .await;
-        assert!(created.is_err(), "the answer was not lost: {created:?}");
-        assert_eq!(proxy.counts()["logs"].lost, 1);
-        let direct = aws_sdk_cloudwatchlogs::Client::new(&sdk(&emulator.endpoint, 1).await);
-        let groups = direct.describe_log_groups().send().await.unwrap();
-        let names: Vec<_> = groups
-            .log_groups()
-            .iter()
-            .filter_map(|g| g.log_group_name())
-            .collect();
-        assert_eq!(names, ["/lost"]);
     }
 }
