@@ -143,24 +143,25 @@ impl Resource for FlowLog {
     }
 
     async fn delete(aws: &Aws, id: &CloudId) -> Result<(), AwsError> {
-        let out = aws
+        let Some(out) = aws
             .ec2
             .delete_flow_logs()
             .flow_log_ids(id.as_str())
             .send()
             .await
-            .op("DeleteFlowLogs");
-        let out = match out {
-            Ok(out) => out,
-            Err(e) if e.is_not_found() => return Ok(()),
-            Err(e) => return Err(e),
+            .op("DeleteFlowLogs")
+            .found()?
+        else {
+            return Ok(());
         };
-        match out.unsuccessful().first() {
-            Some(failure) => {
-                let e = refused("DeleteFlowLogs", failure);
-                if e.is_not_found() { Ok(()) } else { Err(e) }
-            }
-            None => Ok(()),
+        // An id EC2 no longer knows comes back as a failed item: gone, as asked.
+        match out
+            .unsuccessful()
+            .first()
+            .map(|f| refused("DeleteFlowLogs", f))
+        {
+            Some(e) if !e.is_not_found() => Err(e),
+            _ => Ok(()),
         }
     }
 }

@@ -232,8 +232,9 @@ async fn strip_default_security_group(aws: &Aws, id: &CloudId) -> Result<(), Aws
             .send()
             .await
             .op("RevokeSecurityGroupIngress")
-            .map(|_| ())
-            .or_else(already_gone)?;
+            // "Not found": the rules are gone, as asked (the SDK retried a revoke
+            // whose answer was lost after EC2 carried it out).
+            .found()?;
     }
     if !group.ip_permissions_egress().is_empty() {
         aws.ec2
@@ -243,16 +244,11 @@ async fn strip_default_security_group(aws: &Aws, id: &CloudId) -> Result<(), Aws
             .send()
             .await
             .op("RevokeSecurityGroupEgress")
-            .map(|_| ())
-            .or_else(already_gone)?;
+            // "Not found": the rules are gone, as asked (the SDK retried a revoke
+            // whose answer was lost after EC2 carried it out).
+            .found()?;
     }
     Ok(())
-}
-
-/// A revoke answered "not found": the rules are gone, which is what was asked. The
-/// SDK retries a revoke whose answer was lost after EC2 carried it out.
-fn already_gone(e: AwsError) -> Result<(), AwsError> {
-    if e.is_not_found() { Ok(()) } else { Err(e) }
 }
 
 /// DNS support and hostnames take one call each: EC2 refuses both in one request.
