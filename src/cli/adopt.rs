@@ -4,9 +4,10 @@
 //! second time. It runs before every plan and apply, and costs no AWS call when the
 //! state records every desired address.
 //!
-//! Addresses are looked up in dependency order, so what was found for a VPC or a load
-//! balancer is known when its subnets or listeners are looked for (see
-//! `Resource::find`). An adopted object is recorded with the desired spec and its live
+//! All lookups run at once, except that a lookup whose kind needs a dependency's
+//! outputs (`Resource::FIND_NEEDS`: a listener is looked for on its load balancer)
+//! runs after that dependency's lookup. On an empty state, where nothing is found,
+//! that costs one round trip whatever the stack's size. An adopted object is recorded with the desired spec and its live
 //! attributes; the normal refresh and plan that follow then show it as unchanged, or
 //! as the update that brings it in line with stack.toml.
 
@@ -42,11 +43,14 @@ pub async fn missing(mut session: Session, mode: Mode) -> anyhow::Result<Session
     }
     let by_address: BTreeMap<&Address, &Desired> =
         lookups.iter().map(|d| (&d.address, d)).collect();
-    let graph = Graph::new(
-        lookups
-            .iter()
-            .map(|d| (d.address.clone(), d.dependencies())),
-    );
+    let graph = Graph::new(lookups.iter().map(|d| {
+        let needs = registry::find_needs(d.address.kind());
+        let deps = d.dependencies().into_iter();
+        (
+            d.address.clone(),
+            deps.filter(|dep| needs.contains(&dep.kind())).collect(),
+        )
+    }));
     let mut found = Vec::new();
     let mut failure = None;
     let intents_before = session.state.intents.len();

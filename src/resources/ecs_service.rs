@@ -23,7 +23,7 @@ use super::ecs_rollout::{self, Verdict, Watch};
 use super::ownership::ensure_ours;
 use super::tags::{self, Tags};
 use super::{
-    Created, Ctx, Live, Lookup, Ref, Resource, Wanted, WantedAttrs, known, wanted_ref,
+    Created, Ctx, Live, Lookup, Ref, Resource, Wanted, WantedAttrs, batch, known, wanted_ref,
     wanted_sorted_refs,
 };
 use crate::address::{CloudId, Kind};
@@ -35,6 +35,7 @@ use aws_sdk_ecs::types::{
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+use std::collections::BTreeMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -88,6 +89,8 @@ impl Resource for EcsService {
     /// Nothing in the stack depends on a service; the apply ends when its rollout
     /// has (`wait_for_steady_state`).
     const WAITS: bool = true;
+    /// `find`: services are listed per cluster.
+    const FIND_NEEDS: &'static [Kind] = &[Kind::EcsCluster];
     const REPLACE_WARNING: Option<&'static str> = Some(
         "a service's name, cluster and capacity are fixed at creation: the old service's \
          tasks stop while the new service starts its own",
@@ -139,98 +142,26 @@ impl Resource for EcsService {
     }
 
     async fn read(aws: &Aws, id: &CloudId) -> Result<Option<Live>, AwsError> {
-        let Some(svc) = describe(aws, id).await? else {
-            return Ok(None);
-        };
-        let name = svc
-            .service_name()
-            .ok_or_else(|| AwsError::invalid("DescribeServices", "no service name"))?;
-        let arn = svc
-            .service_arn()
-            .ok_or_else(|| AwsError::invalid("DescribeServices", "no service ARN"))?;
-        let vpc = svc
-            .network_configuration()
-            .and_then(|n| n.awsvpc_configuration());
-        let sorted = |items: &[String]| {
-            let mut v = items.to_vec();
-            v.sort();
-            v
-        };
-        let subnets = vpc.map(|v| sorted(v.subnets())).unwrap_or_default();
-        let groups = vpc.map(|v| sorted(v.security_groups())).unwrap_or_default();
-        let public_ip = vpc
-            .and_then(|v| v.assign_public_ip())
-            .is_some_and(|a| *a == AssignPublicIp::Enabled);
-        let load_balancer = match svc.load_balancers() {
-            [] => Value::Null,
-            [lb] => lb_value(
-                lb.target_group_arn(),
-                lb.container_name(),
-                lb.container_port(),
-            ),
-            many => Value::from(
-                many.iter()
-                    .map(|lb| {
-                        lb_value(
-                            lb.target_group_arn(),
-                            lb.container_name(),
-                            lb.container_port(),
-                        )
-                    })
-                    .collect::<Vec<_>>(),
-            ),
-        };
-        // ECS's defaults where the answer has no deployment configuration.
-        let dc = svc.deployment_configuration();
-        let breaker = dc
-            .and_then(|d| d.deployment_circuit_breaker())
-            .map(|b| (b.enable(), b.rollback()))
-            .unwrap_or((false, false));
-        let circuit_breaker = match breaker {
-            (enable, rollback) if enable == rollback => Value::from(enable),
-            (enable, rollback) => json!({ "enable": enable, "rollback": rollback }),
-        };
-        let capacity = match svc.capacity_provider_strategy().first() {
-            Some(item) => Value::from(item.capacity_provider()),
-            None => svc
-                .launch_type()
-                .map(|l| Value::from(l.as_str()))
-                .unwrap_or(Value::Null),
-        };
-        Ok(Some(Live {
-            attrs: [
-                ("name".into(), name.into()),
-                ("cluster".into(), svc.cluster_arn().into()),
-                ("task_definition".into(), svc.task_definition().into()),
-                ("desired_count".into(), svc.desired_count().into()),
-                ("subnets".into(), subnets.into()),
-                ("security_groups".into(), groups.into()),
-                ("assign_public_ip".into(), public_ip.into()),
-                ("load_balancer".into(), load_balancer),
-                (
-                    "health_check_grace_period".into(),
-                    svc.health_check_grace_period_seconds().unwrap_or(0).into(),
-                ),
-                ("circuit_breaker".into(), circuit_breaker),
-                (
-                    "min_healthy_percent".into(),
-                    dc.and_then(|d| d.minimum_healthy_percent())
-                        .unwrap_or(100)
-                        .into(),
-                ),
-                (
-                    "max_percent".into(),
-                    dc.and_then(|d| d.maximum_percent()).unwrap_or(200).into(),
-                ),
-                ("capacity".into(), capacity),
-                (
-                    tags::ATTR.into(),
-                    tags::live_value(tags::ecs_pairs(svc.tags())),
-                ),
-            ]
-            .into(),
-            outputs: outputs(id, name, arn),
-        }))
+        batch::one(Self::read_many(aws, std::slice::from_ref(id)).await)
+    }
+
+    /// DescribeServices takes up to 10 services of one cluster.
+    async fn read_many(aws: &Aws, ids: &[CloudId]) -> Result<Vec<Option<Live>>, AwsError> {
+        let mut by_cluster: BTreeMap<String, Vec<(CloudId, String)>> = BTreeMap::new();
+        for id in ids {
+            let (cluster, service) = locate(id)?;
+            by_cluster
+                .entry(cluster)
+                .or_default()
+                .push((id.clone(), service));
+        }
+        let calls = by_cluster.iter().flat_map(|(cluster, services)| {
+            services
+                .chunks(10)
+                .map(move |chunk| describe_chunk(aws, cluster, chunk))
+        });
+        let found = futures::future::try_join_all(calls).await?;
+        Ok(batch::in_order(ids, found.into_iter().flatten()))
     }
 
     /// By name in the cluster, ACTIVE only (a DRAINING service is on its way out),
@@ -496,6 +427,134 @@ fn deployment_settings_stored(svc: &Service, spec: &EcsServiceSpec) -> bool {
         && breaker == spec.circuit_breaker
         && dc.and_then(|d| d.minimum_healthy_percent()).unwrap_or(100) == spec.min_healthy_percent
         && dc.and_then(|d| d.maximum_percent()).unwrap_or(200) == spec.max_percent
+}
+
+/// Services of one cluster, by the id they are recorded under; a missing or INACTIVE
+/// one is left out.
+async fn describe_chunk(
+    aws: &Aws,
+    cluster: &str,
+    services: &[(CloudId, String)],
+) -> Result<Vec<(String, Live)>, AwsError> {
+    let out = aws
+        .ecs
+        .describe_services()
+        .cluster(cluster)
+        .set_services(Some(services.iter().map(|(_, s)| s.clone()).collect()))
+        .include(ServiceField::Tags)
+        .send()
+        .await
+        .op("DescribeServices")
+        .found()?;
+    let Some(out) = out else {
+        return Ok(Vec::new());
+    };
+    services
+        .iter()
+        .filter_map(|(id, service)| {
+            let svc = out
+                .services()
+                .iter()
+                .filter(|s| s.status() != Some("INACTIVE"))
+                .find(|s| {
+                    s.service_arn() == Some(service.as_str())
+                        || s.service_name() == Some(service.as_str())
+                })?;
+            Some(live(id, svc).map(|live| (id.to_string(), live)))
+        })
+        .collect()
+}
+
+fn live(id: &CloudId, svc: &Service) -> Result<Live, AwsError> {
+    let name = svc
+        .service_name()
+        .ok_or_else(|| AwsError::invalid("DescribeServices", "no service name"))?;
+    let arn = svc
+        .service_arn()
+        .ok_or_else(|| AwsError::invalid("DescribeServices", "no service ARN"))?;
+    let vpc = svc
+        .network_configuration()
+        .and_then(|n| n.awsvpc_configuration());
+    let sorted = |items: &[String]| {
+        let mut v = items.to_vec();
+        v.sort();
+        v
+    };
+    let subnets = vpc.map(|v| sorted(v.subnets())).unwrap_or_default();
+    let groups = vpc.map(|v| sorted(v.security_groups())).unwrap_or_default();
+    let public_ip = vpc
+        .and_then(|v| v.assign_public_ip())
+        .is_some_and(|a| *a == AssignPublicIp::Enabled);
+    let load_balancer = match svc.load_balancers() {
+        [] => Value::Null,
+        [lb] => lb_value(
+            lb.target_group_arn(),
+            lb.container_name(),
+            lb.container_port(),
+        ),
+        many => Value::from(
+            many.iter()
+                .map(|lb| {
+                    lb_value(
+                        lb.target_group_arn(),
+                        lb.container_name(),
+                        lb.container_port(),
+                    )
+                })
+                .collect::<Vec<_>>(),
+        ),
+    };
+    // ECS's defaults where the answer has no deployment configuration.
+    let dc = svc.deployment_configuration();
+    let breaker = dc
+        .and_then(|d| d.deployment_circuit_breaker())
+        .map(|b| (b.enable(), b.rollback()))
+        .unwrap_or((false, false));
+    let circuit_breaker = match breaker {
+        (enable, rollback) if enable == rollback => Value::from(enable),
+        (enable, rollback) => json!({ "enable": enable, "rollback": rollback }),
+    };
+    let capacity = match svc.capacity_provider_strategy().first() {
+        Some(item) => Value::from(item.capacity_provider()),
+        None => svc
+            .launch_type()
+            .map(|l| Value::from(l.as_str()))
+            .unwrap_or(Value::Null),
+    };
+    Ok(Live {
+        attrs: [
+            ("name".into(), name.into()),
+            ("cluster".into(), svc.cluster_arn().into()),
+            ("task_definition".into(), svc.task_definition().into()),
+            ("desired_count".into(), svc.desired_count().into()),
+            ("subnets".into(), subnets.into()),
+            ("security_groups".into(), groups.into()),
+            ("assign_public_ip".into(), public_ip.into()),
+            ("load_balancer".into(), load_balancer),
+            (
+                "health_check_grace_period".into(),
+                svc.health_check_grace_period_seconds().unwrap_or(0).into(),
+            ),
+            ("circuit_breaker".into(), circuit_breaker),
+            (
+                "min_healthy_percent".into(),
+                dc.and_then(|d| d.minimum_healthy_percent())
+                    .unwrap_or(100)
+                    .into(),
+            ),
+            (
+                "max_percent".into(),
+                dc.and_then(|d| d.maximum_percent()).unwrap_or(200).into(),
+            ),
+            ("capacity".into(), capacity),
+            (
+                tags::ATTR.into(),
+                tags::live_value(tags::ecs_pairs(svc.tags())),
+            ),
+        ]
+        .into(),
+        outputs: outputs(id, name, arn),
+    })
 }
 
 fn outputs(id: &CloudId, name: &str, arn: &str) -> super::Outputs {

@@ -3,9 +3,9 @@
 
 use super::ownership::{ec2_filters, ec2_ours, single};
 use super::tags::{self, Tags, ec2_tag_spec};
-use super::{Created, Ctx, Live, Lookup, Resource, WantedAttrs, known};
+use super::{Created, Ctx, Live, Lookup, Resource, WantedAttrs, batch, known};
 use crate::address::{CloudId, Kind};
-use crate::aws::{Aws, AwsError, NotFoundExt, SdkResultExt, unknown_outcome, wait};
+use crate::aws::{Aws, AwsError, SdkResultExt, unknown_outcome, wait};
 use aws_sdk_ec2::types::{DomainType, ResourceType};
 use serde::{Deserialize, Serialize};
 
@@ -32,42 +32,25 @@ impl Resource for ElasticIp {
     }
 
     async fn read(aws: &Aws, id: &CloudId) -> Result<Option<Live>, AwsError> {
-        let out = aws
-            .ec2
-            .describe_addresses()
-            .allocation_ids(id.as_str())
-            .send()
-            .await
-            .op("DescribeAddresses")
-            .found()?;
-        let Some(address) = out.as_ref().and_then(|o| o.addresses().first()) else {
-            return Ok(None);
-        };
-        let public_ip = address
-            .public_ip()
-            .ok_or_else(|| AwsError::invalid("DescribeAddresses", "address without public IP"))?;
-        Ok(Some(Live {
-            attrs: [
-                (
-                    "domain".into(),
-                    address
-                        .domain()
-                        .map(|d| d.as_str())
-                        .unwrap_or_default()
-                        .into(),
-                ),
-                (
-                    tags::ATTR.into(),
-                    tags::live_value(tags::ec2_pairs(address.tags())),
-                ),
-            ]
-            .into(),
-            outputs: [
-                ("id".into(), id.to_string()),
-                ("public_ip".into(), public_ip.to_string()),
-            ]
-            .into(),
-        }))
+        batch::one(Self::read_many(aws, std::slice::from_ref(id)).await)
+    }
+
+    async fn read_many(aws: &Aws, ids: &[CloudId]) -> Result<Vec<Option<Live>>, AwsError> {
+        batch::by_chunks(ids, batch::EC2_IDS, |chunk| async move {
+            let out = aws
+                .ec2
+                .describe_addresses()
+                .filters(batch::ec2_ids("allocation-id", chunk))
+                .send()
+                .await
+                .op("DescribeAddresses")?;
+            out.addresses()
+                .iter()
+                .filter_map(|a| Some((a.allocation_id()?, a)))
+                .map(|(id, a)| Ok((id.to_string(), live(id, a)?)))
+                .collect()
+        })
+        .await
     }
 
     /// By tag: an address has no name, and AllocateAddress tags it atomically.
@@ -144,4 +127,32 @@ impl Resource for ElasticIp {
         })
         .await
     }
+}
+
+fn live(id: &str, address: &aws_sdk_ec2::types::Address) -> Result<Live, AwsError> {
+    let public_ip = address
+        .public_ip()
+        .ok_or_else(|| AwsError::invalid("DescribeAddresses", "address without public IP"))?;
+    Ok(Live {
+        attrs: [
+            (
+                "domain".into(),
+                address
+                    .domain()
+                    .map(|d| d.as_str())
+                    .unwrap_or_default()
+                    .into(),
+            ),
+            (
+                tags::ATTR.into(),
+                tags::live_value(tags::ec2_pairs(address.tags())),
+            ),
+        ]
+        .into(),
+        outputs: [
+            ("id".into(), id.to_string()),
+            ("public_ip".into(), public_ip.to_string()),
+        ]
+        .into(),
+    })
 }

@@ -3,7 +3,7 @@
 
 use super::ownership::{ec2_filters, ec2_ours, single};
 use super::tags::{self, Tags, ec2_tag_spec};
-use super::{Created, Ctx, Live, Lookup, Ref, Resource, WantedAttrs, known, wanted_ref};
+use super::{Created, Ctx, Live, Lookup, Ref, Resource, WantedAttrs, batch, known, wanted_ref};
 use crate::address::{CloudId, Kind};
 use crate::aws::blockers::{self, Blocked};
 use crate::aws::{Aws, AwsError, NotFoundExt, SdkResultExt, unknown_outcome, wait};
@@ -35,23 +35,25 @@ impl Resource for InternetGateway {
 
     /// `vpc_id` is null when the gateway is attached nowhere.
     async fn read(aws: &Aws, id: &CloudId) -> Result<Option<Live>, AwsError> {
-        let Some(gateway) = describe(aws, id).await? else {
-            return Ok(None);
-        };
-        let vpc_id = attachments(&gateway)
-            .first()
-            .map_or(Value::Null, |v| Value::from(v.clone()));
-        Ok(Some(Live {
-            attrs: [
-                ("vpc_id".into(), vpc_id),
-                (
-                    tags::ATTR.into(),
-                    tags::live_value(tags::ec2_pairs(gateway.tags())),
-                ),
-            ]
-            .into(),
-            outputs: [("id".into(), id.to_string())].into(),
-        }))
+        batch::one(Self::read_many(aws, std::slice::from_ref(id)).await)
+    }
+
+    async fn read_many(aws: &Aws, ids: &[CloudId]) -> Result<Vec<Option<Live>>, AwsError> {
+        batch::by_chunks(ids, batch::EC2_IDS, |chunk| async move {
+            let out = aws
+                .ec2
+                .describe_internet_gateways()
+                .filters(batch::ec2_ids("internet-gateway-id", chunk))
+                .send()
+                .await
+                .op("DescribeInternetGateways")?;
+            Ok(out
+                .internet_gateways()
+                .iter()
+                .filter_map(|o| Some((o.internet_gateway_id()?.to_string(), live(o))))
+                .collect())
+        })
+        .await
     }
 
     /// By tag, attached or not: a gateway found detached is adopted, and the plan
@@ -148,6 +150,27 @@ async fn move_to(ctx: &Ctx<'_>, id: &CloudId, spec: &InternetGatewaySpec) -> Res
         detach(ctx.aws, id, old).await?;
     }
     attach(ctx.aws, id, &vpc_id).await
+}
+
+fn live(gateway: &aws_sdk_ec2::types::InternetGateway) -> Live {
+    let vpc_id = attachments(gateway)
+        .first()
+        .map_or(Value::Null, |v| Value::from(v.clone()));
+    Live {
+        attrs: [
+            ("vpc_id".into(), vpc_id),
+            (
+                tags::ATTR.into(),
+                tags::live_value(tags::ec2_pairs(gateway.tags())),
+            ),
+        ]
+        .into(),
+        outputs: [(
+            "id".into(),
+            gateway.internet_gateway_id().unwrap_or_default().into(),
+        )]
+        .into(),
+    }
 }
 
 async fn describe(

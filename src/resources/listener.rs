@@ -2,7 +2,9 @@
 
 use super::ownership::{elb_tags_by_arn, ensure_elb_ours};
 use super::tags::{self, Tags, elb_tags};
-use super::{Created, Ctx, Live, Lookup, Ref, Resource, Wanted, WantedAttrs, known, wanted_ref};
+use super::{
+    Created, Ctx, Live, Lookup, Ref, Resource, Wanted, WantedAttrs, batch, known, wanted_ref,
+};
 use crate::address::{CloudId, Kind};
 use crate::aws::{Aws, AwsError, NotFoundExt, SdkResultExt, unknown_outcome};
 use aws_sdk_elasticloadbalancingv2::types::{
@@ -58,6 +60,8 @@ impl Resource for Listener {
     /// A listener cannot move to another load balancer; port, protocol, certificate,
     /// policy and default action all change in place through ModifyListener.
     const REPLACE_ON: &'static [&'static str] = &["load_balancer_arn"];
+    /// `find`: listeners are listed per load balancer.
+    const FIND_NEEDS: &'static [Kind] = &[Kind::LoadBalancer];
     const REPLACE_WARNING: Option<&'static str> = Some(
         "requests on this port are refused between the deletion of the old listener and the creation of the new one",
     );
@@ -98,53 +102,11 @@ impl Resource for Listener {
 
     /// Both reads at once; when the listener is gone, the tags' answer does not matter.
     async fn read(aws: &Aws, id: &CloudId) -> Result<Option<Live>, AwsError> {
-        let arns = [id.to_string()];
-        let (out, live_tags) = tokio::join!(
-            async {
-                aws.elb
-                    .describe_listeners()
-                    .listener_arns(id.as_str())
-                    .send()
-                    .await
-                    .op("DescribeListeners")
-                    .found()
-            },
-            elb_tags_by_arn(aws, &arns),
-        );
-        let out = out?;
-        let Some(listener) = out.as_ref().and_then(|o| o.listeners().first()) else {
-            return Ok(None);
-        };
-        let protocol = listener.protocol().map(|p| p.as_str()).unwrap_or_default();
-        // Certificates and security policies only mean something on HTTPS; AWS drops
-        // them when a listener turns HTTP (moto keeps reporting a policy).
-        let https = protocol == HTTPS;
-        let certificate_arn = listener
-            .certificates()
-            .first()
-            .and_then(|c| c.certificate_arn())
-            .filter(|_| https);
-        let ssl_policy = listener.ssl_policy().filter(|_| https);
-        let mut actions = listener.default_actions().to_vec();
-        actions.sort_by_key(|a| a.order().unwrap_or(i32::MAX));
-        let default_action = actions.last().map(action_value).unwrap_or(Value::Null);
-        let live_tags = live_tags?.remove(id.as_str()).unwrap_or_default();
-        let attrs = BTreeMap::from([
-            (
-                "load_balancer_arn".to_string(),
-                listener.load_balancer_arn().into(),
-            ),
-            ("port".into(), listener.port().into()),
-            ("protocol".into(), protocol.into()),
-            ("certificate_arn".into(), certificate_arn.into()),
-            ("ssl_policy".into(), ssl_policy.into()),
-            ("default_action".into(), default_action),
-            (tags::ATTR.into(), tags::live_value(live_tags)),
-        ]);
-        Ok(Some(Live {
-            attrs,
-            outputs: [("id".into(), id.to_string())].into(),
-        }))
+        batch::one(Self::read_many(aws, std::slice::from_ref(id)).await)
+    }
+
+    async fn read_many(aws: &Aws, ids: &[CloudId]) -> Result<Vec<Option<Live>>, AwsError> {
+        batch::elb(ids, |chunk| read_chunk(aws, chunk)).await
     }
 
     /// The load balancer's listener on the spec's port (a port has one listener),
@@ -359,5 +321,70 @@ fn action_value(action: &Action) -> Value {
             )
         }
         other => json!({"type": other.map(|t| t.as_str())}),
+    }
+}
+
+/// Listeners and their tags, all at once.
+async fn read_chunk(aws: &Aws, ids: &[CloudId]) -> Result<Vec<(String, Live)>, AwsError> {
+    let arns: Vec<String> = ids.iter().map(|id| id.to_string()).collect();
+    let (listeners, live_tags) = tokio::join!(
+        async {
+            aws.elb
+                .describe_listeners()
+                .set_listener_arns(Some(arns.clone()))
+                .send()
+                .await
+                .op("DescribeListeners")
+        },
+        elb_tags_by_arn(aws, &arns),
+    );
+    let (listeners, mut live_tags) = (listeners?, live_tags?);
+    Ok(listeners
+        .listeners()
+        .iter()
+        .filter_map(|l| {
+            let arn = l.listener_arn()?;
+            let live_tags = live_tags.remove(arn).unwrap_or_default();
+            Some((arn.to_string(), live(l, live_tags)))
+        })
+        .collect())
+}
+
+fn live(
+    listener: &aws_sdk_elasticloadbalancingv2::types::Listener,
+    live_tags: Vec<(String, String)>,
+) -> Live {
+    let protocol = listener.protocol().map(|p| p.as_str()).unwrap_or_default();
+    // Certificates and security policies only mean something on HTTPS; AWS drops
+    // them when a listener turns HTTP (moto keeps reporting a policy).
+    let https = protocol == HTTPS;
+    let certificate_arn = listener
+        .certificates()
+        .first()
+        .and_then(|c| c.certificate_arn())
+        .filter(|_| https);
+    let ssl_policy = listener.ssl_policy().filter(|_| https);
+    let mut actions = listener.default_actions().to_vec();
+    actions.sort_by_key(|a| a.order().unwrap_or(i32::MAX));
+    let default_action = actions.last().map(action_value).unwrap_or(Value::Null);
+    let attrs = BTreeMap::from([
+        (
+            "load_balancer_arn".to_string(),
+            listener.load_balancer_arn().into(),
+        ),
+        ("port".into(), listener.port().into()),
+        ("protocol".into(), protocol.into()),
+        ("certificate_arn".into(), certificate_arn.into()),
+        ("ssl_policy".into(), ssl_policy.into()),
+        ("default_action".into(), default_action),
+        (tags::ATTR.into(), tags::live_value(live_tags)),
+    ]);
+    Live {
+        attrs,
+        outputs: [(
+            "id".into(),
+            listener.listener_arn().unwrap_or_default().to_string(),
+        )]
+        .into(),
     }
 }

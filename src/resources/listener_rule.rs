@@ -2,7 +2,7 @@
 
 use super::ownership::{Owner, elb_tags_by_arn, owner, single};
 use super::tags::{self, Tags, elb_tags};
-use super::{Created, Ctx, Live, Lookup, Ref, Resource, WantedAttrs, known, wanted_ref};
+use super::{Created, Ctx, Live, Lookup, Ref, Resource, WantedAttrs, batch, known, wanted_ref};
 use crate::address::{CloudId, Kind};
 use crate::aws::{Aws, AwsError, NotFoundExt, SdkResultExt, unknown_outcome, wait};
 use aws_sdk_elasticloadbalancingv2::types::{
@@ -45,6 +45,8 @@ impl Resource for ListenerRule {
     const KIND: Kind = Kind::ListenerRule;
     /// A rule cannot move to another listener; priority, paths and target change in place.
     const REPLACE_ON: &'static [&'static str] = &["listener_arn"];
+    /// `find`: rules are listed per listener.
+    const FIND_NEEDS: &'static [Kind] = &[Kind::Listener];
     /// The new rule is on another listener, so its priority is free there.
     const CREATE_BEFORE_DESTROY: bool = true;
     type Spec = ListenerRuleSpec;
@@ -63,37 +65,11 @@ impl Resource for ListenerRule {
     }
 
     async fn read(aws: &Aws, id: &CloudId) -> Result<Option<Live>, AwsError> {
-        let out = aws
-            .elb
-            .describe_rules()
-            .rule_arns(id.as_str())
-            .send()
-            .await
-            .op("DescribeRules")
-            .found()?;
-        let Some(rule) = out.as_ref().and_then(|o| o.rules().first()) else {
-            return Ok(None);
-        };
-        let priority = rule
-            .priority()
-            .and_then(|p| p.parse::<i64>().ok())
-            .map(Value::from)
-            .unwrap_or(Value::Null);
-        let live_tags = elb_tags_by_arn(aws, &[id.to_string()])
-            .await?
-            .remove(id.as_str())
-            .unwrap_or_default();
-        let attrs = BTreeMap::from([
-            ("listener_arn".to_string(), listener_arn(id).into()),
-            ("priority".into(), priority),
-            ("paths".into(), live_paths(rule).into()),
-            ("target_group_arn".into(), target_group_arn(rule).into()),
-            (tags::ATTR.into(), tags::live_value(live_tags)),
-        ]);
-        Ok(Some(Live {
-            attrs,
-            outputs: [("id".into(), id.to_string())].into(),
-        }))
+        batch::one(Self::read_many(aws, std::slice::from_ref(id)).await)
+    }
+
+    async fn read_many(aws: &Aws, ids: &[CloudId]) -> Result<Vec<Option<Live>>, AwsError> {
+        batch::elb(ids, |chunk| read_chunk(aws, chunk)).await
     }
 
     /// The listener's rules tagged for this address. Rules have no name, so one of
@@ -414,4 +390,50 @@ fn forward(ctx: &Ctx<'_>, spec: &ListenerRuleSpec) -> Result<Action, AwsError> {
         .r#type(ActionTypeEnum::Forward)
         .target_group_arn(ctx.resolve(&spec.target_group)?)
         .build())
+}
+
+/// Rules and their tags, all at once.
+async fn read_chunk(aws: &Aws, ids: &[CloudId]) -> Result<Vec<(String, Live)>, AwsError> {
+    let arns: Vec<String> = ids.iter().map(|id| id.to_string()).collect();
+    let (rules, live_tags) = tokio::join!(
+        async {
+            aws.elb
+                .describe_rules()
+                .set_rule_arns(Some(arns.clone()))
+                .send()
+                .await
+                .op("DescribeRules")
+        },
+        elb_tags_by_arn(aws, &arns),
+    );
+    let (rules, mut live_tags) = (rules?, live_tags?);
+    Ok(rules
+        .rules()
+        .iter()
+        .filter_map(|r| {
+            let arn = r.rule_arn()?;
+            let live_tags = live_tags.remove(arn).unwrap_or_default();
+            Some((arn.to_string(), live(r, live_tags)))
+        })
+        .collect())
+}
+
+fn live(rule: &Rule, live_tags: Vec<(String, String)>) -> Live {
+    let id = CloudId::new(rule.rule_arn().unwrap_or_default());
+    let priority = rule
+        .priority()
+        .and_then(|p| p.parse::<i64>().ok())
+        .map(Value::from)
+        .unwrap_or(Value::Null);
+    let attrs = BTreeMap::from([
+        ("listener_arn".to_string(), listener_arn(&id).into()),
+        ("priority".into(), priority),
+        ("paths".into(), live_paths(rule).into()),
+        ("target_group_arn".into(), target_group_arn(rule).into()),
+        (tags::ATTR.into(), tags::live_value(live_tags)),
+    ]);
+    Live {
+        attrs,
+        outputs: [("id".into(), id.to_string())].into(),
+    }
 }

@@ -7,7 +7,9 @@
 
 use super::ownership::{elb_tags_by_arn, ensure_elb_ours};
 use super::tags::{self, Tags};
-use super::{Created, Ctx, Live, Lookup, Ref, Resource, WantedAttrs, known, wanted_sorted_refs};
+use super::{
+    Created, Ctx, Live, Lookup, Ref, Resource, WantedAttrs, batch, known, wanted_sorted_refs,
+};
 use crate::address::{CloudId, Kind};
 use crate::aws::{Aws, AwsError, NotFoundExt, SdkResultExt, unknown_outcome, wait};
 use aws_sdk_elasticloadbalancingv2::types::{
@@ -91,63 +93,11 @@ impl Resource for LoadBalancer {
 
     /// The three reads at once; when the ALB is gone, the others' answers do not matter.
     async fn read(aws: &Aws, id: &CloudId) -> Result<Option<Live>, AwsError> {
-        let arns = [id.to_string()];
-        let (out, attributes, live_tags) = tokio::join!(
-            async {
-                aws.elb
-                    .describe_load_balancers()
-                    .load_balancer_arns(id.as_str())
-                    .send()
-                    .await
-                    .op("DescribeLoadBalancers")
-                    .found()
-            },
-            attributes(aws, id),
-            elb_tags_by_arn(aws, &arns),
-        );
-        let out = out?;
-        let Some(lb) = out.as_ref().and_then(|o| o.load_balancers().first()) else {
-            return Ok(None);
-        };
-        let Some(attributes) = attributes? else {
-            return Ok(None);
-        };
-        let idle_timeout = attributes
-            .get(IDLE_TIMEOUT)
-            .and_then(|v| v.parse::<i64>().ok())
-            .unwrap_or(DEFAULT_IDLE_TIMEOUT);
-        let flag = |key: &str| attributes.get(key).map(String::as_str) == Some("true");
-        let mut subnets: Vec<String> = lb
-            .availability_zones()
-            .iter()
-            .filter_map(|az| az.subnet_id().map(str::to_string))
-            .collect();
-        subnets.sort();
-        let mut security_groups = lb.security_groups().to_vec();
-        security_groups.sort();
-        let name = lb.load_balancer_name().unwrap_or_default();
-        let scheme = lb.scheme().map(|s| s.as_str()).unwrap_or_default();
-        let live_tags = live_tags?.remove(id.as_str()).unwrap_or_default();
-        Ok(Some(Live {
-            attrs: [
-                ("name".into(), name.into()),
-                ("scheme".into(), scheme.into()),
-                ("subnets".into(), subnets.into()),
-                ("security_groups".into(), security_groups.into()),
-                ("idle_timeout".into(), idle_timeout.into()),
-                (
-                    "deletion_protection".into(),
-                    flag(DELETION_PROTECTION).into(),
-                ),
-                (
-                    "drop_invalid_header_fields".into(),
-                    flag(DROP_INVALID_HEADER_FIELDS).into(),
-                ),
-                (tags::ATTR.into(), tags::live_value(live_tags)),
-            ]
-            .into(),
-            outputs: outputs(id, lb),
-        }))
+        batch::one(Self::read_many(aws, std::slice::from_ref(id)).await)
+    }
+
+    async fn read_many(aws: &Aws, ids: &[CloudId]) -> Result<Vec<Option<Live>>, AwsError> {
+        batch::elb(ids, |chunk| read_chunk(aws, chunk)).await
     }
 
     /// By name (unique in the account and region), then its tags.
@@ -331,6 +281,83 @@ impl Resource for LoadBalancer {
             },
         )
         .await
+    }
+}
+
+/// Load balancers, their tags and their attributes (one call per ALB: the API takes
+/// one ARN), all at once.
+async fn read_chunk(aws: &Aws, ids: &[CloudId]) -> Result<Vec<(String, Live)>, AwsError> {
+    let arns: Vec<String> = ids.iter().map(|id| id.to_string()).collect();
+    let (lbs, attributes, live_tags) = tokio::join!(
+        async {
+            aws.elb
+                .describe_load_balancers()
+                .set_load_balancer_arns(Some(arns.clone()))
+                .send()
+                .await
+                .op("DescribeLoadBalancers")
+        },
+        futures::future::try_join_all(ids.iter().map(|id| async move {
+            Ok::<_, AwsError>((id.to_string(), attributes(aws, id).await?))
+        })),
+        elb_tags_by_arn(aws, &arns),
+    );
+    let (lbs, mut live_tags) = (lbs?, live_tags?);
+    let mut attributes: BTreeMap<String, _> = attributes?.into_iter().collect();
+    Ok(lbs
+        .load_balancers()
+        .iter()
+        .filter_map(|lb| {
+            let arn = lb.load_balancer_arn()?;
+            let attributes = attributes.remove(arn).flatten()?;
+            let live_tags = live_tags.remove(arn).unwrap_or_default();
+            Some((arn.to_string(), live(lb, &attributes, live_tags)))
+        })
+        .collect())
+}
+
+fn live(
+    lb: &aws_sdk_elasticloadbalancingv2::types::LoadBalancer,
+    attributes: &BTreeMap<String, String>,
+    live_tags: Vec<(String, String)>,
+) -> Live {
+    let idle_timeout = attributes
+        .get(IDLE_TIMEOUT)
+        .and_then(|v| v.parse::<i64>().ok())
+        .unwrap_or(DEFAULT_IDLE_TIMEOUT);
+    let flag = |key: &str| attributes.get(key).map(String::as_str) == Some("true");
+    let mut subnets: Vec<String> = lb
+        .availability_zones()
+        .iter()
+        .filter_map(|az| az.subnet_id().map(str::to_string))
+        .collect();
+    subnets.sort();
+    let mut security_groups = lb.security_groups().to_vec();
+    security_groups.sort();
+    let name = lb.load_balancer_name().unwrap_or_default();
+    let scheme = lb.scheme().map(|s| s.as_str()).unwrap_or_default();
+    Live {
+        attrs: [
+            ("name".into(), name.into()),
+            ("scheme".into(), scheme.into()),
+            ("subnets".into(), subnets.into()),
+            ("security_groups".into(), security_groups.into()),
+            ("idle_timeout".into(), idle_timeout.into()),
+            (
+                "deletion_protection".into(),
+                flag(DELETION_PROTECTION).into(),
+            ),
+            (
+                "drop_invalid_header_fields".into(),
+                flag(DROP_INVALID_HEADER_FIELDS).into(),
+            ),
+            (tags::ATTR.into(), tags::live_value(live_tags)),
+        ]
+        .into(),
+        outputs: outputs(
+            &CloudId::new(lb.load_balancer_arn().unwrap_or_default()),
+            lb,
+        ),
     }
 }
 

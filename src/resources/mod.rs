@@ -7,6 +7,7 @@
 //! without knowing any kind. An attribute that `read` cannot see (write-only values,
 //! emulator gaps) is compared against what the last apply recorded instead.
 
+pub mod batch;
 pub mod ownership;
 pub mod registry;
 pub mod tags;
@@ -241,6 +242,10 @@ pub trait Resource {
     /// created; every other dependent starts as soon as the create call answers. Each
     /// kind's file says why for each entry.
     const READY_BEFORE: &'static [Kind] = &[];
+    /// The dependency kinds whose outputs `find` needs (a listener is looked for on
+    /// its load balancer). Every other lookup runs at once with the rest, so looking
+    /// for what a lost state forgot costs one round trip, not one per graph level.
+    const FIND_NEEDS: &'static [Kind] = &[];
 
     type Spec: Serialize + DeserializeOwned + Clone + PartialEq + Debug + Send + Sync + 'static;
 
@@ -257,12 +262,22 @@ pub trait Resource {
     fn read(aws: &Aws, id: &CloudId)
     -> impl Future<Output = Result<Option<Live>, AwsError>> + Send;
 
+    /// Reads many objects of this kind for a refresh, in the order of `ids`. A kind
+    /// whose describe call takes many ids overrides it, so that a refresh costs a call
+    /// per kind rather than one per object; the default reads each, all at once.
+    fn read_many(
+        aws: &Aws,
+        ids: &[CloudId],
+    ) -> impl Future<Output = Result<Vec<Option<Live>>, AwsError>> + Send {
+        async move { futures::future::try_join_all(ids.iter().map(|id| Self::read(aws, id))).await }
+    }
+
     /// Finds the object an earlier run created for `ctx.address`: the state was lost, or a
     /// run was interrupted between the create call and the state write. `Ok(None)` when none.
     ///
-    /// `ctx.deps` holds the outputs of the dependencies known so far (recorded or found
-    /// earlier in dependency order); when one this lookup needs is missing, nothing of
-    /// this object can exist either. An object that has this one's name but is tagged
+    /// `ctx.deps` holds the outputs of the dependencies known so far: all that are
+    /// recorded, and those of `FIND_NEEDS` kinds found just before; when one this lookup
+    /// needs is missing, nothing of this object can exist either. An object that has this one's name but is tagged
     /// for another stack or address, or not by stackctl at all, is an error, never
     /// adopted (see `ownership`); so is more than one match.
     fn find(

@@ -7,7 +7,7 @@
 
 use super::ownership::{ec2_filters, ec2_ours, single};
 use super::tags::{self, Tags, ec2_tag_spec};
-use super::{Created, Ctx, Live, Lookup, Ref, Resource, WantedAttrs, known, wanted_ref};
+use super::{Created, Ctx, Live, Lookup, Ref, Resource, WantedAttrs, batch, known, wanted_ref};
 use crate::address::{CloudId, Kind};
 use crate::aws::wait::{self, Poll, WaitPolicy};
 use crate::aws::{Aws, AwsError, NotFoundExt, SdkResultExt, unknown_outcome};
@@ -47,35 +47,25 @@ impl Resource for NatGateway {
     }
 
     async fn read(aws: &Aws, id: &CloudId) -> Result<Option<Live>, AwsError> {
-        let Some(gateway) = describe(aws, id).await? else {
-            return Ok(None);
-        };
-        if matches!(
-            gateway.state(),
-            Some(NatGatewayState::Deleted | NatGatewayState::Failed)
-        ) {
-            return Ok(None);
-        }
-        let allocation_id = gateway
-            .nat_gateway_addresses()
-            .iter()
-            .find_map(|a| a.allocation_id())
-            .unwrap_or_default();
-        Ok(Some(Live {
-            attrs: [
-                (
-                    "subnet_id".into(),
-                    gateway.subnet_id().unwrap_or_default().into(),
-                ),
-                ("allocation_id".into(), allocation_id.into()),
-                (
-                    tags::ATTR.into(),
-                    tags::live_value(tags::ec2_pairs(gateway.tags())),
-                ),
-            ]
-            .into(),
-            outputs: [("id".into(), id.to_string())].into(),
-        }))
+        batch::one(Self::read_many(aws, std::slice::from_ref(id)).await)
+    }
+
+    async fn read_many(aws: &Aws, ids: &[CloudId]) -> Result<Vec<Option<Live>>, AwsError> {
+        batch::by_chunks(ids, batch::EC2_IDS, |chunk| async move {
+            let out = aws
+                .ec2
+                .describe_nat_gateways()
+                .filter(batch::ec2_ids("nat-gateway-id", chunk))
+                .send()
+                .await
+                .op("DescribeNatGateways")?;
+            Ok(out
+                .nat_gateways()
+                .iter()
+                .filter_map(|o| Some((o.nat_gateway_id()?.to_string(), live(o)?)))
+                .collect())
+        })
+        .await
     }
 
     /// By tag, skipping gateways that are gone or going (`deleted`, `deleting`,
@@ -241,6 +231,40 @@ impl Resource for NatGateway {
 
 /// The gateway, `None` when AWS does not know it: AWS answers an unknown id with
 /// `NatGatewayNotFound`, moto with an empty list.
+/// A deleted or failed gateway is gone: `None`.
+fn live(gateway: &aws_sdk_ec2::types::NatGateway) -> Option<Live> {
+    if matches!(
+        gateway.state(),
+        Some(NatGatewayState::Deleted | NatGatewayState::Failed)
+    ) {
+        return None;
+    }
+    let allocation_id = gateway
+        .nat_gateway_addresses()
+        .iter()
+        .find_map(|a| a.allocation_id())
+        .unwrap_or_default();
+    Some(Live {
+        attrs: [
+            (
+                "subnet_id".into(),
+                gateway.subnet_id().unwrap_or_default().into(),
+            ),
+            ("allocation_id".into(), allocation_id.into()),
+            (
+                tags::ATTR.into(),
+                tags::live_value(tags::ec2_pairs(gateway.tags())),
+            ),
+        ]
+        .into(),
+        outputs: [(
+            "id".into(),
+            gateway.nat_gateway_id().unwrap_or_default().into(),
+        )]
+        .into(),
+    })
+}
+
 async fn describe(
     aws: &Aws,
     id: &CloudId,

@@ -109,6 +109,10 @@ pub fn ready_before(kind: Kind) -> &'static [Kind] {
     dispatch!(kind, R => R::READY_BEFORE)
 }
 
+pub fn find_needs(kind: Kind) -> &'static [Kind] {
+    dispatch!(kind, R => R::FIND_NEEDS)
+}
+
 pub fn create_before_destroy(kind: Kind) -> bool {
     dispatch!(kind, R => R::CREATE_BEFORE_DESTROY)
 }
@@ -141,6 +145,14 @@ pub fn wanted(kind: Kind, spec: &Value, lookup: &dyn Lookup) -> Result<WantedAtt
 
 pub async fn read(kind: Kind, aws: &Aws, id: &CloudId) -> Result<Option<Live>, AwsError> {
     dispatch!(kind, R => R::read(aws, id).await)
+}
+
+pub async fn read_many(
+    kind: Kind,
+    aws: &Aws,
+    ids: &[CloudId],
+) -> Result<Vec<Option<Live>>, AwsError> {
+    dispatch!(kind, R => R::read_many(aws, ids).await)
 }
 
 pub async fn find(kind: Kind, ctx: &Ctx<'_>, spec: &Value) -> Result<Option<CloudId>, AwsError> {

@@ -8,7 +8,7 @@
 use super::ownership::{ec2_filters, ec2_ours, single};
 use super::tags::{self, Tags, ec2_tag_spec};
 use super::{
-    Created, Ctx, Live, Lookup, Ref, Resource, Wanted, WantedAttrs, known, wanted_ref,
+    Created, Ctx, Live, Lookup, Ref, Resource, Wanted, WantedAttrs, batch, known, wanted_ref,
     wanted_sorted_refs,
 };
 use crate::address::{CloudId, Kind};
@@ -112,28 +112,25 @@ impl Resource for RouteTable {
     }
 
     async fn read(aws: &Aws, id: &CloudId) -> Result<Option<Live>, AwsError> {
-        let Some(table) = describe(aws, id).await? else {
-            return Ok(None);
-        };
-        // Sorted by destination, like `wanted`: the map is ordered by it.
-        let routes: Vec<Value> = live_routes(&table)
-            .into_iter()
-            .map(|(destination, target)| route_value(&destination, target.into()))
-            .collect();
-        let subnet_ids: Vec<String> = live_associations(&table).into_keys().collect();
-        Ok(Some(Live {
-            attrs: [
-                ("vpc_id".into(), table.vpc_id().unwrap_or_default().into()),
-                ("routes".into(), routes.into()),
-                ("subnet_ids".into(), subnet_ids.into()),
-                (
-                    tags::ATTR.into(),
-                    tags::live_value(tags::ec2_pairs(table.tags())),
-                ),
-            ]
-            .into(),
-            outputs: [("id".into(), id.to_string())].into(),
-        }))
+        batch::one(Self::read_many(aws, std::slice::from_ref(id)).await)
+    }
+
+    async fn read_many(aws: &Aws, ids: &[CloudId]) -> Result<Vec<Option<Live>>, AwsError> {
+        batch::by_chunks(ids, batch::EC2_IDS, |chunk| async move {
+            let out = aws
+                .ec2
+                .describe_route_tables()
+                .filters(batch::ec2_ids("route-table-id", chunk))
+                .send()
+                .await
+                .op("DescribeRouteTables")?;
+            Ok(out
+                .route_tables()
+                .iter()
+                .filter_map(|o| Some((o.route_table_id()?.to_string(), live(o))))
+                .collect())
+        })
+        .await
     }
 
     async fn find(ctx: &Ctx<'_>, _spec: &RouteTableSpec) -> Result<Option<CloudId>, AwsError> {
@@ -420,6 +417,32 @@ async fn disassociate(aws: &Aws, association_id: &str) -> Result<(), AwsError> {
         Ok(_) => Ok(()),
         Err(e) if e.is_not_found() => Ok(()),
         Err(e) => Err(e),
+    }
+}
+
+fn live(table: &aws_sdk_ec2::types::RouteTable) -> Live {
+    // Sorted by destination, like `wanted`: the map is ordered by it.
+    let routes: Vec<Value> = live_routes(table)
+        .into_iter()
+        .map(|(destination, target)| route_value(&destination, target.into()))
+        .collect();
+    let subnet_ids: Vec<String> = live_associations(table).into_keys().collect();
+    Live {
+        attrs: [
+            ("vpc_id".into(), table.vpc_id().unwrap_or_default().into()),
+            ("routes".into(), routes.into()),
+            ("subnet_ids".into(), subnet_ids.into()),
+            (
+                tags::ATTR.into(),
+                tags::live_value(tags::ec2_pairs(table.tags())),
+            ),
+        ]
+        .into(),
+        outputs: [(
+            "id".into(),
+            table.route_table_id().unwrap_or_default().into(),
+        )]
+        .into(),
     }
 }
 

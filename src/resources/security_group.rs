@@ -18,7 +18,9 @@
 
 use super::ownership::{ec2_filters, ec2_ours, single};
 use super::tags::{self, Tags, ec2_tag_spec};
-use super::{Created, Ctx, Live, Lookup, Ref, Resource, Wanted, WantedAttrs, known, wanted_ref};
+use super::{
+    Created, Ctx, Live, Lookup, Ref, Resource, Wanted, WantedAttrs, batch, known, wanted_ref,
+};
 use crate::address::{CloudId, Kind};
 use crate::aws::blockers::{self, Blocked};
 use crate::aws::wait::{self, Poll, WaitPolicy};
@@ -104,44 +106,40 @@ impl Resource for SecurityGroup {
     }
 
     async fn read(aws: &Aws, id: &CloudId) -> Result<Option<Live>, AwsError> {
-        let Some(group) = describe(aws, id).await? else {
-            return Ok(None);
-        };
-        let ingress = live_rules(group.ip_permissions());
-        let egress = live_rules(group.ip_permissions_egress());
-        let ids: Vec<String> = ingress
+        batch::one(Self::read_many(aws, std::slice::from_ref(id)).await)
+    }
+
+    async fn read_many(aws: &Aws, ids: &[CloudId]) -> Result<Vec<Option<Live>>, AwsError> {
+        let groups = batch::by_chunks(ids, batch::EC2_IDS, |chunk| async move {
+            let out = aws
+                .ec2
+                .describe_security_groups()
+                .filters(batch::ec2_ids("group-id", chunk))
+                .send()
+                .await
+                .op("DescribeSecurityGroups")?;
+            Ok(out
+                .security_groups()
+                .iter()
+                .filter_map(|g| Some((g.group_id()?.to_string(), g.clone())))
+                .collect())
+        })
+        .await?;
+        // Rules name prefix lists by id; one call names those of every group.
+        let mut prefix_lists: Vec<String> = groups
             .iter()
-            .chain(&egress)
-            .filter_map(|r| r.prefix_list.clone())
+            .flatten()
+            .flat_map(|g| g.ip_permissions().iter().chain(g.ip_permissions_egress()))
+            .flat_map(|p| p.prefix_list_ids())
+            .filter_map(|p| p.prefix_list_id().map(str::to_string))
             .collect();
-        let names = prefix_list_names(aws, &ids).await?;
-        Ok(Some(Live {
-            attrs: [
-                ("vpc_id".into(), group.vpc_id().unwrap_or_default().into()),
-                (
-                    "group_name".into(),
-                    group.group_name().unwrap_or_default().into(),
-                ),
-                (
-                    "description".into(),
-                    group.description().unwrap_or_default().into(),
-                ),
-                (
-                    "ingress".into(),
-                    to_value(&rename_prefix_lists(ingress, &names)),
-                ),
-                (
-                    "egress".into(),
-                    to_value(&rename_prefix_lists(egress, &names)),
-                ),
-                (
-                    tags::ATTR.into(),
-                    tags::live_value(tags::ec2_pairs(group.tags())),
-                ),
-            ]
-            .into(),
-            outputs: [("id".into(), id.to_string())].into(),
-        }))
+        prefix_lists.sort();
+        prefix_lists.dedup();
+        let names = prefix_list_names(aws, &prefix_lists).await?;
+        Ok(groups
+            .iter()
+            .map(|g| g.as_ref().map(|g| live(g, &names)))
+            .collect())
     }
 
     async fn find(ctx: &Ctx<'_>, _spec: &SecurityGroupSpec) -> Result<Option<CloudId>, AwsError> {
@@ -647,6 +645,41 @@ fn permission(rule: &FlatRule) -> Result<IpPermission, AwsError> {
         }
     };
     Ok(p.build())
+}
+
+fn live(
+    group: &aws_sdk_ec2::types::SecurityGroup,
+    prefix_list_names: &BTreeMap<String, String>,
+) -> Live {
+    let ingress = live_rules(group.ip_permissions());
+    let egress = live_rules(group.ip_permissions_egress());
+    Live {
+        attrs: [
+            ("vpc_id".into(), group.vpc_id().unwrap_or_default().into()),
+            (
+                "group_name".into(),
+                group.group_name().unwrap_or_default().into(),
+            ),
+            (
+                "description".into(),
+                group.description().unwrap_or_default().into(),
+            ),
+            (
+                "ingress".into(),
+                to_value(&rename_prefix_lists(ingress, prefix_list_names)),
+            ),
+            (
+                "egress".into(),
+                to_value(&rename_prefix_lists(egress, prefix_list_names)),
+            ),
+            (
+                tags::ATTR.into(),
+                tags::live_value(tags::ec2_pairs(group.tags())),
+            ),
+        ]
+        .into(),
+        outputs: [("id".into(), group.group_id().unwrap_or_default().into())].into(),
+    }
 }
 
 async fn describe(

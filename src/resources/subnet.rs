@@ -6,10 +6,10 @@
 
 use super::ownership::{ec2_filters, ec2_ours, single};
 use super::tags::{self, Tags, ec2_tag_spec};
-use super::{Created, Ctx, Live, Lookup, Ref, Resource, WantedAttrs, known, wanted_ref};
+use super::{Created, Ctx, Live, Lookup, Ref, Resource, WantedAttrs, batch, known, wanted_ref};
 use crate::address::{CloudId, Kind};
 use crate::aws::blockers::{self, Blocked};
-use crate::aws::{Aws, AwsError, NotFoundExt, SdkResultExt, unknown_outcome, wait};
+use crate::aws::{Aws, AwsError, SdkResultExt, unknown_outcome, wait};
 use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType};
 use serde::{Deserialize, Serialize};
 
@@ -44,40 +44,25 @@ impl Resource for Subnet {
     }
 
     async fn read(aws: &Aws, id: &CloudId) -> Result<Option<Live>, AwsError> {
-        let out = aws
-            .ec2
-            .describe_subnets()
-            .subnet_ids(id.as_str())
-            .send()
-            .await
-            .op("DescribeSubnets")
-            .found()?;
-        let Some(subnet) = out.as_ref().and_then(|o| o.subnets().first()) else {
-            return Ok(None);
-        };
-        Ok(Some(Live {
-            attrs: [
-                ("vpc_id".into(), subnet.vpc_id().unwrap_or_default().into()),
-                (
-                    "cidr_block".into(),
-                    subnet.cidr_block().unwrap_or_default().into(),
-                ),
-                (
-                    "availability_zone".into(),
-                    subnet.availability_zone().unwrap_or_default().into(),
-                ),
-                (
-                    "map_public_ip_on_launch".into(),
-                    subnet.map_public_ip_on_launch().unwrap_or(false).into(),
-                ),
-                (
-                    tags::ATTR.into(),
-                    tags::live_value(tags::ec2_pairs(subnet.tags())),
-                ),
-            ]
-            .into(),
-            outputs: [("id".into(), id.to_string())].into(),
-        }))
+        batch::one(Self::read_many(aws, std::slice::from_ref(id)).await)
+    }
+
+    async fn read_many(aws: &Aws, ids: &[CloudId]) -> Result<Vec<Option<Live>>, AwsError> {
+        batch::by_chunks(ids, batch::EC2_IDS, |chunk| async move {
+            let out = aws
+                .ec2
+                .describe_subnets()
+                .filters(batch::ec2_ids("subnet-id", chunk))
+                .send()
+                .await
+                .op("DescribeSubnets")?;
+            Ok(out
+                .subnets()
+                .iter()
+                .filter_map(|s| Some((s.subnet_id()?.to_string(), live(s))))
+                .collect())
+        })
+        .await
     }
 
     async fn find(ctx: &Ctx<'_>, _spec: &SubnetSpec) -> Result<Option<CloudId>, AwsError> {
@@ -177,4 +162,34 @@ async fn no_public_ip_on_launch(aws: &Aws, id: &CloudId) -> Result<(), AwsError>
         .await
         .op("ModifySubnetAttribute")?;
     Ok(())
+}
+
+fn live(subnet: &aws_sdk_ec2::types::Subnet) -> Live {
+    Live {
+        attrs: [
+            ("vpc_id".into(), subnet.vpc_id().unwrap_or_default().into()),
+            (
+                "cidr_block".into(),
+                subnet.cidr_block().unwrap_or_default().into(),
+            ),
+            (
+                "availability_zone".into(),
+                subnet.availability_zone().unwrap_or_default().into(),
+            ),
+            (
+                "map_public_ip_on_launch".into(),
+                subnet.map_public_ip_on_launch().unwrap_or(false).into(),
+            ),
+            (
+                tags::ATTR.into(),
+                tags::live_value(tags::ec2_pairs(subnet.tags())),
+            ),
+        ]
+        .into(),
+        outputs: [(
+            "id".into(),
+            subnet.subnet_id().unwrap_or_default().to_string(),
+        )]
+        .into(),
+    }
 }

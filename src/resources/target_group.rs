@@ -8,7 +8,7 @@
 
 use super::ownership::{elb_tags_by_arn, ensure_elb_ours};
 use super::tags::{self, Tags, elb_tags};
-use super::{Created, Ctx, Live, Lookup, Ref, Resource, WantedAttrs, known, wanted_ref};
+use super::{Created, Ctx, Live, Lookup, Ref, Resource, WantedAttrs, batch, known, wanted_ref};
 use crate::address::{CloudId, Kind};
 use crate::aws::{Aws, AwsError, NotFoundExt, SdkResultExt, unknown_outcome, wait};
 use aws_sdk_elasticloadbalancingv2::types::{
@@ -106,71 +106,11 @@ impl Resource for TargetGroup {
     /// The three reads at once; when the group is gone, the others' answers do not
     /// matter.
     async fn read(aws: &Aws, id: &CloudId) -> Result<Option<Live>, AwsError> {
-        let arns = [id.to_string()];
-        let (out, attributes, live_tags) = tokio::join!(
-            async {
-                aws.elb
-                    .describe_target_groups()
-                    .target_group_arns(id.as_str())
-                    .send()
-                    .await
-                    .op("DescribeTargetGroups")
-                    .found()
-            },
-            async {
-                aws.elb
-                    .describe_target_group_attributes()
-                    .target_group_arn(id.as_str())
-                    .send()
-                    .await
-                    .op("DescribeTargetGroupAttributes")
-                    .found()
-            },
-            elb_tags_by_arn(aws, &arns),
-        );
-        let out = out?;
-        let Some(tg) = out.as_ref().and_then(|o| o.target_groups().first()) else {
-            return Ok(None);
-        };
-        let Some(attributes) = attributes? else {
-            return Ok(None);
-        };
-        let deregistration_delay = attributes
-            .attributes()
-            .iter()
-            .find(|a| a.key() == Some(DEREGISTRATION_DELAY))
-            .and_then(|a| a.value())
-            .and_then(|v| v.parse::<i64>().ok())
-            .unwrap_or(DEFAULT_DEREGISTRATION_DELAY);
-        let health_check = health_check_value(
-            tg.health_check_path().unwrap_or_default(),
-            tg.health_check_interval_seconds().map(i64::from).into(),
-            tg.health_check_timeout_seconds().map(i64::from).into(),
-            tg.healthy_threshold_count().map(i64::from).into(),
-            tg.unhealthy_threshold_count().map(i64::from).into(),
-            tg.matcher().and_then(|m| m.http_code()).unwrap_or_default(),
-        );
-        let live_tags = live_tags?.remove(id.as_str()).unwrap_or_default();
-        let attrs = BTreeMap::from([
-            (
-                "name".to_string(),
-                tg.target_group_name().unwrap_or_default().into(),
-            ),
-            ("port".into(), tg.port().into()),
-            ("protocol".into(), tg.protocol().map(|p| p.as_str()).into()),
-            ("vpc_id".into(), tg.vpc_id().into()),
-            (
-                "target_type".into(),
-                tg.target_type().map(|t| t.as_str()).into(),
-            ),
-            ("health_check".into(), health_check),
-            ("deregistration_delay".into(), deregistration_delay.into()),
-            (tags::ATTR.into(), tags::live_value(live_tags)),
-        ]);
-        Ok(Some(Live {
-            attrs,
-            outputs: outputs(id),
-        }))
+        batch::one(Self::read_many(aws, std::slice::from_ref(id)).await)
+    }
+
+    async fn read_many(aws: &Aws, ids: &[CloudId]) -> Result<Vec<Option<Live>>, AwsError> {
+        batch::elb(ids, |chunk| read_chunk(aws, chunk)).await
     }
 
     /// By name (unique in the account and region), then its tags.
@@ -288,6 +228,87 @@ impl Resource for TargetGroup {
                 .map(|_| ())
         })
         .await
+    }
+}
+
+/// Target groups, their tags and their attributes (one call per group: the API takes
+/// one ARN), all at once.
+async fn read_chunk(aws: &Aws, ids: &[CloudId]) -> Result<Vec<(String, Live)>, AwsError> {
+    let arns: Vec<String> = ids.iter().map(|id| id.to_string()).collect();
+    let (groups, attributes, live_tags) = tokio::join!(
+        async {
+            aws.elb
+                .describe_target_groups()
+                .set_target_group_arns(Some(arns.clone()))
+                .send()
+                .await
+                .op("DescribeTargetGroups")
+        },
+        futures::future::try_join_all(arns.iter().map(|arn| async move {
+            let out = aws
+                .elb
+                .describe_target_group_attributes()
+                .target_group_arn(arn)
+                .send()
+                .await
+                .op("DescribeTargetGroupAttributes")?;
+            Ok::<_, AwsError>((arn.clone(), out))
+        })),
+        elb_tags_by_arn(aws, &arns),
+    );
+    let (groups, mut live_tags) = (groups?, live_tags?);
+    let mut attributes: BTreeMap<String, _> = attributes?.into_iter().collect();
+    Ok(groups
+        .target_groups()
+        .iter()
+        .filter_map(|tg| {
+            let arn = tg.target_group_arn()?;
+            let attributes = attributes.remove(arn)?;
+            let live_tags = live_tags.remove(arn).unwrap_or_default();
+            Some((arn.to_string(), live(tg, &attributes, live_tags)))
+        })
+        .collect())
+}
+
+fn live(
+    tg: &aws_sdk_elasticloadbalancingv2::types::TargetGroup,
+    attributes: &aws_sdk_elasticloadbalancingv2::operation::describe_target_group_attributes::DescribeTargetGroupAttributesOutput,
+    live_tags: Vec<(String, String)>,
+) -> Live {
+    let deregistration_delay = attributes
+        .attributes()
+        .iter()
+        .find(|a| a.key() == Some(DEREGISTRATION_DELAY))
+        .and_then(|a| a.value())
+        .and_then(|v| v.parse::<i64>().ok())
+        .unwrap_or(DEFAULT_DEREGISTRATION_DELAY);
+    let health_check = health_check_value(
+        tg.health_check_path().unwrap_or_default(),
+        tg.health_check_interval_seconds().map(i64::from).into(),
+        tg.health_check_timeout_seconds().map(i64::from).into(),
+        tg.healthy_threshold_count().map(i64::from).into(),
+        tg.unhealthy_threshold_count().map(i64::from).into(),
+        tg.matcher().and_then(|m| m.http_code()).unwrap_or_default(),
+    );
+    let attrs = BTreeMap::from([
+        (
+            "name".to_string(),
+            tg.target_group_name().unwrap_or_default().into(),
+        ),
+        ("port".into(), tg.port().into()),
+        ("protocol".into(), tg.protocol().map(|p| p.as_str()).into()),
+        ("vpc_id".into(), tg.vpc_id().into()),
+        (
+            "target_type".into(),
+            tg.target_type().map(|t| t.as_str()).into(),
+        ),
+        ("health_check".into(), health_check),
+        ("deregistration_delay".into(), deregistration_delay.into()),
+        (tags::ATTR.into(), tags::live_value(live_tags)),
+    ]);
+    Live {
+        attrs,
+        outputs: outputs(&CloudId::new(tg.target_group_arn().unwrap_or_default())),
     }
 }
 
