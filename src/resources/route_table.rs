@@ -14,6 +14,7 @@ use super::{
 use crate::address::{CloudId, Kind};
 use crate::aws::{Aws, AwsError, NotFoundExt, SdkResultExt, unknown_outcome, wait};
 use aws_sdk_ec2::types::ResourceType;
+use futures::future::try_join_all;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -278,6 +279,7 @@ fn wanted_hops(ctx: &Ctx<'_>, spec: &RouteTableSpec) -> Result<BTreeMap<String, 
 }
 
 /// Makes the table's routes and associations equal the wanted ones, given the live.
+/// Each call touches one destination or one subnet, so they are all sent at once.
 async fn sync(
     aws: &Aws,
     id: &CloudId,
@@ -286,30 +288,32 @@ async fn sync(
     live_routes: &BTreeMap<String, String>,
     live_associations: &BTreeMap<String, String>,
 ) -> Result<(), AwsError> {
-    for (destination, hop) in routes {
-        match live_routes.get(destination) {
-            None => put_route(aws, id, destination, hop, false).await?,
-            Some(target) if *target != hop.target => {
-                put_route(aws, id, destination, hop, true).await?
-            }
-            Some(_) => {}
-        }
-    }
-    for destination in live_routes.keys() {
-        if !routes.contains_key(destination) {
-            delete_route(aws, id, destination).await?;
-        }
-    }
-    for subnet_id in subnets {
-        if !live_associations.contains_key(subnet_id) {
-            associate(aws, id, subnet_id).await?;
-        }
-    }
-    for (subnet_id, association_id) in live_associations {
-        if !subnets.contains(subnet_id) {
-            disassociate(aws, association_id).await?;
-        }
-    }
+    let puts = routes.iter().filter_map(|(destination, hop)| {
+        let replace = match live_routes.get(destination) {
+            None => false,
+            Some(target) if *target != hop.target => true,
+            Some(_) => return None,
+        };
+        Some(put_route(aws, id, destination, hop, replace))
+    });
+    let deletes = live_routes
+        .keys()
+        .filter(|destination| !routes.contains_key(*destination))
+        .map(|destination| delete_route(aws, id, destination));
+    let associations = subnets
+        .iter()
+        .filter(|subnet_id| !live_associations.contains_key(*subnet_id))
+        .map(|subnet_id| associate(aws, id, subnet_id));
+    let disassociations = live_associations
+        .iter()
+        .filter(|(subnet_id, _)| !subnets.contains(subnet_id))
+        .map(|(_, association_id)| disassociate(aws, association_id));
+    tokio::try_join!(
+        try_join_all(puts),
+        try_join_all(deletes),
+        try_join_all(associations),
+        try_join_all(disassociations),
+    )?;
     Ok(())
 }
 

@@ -78,6 +78,19 @@ struct FlatRule {
     description: String,
 }
 
+impl FlatRule {
+    /// The same rule to AWS, which does not tell rules apart by description.
+    fn same_except_description(&self, other: &FlatRule) -> bool {
+        FlatRule {
+            description: String::new(),
+            ..self.clone()
+        } == FlatRule {
+            description: String::new(),
+            ..other.clone()
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy)]
 enum Direction {
     Ingress,
@@ -445,34 +458,54 @@ fn to_value(rules: &[FlatRule]) -> Value {
     serde_json::to_value(rules).unwrap_or(Value::Null)
 }
 
-/// The rules of a group just created: AWS has added its default egress rule, and
-/// the group may not be visible to Describe for a moment (EC2 is eventually
-/// consistent), so its live rules are awaited briefly.
+/// The rules of a group just created. Its live rules are known without a describe:
+/// none inbound, and AWS's one default outbound rule (all traffic to 0.0.0.0/0). So
+/// both directions are set at once, right after the create. EC2 is eventually
+/// consistent: for a moment a new group may be unknown to these calls
+/// (`InvalidGroup.NotFound`), so they are retried briefly on that answer; a rule a
+/// first attempt already set counts as done on the next (see `for_each_unless`).
 async fn sync_new(
     aws: &Aws,
     id: &CloudId,
     ingress: &[FlatRule],
     egress: &[FlatRule],
 ) -> Result<(), AwsError> {
-    let group = wait::until(
+    let default_egress = [aws_default_egress()];
+    wait::until(
         "wait for security group visible",
         WaitPolicy::minutes(1),
         || async {
-            match describe(aws, id).await? {
-                Some(group) => Ok(Poll::Ready(group)),
-                None => Ok(Poll::Pending("not visible yet".into())),
+            let result = tokio::try_join!(
+                sync(aws, id, Direction::Ingress, ingress, &[]),
+                sync(aws, id, Direction::Egress, egress, &default_egress),
+            );
+            match result {
+                Ok(_) => Ok(Poll::Ready(())),
+                Err(e) if e.code == GROUP_NOT_FOUND => Ok(Poll::Pending("not visible yet".into())),
+                Err(e) => Err(e),
             }
         },
     )
-    .await?;
-    let live_ingress = live_rules(group.ip_permissions());
-    let live_egress = live_rules(group.ip_permissions_egress());
-    sync(aws, id, Direction::Ingress, ingress, &live_ingress).await?;
-    sync(aws, id, Direction::Egress, egress, &live_egress).await
+    .await
 }
 
-/// Revokes the live rules that are not wanted, then authorizes the wanted rules that
-/// are not live; each in one call per direction.
+/// The outbound rule AWS gives every new group.
+fn aws_default_egress() -> FlatRule {
+    FlatRule {
+        protocol: "-1".into(),
+        from_port: -1,
+        to_port: -1,
+        cidr: Some("0.0.0.0/0".into()),
+        source_group: None,
+        prefix_list: None,
+        description: String::new(),
+    }
+}
+
+/// Revokes the live rules that are not wanted and authorizes the wanted rules that
+/// are not live; each in one call per direction. Both at once, unless a rule is
+/// revoked only to come back with another description: AWS knows a rule without its
+/// description, so that authorize would be a duplicate until the revoke is done.
 async fn sync(
     aws: &Aws,
     id: &CloudId,
@@ -480,34 +513,55 @@ async fn sync(
     wanted: &[FlatRule],
     live: &[FlatRule],
 ) -> Result<(), AwsError> {
-    let revoke: Vec<IpPermission> = live
+    let revoke: Vec<&FlatRule> = live.iter().filter(|r| !wanted.contains(r)).collect();
+    let authorize: Vec<&FlatRule> = wanted.iter().filter(|r| !live.contains(r)).collect();
+    let redescribed = revoke
         .iter()
-        .filter(|r| !wanted.contains(r))
+        .any(|r| authorize.iter().any(|a| a.same_except_description(r)));
+    let revoke: Vec<IpPermission> = revoke
+        .into_iter()
         .map(permission)
         .collect::<Result<_, _>>()?;
-    let authorize: Vec<IpPermission> = wanted
-        .iter()
-        .filter(|r| !live.contains(r))
+    let authorize: Vec<IpPermission> = authorize
+        .into_iter()
         .map(permission)
         .collect::<Result<_, _>>()?;
-    if !revoke.is_empty() {
+    let revoke = async {
+        if revoke.is_empty() {
+            return Ok(());
+        }
         for_each_unless(
             revoke,
-            |e| e.is_not_found(),
+            |e| e.code == RULE_NOT_FOUND,
             |batch| revoke_rules(aws, id, direction, batch),
         )
-        .await?;
-    }
-    if !authorize.is_empty() {
+        .await
+    };
+    let authorize = async {
+        if authorize.is_empty() {
+            return Ok(());
+        }
         for_each_unless(
             authorize,
             |e| e.code == DUPLICATE,
             |batch| authorize_rules(aws, id, direction, batch),
         )
-        .await?;
+        .await
+    };
+    if redescribed {
+        revoke.await?;
+        authorize.await
+    } else {
+        tokio::try_join!(revoke, authorize).map(drop)
     }
-    Ok(())
 }
+
+/// EC2's answer to revoking a rule the group does not have. Not any "not found": a
+/// group EC2 does not know yet (`GROUP_NOT_FOUND`) has had nothing revoked.
+const RULE_NOT_FOUND: &str = "InvalidPermission.NotFound";
+
+/// EC2's answer about a group it does not know (or not yet: a group just created).
+const GROUP_NOT_FOUND: &str = "InvalidGroup.NotFound";
 
 /// EC2's answer to authorizing a rule the group already has.
 const DUPLICATE: &str = "InvalidPermission.Duplicate";
@@ -701,6 +755,20 @@ async fn describe(
 mod tests {
     use super::*;
     use crate::address::Address;
+
+    #[test]
+    fn a_rule_that_differs_only_in_description_is_the_same_rule_to_aws() {
+        let described = FlatRule {
+            description: "all outbound".into(),
+            ..aws_default_egress()
+        };
+        assert!(described.same_except_description(&aws_default_egress()));
+        let elsewhere = FlatRule {
+            cidr: Some("10.0.0.0/16".into()),
+            ..aws_default_egress()
+        };
+        assert!(!elsewhere.same_except_description(&aws_default_egress()));
+    }
 
     #[test]
     fn spec_rules_are_flattened_like_aws_reports_them() {

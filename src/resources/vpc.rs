@@ -140,8 +140,11 @@ impl Resource for Vpc {
             .and_then(|v| v.vpc_id())
             .ok_or_else(|| AwsError::invalid("CreateVpc", "no VPC id in the answer"))?;
         let id = CloudId::new(id);
-        set_dns(ctx.aws, &id).await?;
-        strip_default_security_group(ctx.aws, &id).await?;
+        // Both need only the id, and neither needs the other.
+        tokio::try_join!(
+            enable_dns_hostnames(ctx.aws, &id),
+            strip_default_security_group(ctx.aws, &id)
+        )?;
         Ok(Created {
             outputs: [("id".into(), id.to_string())].into(),
             id,
@@ -224,7 +227,10 @@ async fn strip_default_security_group(aws: &Aws, id: &CloudId) -> Result<(), Aws
     let group_id = group
         .group_id()
         .ok_or_else(|| AwsError::invalid("DescribeSecurityGroups", "no group id in the answer"))?;
-    if !group.ip_permissions().is_empty() {
+    let ingress = async {
+        if group.ip_permissions().is_empty() {
+            return Ok(());
+        }
         aws.ec2
             .revoke_security_group_ingress()
             .group_id(group_id)
@@ -234,9 +240,13 @@ async fn strip_default_security_group(aws: &Aws, id: &CloudId) -> Result<(), Aws
             .op("RevokeSecurityGroupIngress")
             // "Not found": the rules are gone, as asked (the SDK retried a revoke
             // whose answer was lost after EC2 carried it out).
-            .found()?;
-    }
-    if !group.ip_permissions_egress().is_empty() {
+            .found()
+            .map(drop)
+    };
+    let egress = async {
+        if group.ip_permissions_egress().is_empty() {
+            return Ok(());
+        }
         aws.ec2
             .revoke_security_group_egress()
             .group_id(group_id)
@@ -244,16 +254,16 @@ async fn strip_default_security_group(aws: &Aws, id: &CloudId) -> Result<(), Aws
             .send()
             .await
             .op("RevokeSecurityGroupEgress")
-            // "Not found": the rules are gone, as asked (the SDK retried a revoke
-            // whose answer was lost after EC2 carried it out).
-            .found()?;
-    }
+            .found()
+            .map(drop)
+    };
+    tokio::try_join!(ingress, egress)?;
     Ok(())
 }
 
-/// DNS support and hostnames take one call each: EC2 refuses both in one request.
+/// DNS support and hostnames take one call each: EC2 refuses both in one request,
+/// and hostnames need support on, so support goes first.
 async fn set_dns(aws: &Aws, id: &CloudId) -> Result<(), AwsError> {
-    let on = || AttributeBooleanValue::builder().value(true).build();
     aws.ec2
         .modify_vpc_attribute()
         .vpc_id(id.as_str())
@@ -261,6 +271,12 @@ async fn set_dns(aws: &Aws, id: &CloudId) -> Result<(), AwsError> {
         .send()
         .await
         .op("ModifyVpcAttribute")?;
+    enable_dns_hostnames(aws, id).await
+}
+
+/// All a new VPC needs for DNS: support is on in a new VPC (EC2's default), hostnames
+/// are off.
+async fn enable_dns_hostnames(aws: &Aws, id: &CloudId) -> Result<(), AwsError> {
     aws.ec2
         .modify_vpc_attribute()
         .vpc_id(id.as_str())
@@ -269,6 +285,10 @@ async fn set_dns(aws: &Aws, id: &CloudId) -> Result<(), AwsError> {
         .await
         .op("ModifyVpcAttribute")?;
     Ok(())
+}
+
+fn on() -> AttributeBooleanValue {
+    AttributeBooleanValue::builder().value(true).build()
 }
 
 async fn attribute(aws: &Aws, id: &CloudId, name: VpcAttributeName) -> Result<bool, AwsError> {
