@@ -5,7 +5,7 @@
 
 use super::ownership::ensure_ours;
 use super::tags::{self, TagChanges, Tags};
-use super::{Created, Ctx, Live, Lookup, Resource, WantedAttrs, known};
+use super::{Created, Ctx, Live, Lookup, Resource, WantedAttrs, batch, known};
 use crate::address::{CloudId, Kind};
 use crate::aws::{Aws, AwsError, NotFoundExt, SdkResultExt, unknown_outcome};
 use serde::{Deserialize, Serialize};
@@ -36,27 +36,47 @@ impl Resource for LogGroup {
     }
 
     async fn read(aws: &Aws, id: &CloudId) -> Result<Option<Live>, AwsError> {
-        let Some(group) = describe(aws, id.as_str()).await? else {
-            return Ok(None);
-        };
-        let arn = arn_of(&group)
-            .ok_or_else(|| AwsError::invalid("DescribeLogGroups", "no log group ARN"))?;
-        let live_tags = live_tags(aws, &arn).await?;
-        Ok(Some(Live {
-            attrs: [
-                ("name".into(), id.as_str().into()),
-                (
-                    "retention_days".into(),
-                    group
-                        .retention_in_days()
-                        .map(Value::from)
-                        .unwrap_or(Value::Null),
-                ),
-                (tags::ATTR.into(), tags::live_value(&live_tags)),
-            ]
-            .into(),
-            outputs: [("id".into(), id.to_string()), ("arn".into(), arn)].into(),
-        }))
+        batch::one(Self::read_many(aws, std::slice::from_ref(id)).await)
+    }
+
+    /// One listing per path the names share (`/ecs/STACK/`) instead of one per
+    /// group; tags still take a call per group (the API takes one ARN).
+    async fn read_many(aws: &Aws, ids: &[CloudId]) -> Result<Vec<Option<Live>>, AwsError> {
+        let mut prefixes: Vec<&str> = ids.iter().map(|id| listing_prefix(id.as_str())).collect();
+        prefixes.sort();
+        prefixes.dedup();
+        let listed = futures::future::try_join_all(prefixes.iter().map(|p| list(aws, p))).await?;
+        let groups = batch::in_order(
+            ids,
+            listed
+                .into_iter()
+                .flatten()
+                .filter_map(|g| Some((g.log_group_name()?.to_string(), g))),
+        );
+        let reads = ids.iter().zip(groups).map(|(id, group)| async move {
+            let Some(group) = group else {
+                return Ok(None);
+            };
+            let arn = arn_of(&group)
+                .ok_or_else(|| AwsError::invalid("DescribeLogGroups", "no log group ARN"))?;
+            let live_tags = live_tags(aws, &arn).await?;
+            Ok(Some(Live {
+                attrs: [
+                    ("name".into(), id.as_str().into()),
+                    (
+                        "retention_days".into(),
+                        group
+                            .retention_in_days()
+                            .map(Value::from)
+                            .unwrap_or(Value::Null),
+                    ),
+                    (tags::ATTR.into(), tags::live_value(&live_tags)),
+                ]
+                .into(),
+                outputs: [("id".into(), id.to_string()), ("arn".into(), arn)].into(),
+            }))
+        });
+        futures::future::try_join_all(reads).await
     }
 
     /// By name (unique in the account and region), then its tags.
@@ -184,6 +204,40 @@ async fn sync_tags(aws: &Aws, id: &CloudId, wanted: &Tags) -> Result<(), AwsErro
     Ok(())
 }
 
+/// What to list a group by: the path of its name (`/ecs/STACK/` of `/ecs/STACK/web`),
+/// which the stack's other groups share; a name without one is listed by itself, as
+/// an empty prefix would list every group of the account.
+fn listing_prefix(name: &str) -> &str {
+    match name.rfind('/') {
+        Some(i) if i > 0 => &name[..=i],
+        _ => name,
+    }
+}
+
+/// Every group whose name starts with `prefix`, over all pages.
+async fn list(
+    aws: &Aws,
+    prefix: &str,
+) -> Result<Vec<aws_sdk_cloudwatchlogs::types::LogGroup>, AwsError> {
+    let mut groups = Vec::new();
+    let mut token = None;
+    loop {
+        let out = aws
+            .logs
+            .describe_log_groups()
+            .log_group_name_prefix(prefix)
+            .set_next_token(token)
+            .send()
+            .await
+            .op("DescribeLogGroups")?;
+        groups.extend(out.log_groups().iter().cloned());
+        match out.next_token() {
+            Some(t) if !t.is_empty() => token = Some(t.to_string()),
+            _ => return Ok(groups),
+        }
+    }
+}
+
 /// The group with exactly this name. DescribeLogGroups only filters by prefix, so
 /// other groups whose names start with ours come back too, possibly over pages.
 async fn describe(
@@ -223,4 +277,16 @@ fn arn_of(group: &aws_sdk_cloudwatchlogs::types::LogGroup) -> Option<String> {
             .arn()
             .map(|a| a.strip_suffix(":*").unwrap_or(a).to_string())
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn groups_are_listed_by_the_path_of_their_name() {
+        assert_eq!(listing_prefix("/ecs/weather/web"), "/ecs/weather/");
+        assert_eq!(listing_prefix("/web"), "/web");
+        assert_eq!(listing_prefix("web"), "web");
+    }
 }
