@@ -688,6 +688,7 @@ fn dependents_that_need_only_outputs_start_before_the_wait_ends() {
     assert_eq!(
         readies,
         vec![
+            &a("vpc.main"),
             &a("nat_gateway.nat-0"),
             &a("load_balancer.main"),
             &a("ecs_service.web"),
@@ -712,6 +713,15 @@ fn dependents_that_need_only_outputs_start_before_the_wait_ends() {
         Op::Apply(a("listener.http")),
         Op::Apply(a("load_balancer.main")),
     );
+    // Nothing in the VPC needs its hostnames on or its default group locked down.
+    for inside in [
+        "subnet.public-0",
+        "internet_gateway.main",
+        "security_group.alb",
+    ] {
+        waits_for(Op::Apply(a(inside)), Op::Apply(a("vpc.main")));
+        not_for(Op::Apply(a(inside)), Op::Ready(a("vpc.main")));
+    }
     // Routes go through an available NAT gateway; a service's targets need an active ALB.
     waits_for(
         Op::Apply(a("route_table.private")),
@@ -726,5 +736,5 @@ fn dependents_that_need_only_outputs_start_before_the_wait_ends() {
         Op::Apply(a("ecs_service.web")),
     );
     // The progress count counts steps, not waits.
-    assert_eq!(ops::steps(&ops), ops.len() - 4);
+    assert_eq!(ops::steps(&ops), ops.len() - readies.len());
 }

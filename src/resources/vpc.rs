@@ -1,15 +1,21 @@
-//! VPC, with DNS hostnames on: ALB and interface endpoints need them, and tasks
-//! resolve each other by name.
+//! VPC, with DNS hostnames on: interface endpoints with private DNS need them, and
+//! tasks resolve each other by name.
 //!
 //! AWS gives every VPC a default security group that admits all traffic from its
 //! own members and lets everything out, and puts anything launched without a group
-//! into it. Nothing of the stack uses it, so it is stripped of every rule right after
-//! the VPC is created: an instance or endpoint someone launches into the VPC by hand
+//! into it. Nothing of the stack uses it, so it is stripped of every rule as soon as
+//! the VPC exists: an instance or endpoint someone launches into the VPC by hand
 //! then starts unreachable and unable to call out, instead of open. The group is
 //! owned by the VPC (AWS creates and deletes it with the VPC, it cannot be deleted on
 //! its own), so its rules are an attribute of the VPC, `default_security_group`,
 //! read back like a security group's rules: a rule added by hand shows as drift and
 //! the next apply revokes it.
+//!
+//! Both finishing touches run in the VPC's ready step: no resource of the stack needs
+//! hostnames or a locked-down default group to be created (`READY_BEFORE` is empty),
+//! so subnets, gateways and groups start as soon as CreateVpc has answered with the
+//! id. A run interrupted before the ready step leaves drift on those two attributes,
+//! which the next apply's update fixes.
 
 use super::ownership::{ec2_filters, ec2_ours, single};
 use super::security_group::rules_value;
@@ -41,6 +47,8 @@ impl Resource for Vpc {
     const REPLACE_WARNING: Option<&'static str> = Some(
         "everything inside the VPC is replaced with it: the app is down until the new network, load balancer and service are up",
     );
+    /// Its ready step turns DNS hostnames on and locks the default group down.
+    const WAITS: bool = true;
     type Spec = VpcSpec;
 
     fn wanted(spec: &VpcSpec, _lookup: &dyn Lookup) -> WantedAttrs {
@@ -140,15 +148,24 @@ impl Resource for Vpc {
             .and_then(|v| v.vpc_id())
             .ok_or_else(|| AwsError::invalid("CreateVpc", "no VPC id in the answer"))?;
         let id = CloudId::new(id);
-        // Both need only the id, and neither needs the other.
-        tokio::try_join!(
-            enable_dns_hostnames(ctx.aws, &id),
-            strip_default_security_group(ctx.aws, &id)
-        )?;
         Ok(Created {
             outputs: [("id".into(), id.to_string())].into(),
             id,
         })
+    }
+
+    /// Hostnames on and the default group without rules; after an update, which set
+    /// both if they had drifted, this only looks. Support is on in a new VPC (EC2's
+    /// default).
+    async fn wait_ready(aws: &Aws, id: &CloudId, _spec: &VpcSpec) -> Result<(), AwsError> {
+        let hostnames = async {
+            if !attribute(aws, id, VpcAttributeName::EnableDnsHostnames).await? {
+                enable_dns_hostnames(aws, id).await?;
+            }
+            Ok(())
+        };
+        tokio::try_join!(hostnames, strip_default_security_group(aws, id))?;
+        Ok(())
     }
 
     async fn update(
@@ -274,8 +291,6 @@ async fn set_dns(aws: &Aws, id: &CloudId) -> Result<(), AwsError> {
     enable_dns_hostnames(aws, id).await
 }
 
-/// All a new VPC needs for DNS: support is on in a new VPC (EC2's default), hostnames
-/// are off.
 async fn enable_dns_hostnames(aws: &Aws, id: &CloudId) -> Result<(), AwsError> {
     aws.ec2
         .modify_vpc_attribute()

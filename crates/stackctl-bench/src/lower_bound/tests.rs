@@ -39,10 +39,10 @@ fn stack() -> Vec<Node> {
 
 #[test]
 fn without_waits_the_bound_is_the_longest_chain_of_calls() {
-    // vpc 2, subnet 1, load balancer 2, listener 1, service 1 + its poll: 8 calls.
-    // (The NAT side: vpc 2, subnet 1, NAT 1, route table 2, service 1 + poll: 8.)
+    // vpc 1, subnet 1, load balancer 2, listener 1, service 1 + its poll: 7 calls.
+    // (The NAT side: vpc 1, subnet 1, NAT 1, route table 2, service 1 + poll: 7.)
     let b = apply(&stack(), L, None);
-    assert_eq!(b.total, L * 8, "{b:?}");
+    assert_eq!(b.total, L * 7, "{b:?}");
     assert_eq!(b.path.first().map(String::as_str), Some("vpc.main"));
     assert_eq!(b.path.last().map(String::as_str), Some("ecs_service.web"));
 }
@@ -51,22 +51,22 @@ fn without_waits_the_bound_is_the_longest_chain_of_calls() {
 fn with_waits_the_longest_wait_chain_wins_and_the_others_overlap() {
     let t = Timing::scaled();
     let b = apply(&stack(), L, Some(&t));
-    // CloudFront: vpc 2 + subnet 1 + ALB 2 + its create 1 calls, 8 s, one poll.
-    assert_eq!(b.total, L * 7 + t.distribution, "{b:?}");
+    // CloudFront: vpc 1 + subnet 1 + ALB 2 + its create 1 calls, 8 s, one poll.
+    assert_eq!(b.total, L * 6 + t.distribution, "{b:?}");
     assert_eq!(
         b.path.last().map(String::as_str),
         Some("cloudfront_distribution.main")
     );
-    // Without CloudFront the service ends it: the ALB's 3 s (after vpc 2, subnet 1,
-    // ALB 2) outlasts the NAT's 2 s plus the 2 s rollout? No: NAT ready at 4 calls +
-    // 2 s, rollout from then 2 s = 4 calls + 4 s, later than ALB 5 calls + 3 s.
+    // Without CloudFront the service ends it: the ALB's 3 s (after vpc 1, subnet 1,
+    // ALB 2) outlasts the NAT's 2 s plus the 2 s rollout? No: NAT ready at 3 calls +
+    // 2 s, rollout from then 2 s = 3 calls + 4 s, later than ALB 4 calls + 3 s.
     let no_cdn: Vec<Node> = stack()
         .into_iter()
         .filter(|n| n.kind != "cloudfront_distribution")
         .collect();
     let b = apply(&no_cdn, L, Some(&t));
-    let nat_ready = L * 4 + t.nat_gateway;
-    let service_created = L * 7;
+    let nat_ready = L * 3 + t.nat_gateway;
+    let service_created = L * 6;
     assert!(nat_ready > service_created);
     assert_eq!(b.total, nat_ready + t.service + L, "{b:?}");
     assert!(b.path.contains(&"nat_gateway.main".to_string()), "{b:?}");
@@ -123,7 +123,7 @@ fn every_kind_of_stackctl_has_a_chain_of_its_own() {
     assert_eq!(
         chain("vpc"),
         Chain {
-            create: 2,
+            create: 1,
             delete: 1
         }
     );
