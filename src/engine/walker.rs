@@ -276,11 +276,11 @@ async fn run(shared: &Shared, op: &Op) -> Result<(), String> {
 /// active, service stable, distribution deployed).
 async fn ready(shared: &Shared, a: &Address) -> Result<(), String> {
     let id = recorded_id(shared, a)?;
-    let spec = shared.changes[a]
-        .spec
-        .as_ref()
-        .expect("applies have a spec");
-    registry::wait_ready(a.kind(), &shared.aws, &id, spec)
+    let change = &shared.changes[a];
+    let spec = change.spec.as_ref().expect("applies have a spec");
+    let deps = shared.outputs_of(&change.depends_on);
+    let ctx = Ctx::new(&shared.aws, &shared.stack, a, &deps);
+    registry::wait_ready(a.kind(), &ctx, &id, spec)
         .await
         .map_err(err)
 }

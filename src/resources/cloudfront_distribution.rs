@@ -307,14 +307,14 @@ impl Resource for CloudfrontDistribution {
     /// updated) long before it is Deployed everywhere, and nothing in the stack
     /// depends on it.
     async fn wait_ready(
-        aws: &Aws,
+        ctx: &Ctx<'_>,
         id: &CloudId,
         spec: &CloudfrontDistributionSpec,
     ) -> Result<(), AwsError> {
         if !spec.wait_for_deployment {
             return Ok(());
         }
-        match wait_deployed(aws, id, "wait for distribution to be deployed").await? {
+        match wait_deployed(ctx.aws, id, "wait for distribution to be deployed").await? {
             Some(_) => Ok(()),
             None => Err(AwsError::not_found(
                 "GetDistribution",

@@ -307,13 +307,12 @@ fn target_group_name(arn: &str) -> &str {
 
 /// The health of every target in the service's target groups. A target group that
 /// is gone is skipped: it cannot hold the rollout back.
-pub async fn target_states(aws: &Aws, svc: &Service) -> Result<Vec<TargetState>, AwsError> {
+pub async fn target_states(
+    aws: &Aws,
+    target_groups: &[String],
+) -> Result<Vec<TargetState>, AwsError> {
     let mut states = Vec::new();
-    for arn in svc
-        .load_balancers()
-        .iter()
-        .filter_map(|lb| lb.target_group_arn())
-    {
+    for arn in target_groups {
         let Some(out) = aws
             .elb
             .describe_target_health()

@@ -272,10 +272,22 @@ impl Resource for EcsService {
         })
     }
 
-    async fn wait_ready(aws: &Aws, id: &CloudId, spec: &EcsServiceSpec) -> Result<(), AwsError> {
+    /// Each poll asks for the service and for the health of its targets at once: the
+    /// target group is the spec's (resolved from `ctx`), which is the one the service
+    /// is being moved to when an update changed it.
+    async fn wait_ready(
+        ctx: &Ctx<'_>,
+        id: &CloudId,
+        spec: &EcsServiceSpec,
+    ) -> Result<(), AwsError> {
         if !spec.wait_for_steady_state {
             return Ok(());
         }
+        let aws = ctx.aws;
+        let target_groups: Vec<String> = match &spec.load_balancer {
+            Some(lb) => vec![ctx.resolve(&lb.target_group)?],
+            None => Vec::new(),
+        };
         let (cluster, service) = locate(id)?;
         let grace = Duration::from_secs(spec.health_check_grace_period.unwrap_or(0).max(0) as u64);
         let watch = Mutex::new(Watch::new(Instant::now(), grace));
@@ -284,13 +296,17 @@ impl Resource for EcsService {
             ..wait::WaitPolicy::minutes(15)
         };
         wait::until(ROLLOUT, policy, || async {
-            let svc = describe(aws, id).await?.ok_or_else(|| {
+            let (svc, targets) = tokio::join!(
+                describe(aws, id),
+                ecs_rollout::target_states(aws, &target_groups)
+            );
+            let svc = svc?.ok_or_else(|| {
                 AwsError::not_found(
                     ROLLOUT,
                     format!("service {service} disappeared during its rollout"),
                 )
             })?;
-            let targets = ecs_rollout::target_states(aws, &svc).await?;
+            let targets = targets?;
             let verdict = match watch.lock() {
                 Ok(mut w) => w.assess(&svc, &targets, Instant::now()),
                 Err(_) => return Err(AwsError::invalid(ROLLOUT, "rollout watch poisoned")),

@@ -164,7 +164,12 @@ impl Resource for LoadBalancer {
 
     /// Listeners can be added while the ALB provisions, but targets only register
     /// and traffic only flows once it is active; "failed" never recovers.
-    async fn wait_ready(aws: &Aws, id: &CloudId, _spec: &LoadBalancerSpec) -> Result<(), AwsError> {
+    async fn wait_ready(
+        ctx: &Ctx<'_>,
+        id: &CloudId,
+        _spec: &LoadBalancerSpec,
+    ) -> Result<(), AwsError> {
+        let aws = ctx.aws;
         wait::until(
             "wait for load balancer to be active",
             wait::WaitPolicy::minutes(10),

@@ -291,9 +291,10 @@ pub trait Resource {
     ) -> impl Future<Output = Result<Created, AwsError>> + Send;
 
     /// Waits until the object can be used by its dependents (NAT available, ALB active,
-    /// service stable, ...). Called after create and after update.
+    /// service stable, ...). Called after create and after update, with the outputs of
+    /// every dependency in `ctx.deps`.
     fn wait_ready(
-        _aws: &Aws,
+        _ctx: &Ctx<'_>,
         _id: &CloudId,
         _spec: &Self::Spec,
     ) -> impl Future<Output = Result<(), AwsError>> + Send {

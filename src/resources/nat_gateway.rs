@@ -142,7 +142,12 @@ impl Resource for NatGateway {
     /// A new gateway is `pending` for a minute or more; routes to it work only once
     /// it is `available`. `failed` ends the wait with AWS's reason (a subnet without
     /// free addresses, an elastic IP in use elsewhere, ...).
-    async fn wait_ready(aws: &Aws, id: &CloudId, _spec: &NatGatewaySpec) -> Result<(), AwsError> {
+    async fn wait_ready(
+        ctx: &Ctx<'_>,
+        id: &CloudId,
+        _spec: &NatGatewaySpec,
+    ) -> Result<(), AwsError> {
+        let aws = ctx.aws;
         wait::until(
             "wait for NAT gateway available",
             WaitPolicy::minutes(10),

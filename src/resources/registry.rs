@@ -169,10 +169,15 @@ pub async fn create(kind: Kind, ctx: &Ctx<'_>, spec: &Value) -> Result<Created, 
     })
 }
 
-pub async fn wait_ready(kind: Kind, aws: &Aws, id: &CloudId, spec: &Value) -> Result<(), AwsError> {
+pub async fn wait_ready(
+    kind: Kind,
+    ctx: &Ctx<'_>,
+    id: &CloudId,
+    spec: &Value,
+) -> Result<(), AwsError> {
     dispatch!(kind, R => {
         let spec = decode::<<R as Resource>::Spec>(kind, spec)?;
-        R::wait_ready(aws, id, &spec).await
+        R::wait_ready(ctx, id, &spec).await
     })
 }
 

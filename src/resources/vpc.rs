@@ -157,7 +157,8 @@ impl Resource for Vpc {
     /// Hostnames on and the default group without rules; after an update, which set
     /// both if they had drifted, this only looks. Support is on in a new VPC (EC2's
     /// default).
-    async fn wait_ready(aws: &Aws, id: &CloudId, _spec: &VpcSpec) -> Result<(), AwsError> {
+    async fn wait_ready(ctx: &Ctx<'_>, id: &CloudId, _spec: &VpcSpec) -> Result<(), AwsError> {
+        let aws = ctx.aws;
         let hostnames = async {
             if !attribute(aws, id, VpcAttributeName::EnableDnsHostnames).await? {
                 enable_dns_hostnames(aws, id).await?;

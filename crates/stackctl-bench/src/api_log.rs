@@ -6,6 +6,7 @@
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::time::Duration;
 
 /// One finished call; the fields of stackctl's `CallRecord` the benchmark reads.
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -56,6 +57,44 @@ pub fn max_in_flight(calls: &[Call]) -> usize {
         peak = peak.max(now);
     }
     peak as usize
+}
+
+/// What one round trip costs on this setup (the added latency, the emulator's own
+/// time, the SDK's): the median duration of the calls that ran alone, with no other
+/// call in flight to queue behind. None when no call ran alone.
+pub fn round_trip(calls: &[Call]) -> Option<Duration> {
+    let mut alone: Vec<u64> = calls
+        .iter()
+        .enumerate()
+        .filter(|(i, c)| {
+            calls
+                .iter()
+                .enumerate()
+                .all(|(j, o)| *i == j || o.end_us <= c.start_us || o.start_us >= c.end_us)
+        })
+        .map(|(_, c)| c.end_us - c.start_us)
+        .collect();
+    alone.sort();
+    alone
+        .get(alone.len() / 2)
+        .map(|us| Duration::from_micros(*us))
+}
+
+/// The longest chain of calls each of which started after the one before it ended:
+/// how many round trips deep the run was on the wire, whatever each one cost.
+pub fn depth(calls: &[Call]) -> usize {
+    let mut by_end: Vec<&Call> = calls.iter().collect();
+    by_end.sort_by_key(|c| c.end_us);
+    let mut chain: Vec<usize> = Vec::with_capacity(by_end.len());
+    for (i, c) in by_end.iter().enumerate() {
+        let before = (0..i)
+            .filter(|&j| by_end[j].end_us <= c.start_us)
+            .map(|j| chain[j])
+            .max()
+            .unwrap_or(0);
+        chain.push(before + 1);
+    }
+    chain.into_iter().max().unwrap_or(0)
 }
 
 /// The calls made for each address, in the order they started: a resource's own
@@ -118,6 +157,35 @@ mod tests {
             .collect();
         assert_eq!(starts, [0, 5]);
         assert_eq!(by[&None].len(), 1);
+    }
+
+    #[test]
+    fn a_round_trip_is_the_median_of_the_calls_that_ran_alone() {
+        assert_eq!(round_trip(&[]), None);
+        let calls = [
+            call("EC2", 0, 70),
+            // Two at once: queued behind each other, not counted.
+            call("EC2", 100, 300),
+            call("ECS", 150, 250),
+            call("EC2", 300, 380),
+            call("EC2", 400, 475),
+        ];
+        assert_eq!(round_trip(&calls), Some(Duration::from_micros(75)));
+    }
+
+    #[test]
+    fn depth_is_the_longest_chain_of_calls_one_after_another() {
+        assert_eq!(depth(&[]), 0);
+        // Three at once, then two that follow the first, then one after those.
+        let calls = [
+            call("EC2", 0, 10),
+            call("EC2", 0, 30),
+            call("ECS", 0, 12),
+            call("EC2", 10, 20),
+            call("IAM", 11, 25),
+            call("EC2", 25, 40),
+        ];
+        assert_eq!(depth(&calls), 3);
     }
 
     #[test]

@@ -781,11 +781,11 @@ async fn ecs_service_whose_tasks_fail_to_start_fails_its_wait_quickly() {
     service_dependencies(&mut h).await;
     let mut spec = service_spec();
     spec.wait_for_steady_state = false;
-    let (_, created) = h.create::<EcsService>("web", &spec).await;
+    let (address, created) = h.create::<EcsService>("web", &spec).await;
 
     spec.wait_for_steady_state = true;
     let started = Instant::now();
-    let err = EcsService::wait_ready(&h.aws, &created.id, &spec)
+    let err = EcsService::wait_ready(&h.ctx(&address), &created.id, &spec)
         .await
         .expect_err("a rollout whose tasks fail must not succeed");
     assert!(

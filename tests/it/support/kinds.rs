@@ -48,7 +48,7 @@ impl Harness {
         }
     }
 
-    fn ctx<'a>(&'a self, address: &'a Address) -> Ctx<'a> {
+    pub fn ctx<'a>(&'a self, address: &'a Address) -> Ctx<'a> {
         Ctx::new(&self.aws, STACK, address, &self.outputs)
     }
 
@@ -57,7 +57,7 @@ impl Harness {
         let created = R::create(&self.ctx(&address), spec)
             .await
             .unwrap_or_else(|e| panic!("create {address}: {e}"));
-        R::wait_ready(&self.aws, &created.id, spec)
+        R::wait_ready(&self.ctx(&address), &created.id, spec)
             .await
             .unwrap_or_else(|e| panic!("wait for {address}: {e}"));
         let mut outputs = created.outputs.clone();
@@ -77,7 +77,7 @@ impl Harness {
         R::update(&self.ctx(address), id, spec, &changed)
             .await
             .unwrap_or_else(|e| panic!("update {address}: {e}"));
-        R::wait_ready(&self.aws, id, spec)
+        R::wait_ready(&self.ctx(address), id, spec)
             .await
             .unwrap_or_else(|e| panic!("wait for {address}: {e}"));
     }

@@ -9,7 +9,11 @@ pub struct Phase {
     pub name: &'static str,
     pub wall: Duration,
     pub calls: Vec<Call>,
+    /// The bound at the added latency per call.
     pub bound: Option<Bound>,
+    /// The same bound at the round trip measured on this setup (`api_log::round_trip`):
+    /// the emulator's own time per call is part of every round trip too.
+    pub bound_at_round_trip: Option<Bound>,
     /// The target, as a factor of the bound, if it sets one.
     pub target: Option<f64>,
 }
@@ -19,7 +23,8 @@ fn ms(d: Duration) -> String {
 }
 
 impl Phase {
-    pub fn print(&self, latency: Duration) {
+    /// `round_trip`: what one call cost when it ran alone, if measured.
+    pub fn print(&self, latency: Duration, round_trip: Option<Duration>) {
         let services: Vec<String> = api_log::per_service(&self.calls)
             .iter()
             .map(|(s, n)| format!("{s} {n}"))
@@ -35,23 +40,55 @@ impl Phase {
             "  max in flight     {}",
             api_log::max_in_flight(&self.calls)
         );
+        println!(
+            "  call depth        {} (the longest chain of calls one after another)",
+            api_log::depth(&self.calls)
+        );
         if !latency.is_zero() {
-            println!(
+            let mut line = format!(
                 "  measured depth    {:.1} round trips (wall time / {})",
                 self.wall.as_secs_f64() / latency.as_secs_f64(),
                 ms(latency)
             );
+            if let Some(rt) = round_trip {
+                line += &format!(
+                    "; {:.1} at the measured round trip of {}",
+                    self.wall.as_secs_f64() / rt.as_secs_f64(),
+                    ms(rt)
+                );
+            }
+            println!("{line}");
         }
-        if let Some(b) = &self.bound {
-            let ratio = self.wall.as_secs_f64() / b.total.as_secs_f64().max(1e-9);
-            let verdict = match self.target {
-                Some(t) if ratio <= t => format!(" (target <= {t}: met)"),
-                Some(t) => format!(" (target <= {t}: NOT met)"),
-                None => String::new(),
-            };
-            println!("  lower bound       {}", ms(b.total));
-            println!("  wall / bound      {ratio:.2}{verdict}");
-            println!("  bound's chain     {}", b.path.join(" -> "));
+        let ratio = |b: &Bound| self.wall.as_secs_f64() / b.total.as_secs_f64().max(1e-9);
+        let verdict = |r: f64| match self.target {
+            Some(t) if r <= t => format!(" (target <= {t}: met)"),
+            Some(t) => format!(" (target <= {t}: NOT met)"),
+            None => String::new(),
+        };
+        match (&self.bound, &self.bound_at_round_trip, round_trip) {
+            (Some(b), Some(at_rt), Some(rt)) => {
+                println!(
+                    "  lower bound       {} at {} per call; {} at the measured {}",
+                    ms(b.total),
+                    ms(latency),
+                    ms(at_rt.total),
+                    ms(rt)
+                );
+                println!(
+                    "  wall / bound      {:.2} at {}; {:.2} at the measured round trip{}",
+                    ratio(b),
+                    ms(latency),
+                    ratio(at_rt),
+                    verdict(ratio(at_rt))
+                );
+                println!("  bound's chain     {}", b.path.join(" -> "));
+            }
+            (Some(b), _, _) => {
+                println!("  lower bound       {}", ms(b.total));
+                println!("  wall / bound      {:.2}{}", ratio(b), verdict(ratio(b)));
+                println!("  bound's chain     {}", b.path.join(" -> "));
+            }
+            _ => {}
         }
     }
 }
