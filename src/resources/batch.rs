@@ -113,4 +113,23 @@ mod tests {
         assert_eq!(read, vec![Some(4), Some(4), Some(4), None, Some(4)]);
         assert_eq!(*sizes.lock().unwrap(), vec![2, 2, 1]);
     }
+
+    #[tokio::test]
+    async fn an_elb_batch_refused_for_one_gone_object_is_read_one_by_one() {
+        let ids: Vec<CloudId> = ["a", "gone", "c"].into_iter().map(CloudId::new).collect();
+        let asked = std::sync::Mutex::new(Vec::new());
+        let read = elb(&ids, |chunk| {
+            asked.lock().unwrap().push(chunk.len());
+            async move {
+                if chunk.iter().any(|id| id.as_str() == "gone") {
+                    return Err(AwsError::not_found("DescribeTargetGroups", "gone"));
+                }
+                Ok(chunk.iter().map(|id| (id.to_string(), 1)).collect())
+            }
+        })
+        .await
+        .unwrap();
+        assert_eq!(read, vec![Some(1), None, Some(1)]);
+        assert_eq!(*asked.lock().unwrap(), vec![3, 1, 1, 1]);
+    }
 }

@@ -391,6 +391,58 @@ async fn target_group_health_check_and_delay_change_in_place() {
 }
 
 #[tokio::test]
+async fn target_groups_are_refreshed_in_one_batch_and_one_deleted_by_hand_reads_as_gone() {
+    let mut h = Harness::start().await;
+    network(&mut h).await;
+    let mut ids = Vec::new();
+    for name in ["a", "b", "c"] {
+        let (_, created) = h
+            .create::<TargetGroup>(name, &tg_spec(&format!("kindtest-{name}")))
+            .await;
+        ids.push(created.id);
+    }
+    let recorded = Recorded::new(&h);
+    let all = TargetGroup::read_many(&recorded.aws, &ids).await.unwrap();
+    for (id, live) in ids.iter().zip(&all) {
+        assert_eq!(
+            live.as_ref(),
+            h.read::<TargetGroup>(id).await.as_ref(),
+            "{id}"
+        );
+        assert!(live.is_some(), "{id}");
+    }
+    // One describe and one tag listing for the three; attributes take one call each.
+    let mut ops = recorded.operations();
+    ops.sort();
+    assert_eq!(
+        ops,
+        [
+            "DescribeTags",
+            "DescribeTargetGroupAttributes",
+            "DescribeTargetGroupAttributes",
+            "DescribeTargetGroupAttributes",
+            "DescribeTargetGroups",
+        ]
+    );
+
+    // Deleted outside stackctl: AWS refuses the batch, which is then read one by one.
+    h.aws
+        .elb
+        .delete_target_group()
+        .target_group_arn(ids[1].as_str())
+        .send()
+        .await
+        .unwrap();
+    let after = TargetGroup::read_many(&h.aws, &ids).await.unwrap();
+    assert_eq!(after[0], all[0]);
+    assert_eq!(after[1], None);
+    assert_eq!(after[2], all[2]);
+
+    h.delete::<TargetGroup>(&ids[0]).await;
+    h.delete::<TargetGroup>(&ids[2]).await;
+}
+
+#[tokio::test]
 async fn listener_moves_from_fixed_response_to_forward_and_target_group_waits_for_it() {
     let mut h = Harness::start().await;
     let lb = alb(&mut h).await;

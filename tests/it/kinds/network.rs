@@ -254,6 +254,39 @@ async fn subnet_is_created_without_public_ips_and_deleted() {
 }
 
 #[tokio::test]
+async fn subnets_are_refreshed_in_one_call_and_one_deleted_by_hand_reads_as_gone() {
+    let mut h = Harness::start().await;
+    let (vpc_address, vpc_id) = vpc(&mut h, "main", "10.1.0.0/16").await;
+    let mut ids = Vec::new();
+    for (i, az) in ["eu-west-2a", "eu-west-2b", "eu-west-2c"]
+        .iter()
+        .enumerate()
+    {
+        let spec = subnet_spec(&vpc_address, &format!("10.1.{i}.0/24"), az);
+        let (_, created) = h.create::<Subnet>(&format!("s-{i}"), &spec).await;
+        ids.push(created.id);
+    }
+    let all = Subnet::read_many(&h.aws, &ids).await.unwrap();
+    for (id, live) in ids.iter().zip(&all) {
+        assert_eq!(live.as_ref(), h.read::<Subnet>(id).await.as_ref(), "{id}");
+        assert_eq!(live.as_ref().unwrap().outputs["id"], id.as_str());
+    }
+    h.aws
+        .ec2
+        .delete_subnet()
+        .subnet_id(ids[1].as_str())
+        .send()
+        .await
+        .unwrap();
+    let after = Subnet::read_many(&h.aws, &ids).await.unwrap();
+    assert_eq!(after, vec![all[0].clone(), None, all[2].clone()]);
+
+    h.delete::<Subnet>(&ids[0]).await;
+    h.delete::<Subnet>(&ids[2]).await;
+    h.delete::<Vpc>(&vpc_id).await;
+}
+
+#[tokio::test]
 async fn internet_gateway_is_attached_moved_and_detached_on_delete() {
     let mut h = Harness::start().await;
     let (vpc_a, vpc_a_id) = vpc(&mut h, "a", "10.1.0.0/16").await;

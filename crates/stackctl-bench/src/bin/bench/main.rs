@@ -202,6 +202,7 @@ fn bench_in(a: &Args, dir: &std::path::Path) -> Result<(), String> {
     Phase {
         name: "plan (empty state)",
         wall: plan.wall,
+        spawned_us: plan.spawned_us,
         calls: plan_calls,
         bound: (!a.latency.is_zero()).then(|| plan_bound.clone()),
         bound_at_round_trip: round_trip.map(plan_bound_at),
@@ -213,6 +214,7 @@ fn bench_in(a: &Args, dir: &std::path::Path) -> Result<(), String> {
     Phase {
         name: "apply",
         wall: apply.wall,
+        spawned_us: apply.spawned_us,
         calls: apply_calls.clone(),
         bound: (!bound.total.is_zero()).then_some(bound),
         bound_at_round_trip: round_trip.map(|rt| lower_bound::apply(&nodes, rt, timing.as_ref())),
@@ -231,6 +233,7 @@ fn bench_in(a: &Args, dir: &std::path::Path) -> Result<(), String> {
     Phase {
         name: "no-op plan",
         wall: noop.wall,
+        spawned_us: noop.spawned_us,
         calls: noop_calls.clone(),
         bound: (!a.latency.is_zero()).then_some(plan_bound),
         bound_at_round_trip: round_trip.map(plan_bound_at),
@@ -273,6 +276,7 @@ fn bench_in(a: &Args, dir: &std::path::Path) -> Result<(), String> {
     Phase {
         name: "destroy",
         wall: destroy.wall,
+        spawned_us: destroy.spawned_us,
         calls: destroy_calls.clone(),
         bound: (!bound.total.is_zero()).then_some(bound),
         bound_at_round_trip: round_trip.map(|rt| lower_bound::destroy(&nodes, rt, timing.as_ref())),

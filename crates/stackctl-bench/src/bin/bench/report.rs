@@ -8,6 +8,8 @@ use std::time::Duration;
 pub struct Phase {
     pub name: &'static str,
     pub wall: Duration,
+    /// When the process was spawned, on the API log's clock.
+    pub spawned_us: u64,
     pub calls: Vec<Call>,
     /// The bound at the added latency per call.
     pub bound: Option<Bound>,
@@ -40,6 +42,16 @@ impl Phase {
             "  max in flight     {}",
             api_log::max_in_flight(&self.calls)
         );
+        let first = self.calls.iter().map(|c| c.start_us).min();
+        let last = self.calls.iter().map(|c| c.end_us).max();
+        if let (Some(first), Some(last)) = (first, last) {
+            let exited = self.spawned_us + self.wall.as_micros() as u64;
+            println!(
+                "  outside calls     {} before the first, {} after the last (start-up, state, output)",
+                ms(Duration::from_micros(first.saturating_sub(self.spawned_us))),
+                ms(Duration::from_micros(exited.saturating_sub(last)))
+            );
+        }
         println!(
             "  call depth        {} (the longest chain of calls one after another)",
             api_log::depth(&self.calls)

@@ -16,6 +16,8 @@ pub struct Outcome {
     pub stdout: String,
     pub stderr: String,
     pub wall: Duration,
+    /// When it was spawned, on the clock of the API log's timestamps.
+    pub spawned_us: u64,
     /// Peak resident set size of the process, in KiB.
     pub max_rss_kib: i64,
 }
@@ -39,6 +41,10 @@ impl Stackctl {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
         let started = Instant::now();
+        let spawned_us = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_micros() as u64)
+            .unwrap_or_default();
         let mut child = cmd
             .spawn()
             .map_err(|e| format!("{}: {e}", self.binary.display()))?;
@@ -55,6 +61,7 @@ impl Stackctl {
             stdout: text(out),
             stderr: text(err),
             wall,
+            spawned_us,
             max_rss_kib,
         })
     }
