@@ -323,7 +323,10 @@ pub fn expand(v: &Validated) -> Vec<Desired> {
                 tags: tags.clone(),
             },
         ));
-        // The ALB is only reachable once its subnets route to the internet gateway.
+        // An internet-facing ALB needs the VPC's internet gateway attached (AWS refuses
+        // to create one without), and must be gone before the gateway is detached (its
+        // public addresses hold the gateway). It does not wait for its subnets' route
+        // table: it provisions for minutes, and the route is in place long before that.
         out.push(
             Desired::new(
                 alb.clone(),
@@ -338,7 +341,7 @@ pub fn expand(v: &Validated) -> Vec<Desired> {
                     tags: tags.clone(),
                 },
             )
-            .after([route_tables[0].clone()]),
+            .after([igw.clone()]),
         );
         let default_action = || match &v.default_service {
             Some(s) => ListenerAction::Forward {

@@ -722,6 +722,15 @@ fn dependents_that_need_only_outputs_start_before_the_wait_ends() {
         waits_for(Op::Apply(a(inside)), Op::Apply(a("vpc.main")));
         not_for(Op::Apply(a(inside)), Op::Ready(a("vpc.main")));
     }
+    // An internet-facing ALB needs the gateway attached, not its subnets' routes.
+    waits_for(
+        Op::Apply(a("load_balancer.main")),
+        Op::Apply(a("internet_gateway.main")),
+    );
+    not_for(
+        Op::Apply(a("load_balancer.main")),
+        Op::Apply(a("route_table.public")),
+    );
     // Routes go through an available NAT gateway; a service's targets need an active ALB.
     waits_for(
         Op::Apply(a("route_table.private")),

@@ -158,50 +158,26 @@ impl Resource for LoadBalancer {
             .ok_or_else(|| AwsError::invalid(OP, "no load balancer ARN in the answer"))?;
         let id = CloudId::new(arn);
         let outputs = outputs(&id, lb);
-        set_attributes(ctx.aws, &id, spec).await?;
         Ok(Created { id, outputs })
     }
 
     /// Listeners can be added while the ALB provisions, but targets only register
     /// and traffic only flows once it is active; "failed" never recovers.
+    ///
+    /// The attributes (deletion protection, header dropping, idle timeout) are set
+    /// here, beside the wait: what uses the ALB (listeners, CloudFront) needs only its
+    /// ARN and DNS name, so it starts as soon as the create has answered. After an
+    /// update, which set any attribute that changed, this sends the same values again
+    /// (one call, nothing changes). A run stopped before this step leaves the
+    /// attributes as drift, which the next apply sets.
     async fn wait_ready(
         ctx: &Ctx<'_>,
         id: &CloudId,
-        _spec: &LoadBalancerSpec,
+        spec: &LoadBalancerSpec,
     ) -> Result<(), AwsError> {
-        let aws = ctx.aws;
-        wait::until(
-            "wait for load balancer to be active",
-            wait::WaitPolicy::minutes(10),
-            || async {
-                let out = aws
-                    .elb
-                    .describe_load_balancers()
-                    .load_balancer_arns(id.as_str())
-                    .send()
-                    .await
-                    .op("DescribeLoadBalancers")?;
-                let state = out
-                    .load_balancers()
-                    .first()
-                    .and_then(|lb| lb.state())
-                    .and_then(|s| s.code());
-                match state {
-                    Some(LoadBalancerStateEnum::Active) => Ok(wait::Poll::Ready(())),
-                    Some(LoadBalancerStateEnum::Failed) => Err(AwsError::invalid(
-                        "DescribeLoadBalancers",
-                        format!("load balancer {id} is in state failed"),
-                    )),
-                    other => Ok(wait::Poll::Pending(format!(
-                        "state {}",
-                        other.map(|s| s.as_str()).unwrap_or("unknown")
-                    ))),
-                }
-            },
-        )
-        .await
+        tokio::try_join!(set_attributes(ctx.aws, id, spec), wait_active(ctx.aws, id))?;
+        Ok(())
     }
-
     async fn update(
         ctx: &Ctx<'_>,
         id: &CloudId,
@@ -364,6 +340,40 @@ fn live(
             lb,
         ),
     }
+}
+
+/// Until the ALB is active; "failed" never recovers.
+async fn wait_active(aws: &Aws, id: &CloudId) -> Result<(), AwsError> {
+    wait::until(
+        "wait for load balancer to be active",
+        wait::WaitPolicy::minutes(10),
+        || async {
+            let out = aws
+                .elb
+                .describe_load_balancers()
+                .load_balancer_arns(id.as_str())
+                .send()
+                .await
+                .op("DescribeLoadBalancers")?;
+            let state = out
+                .load_balancers()
+                .first()
+                .and_then(|lb| lb.state())
+                .and_then(|s| s.code());
+            match state {
+                Some(LoadBalancerStateEnum::Active) => Ok(wait::Poll::Ready(())),
+                Some(LoadBalancerStateEnum::Failed) => Err(AwsError::invalid(
+                    "DescribeLoadBalancers",
+                    format!("load balancer {id} is in state failed"),
+                )),
+                other => Ok(wait::Poll::Pending(format!(
+                    "state {}",
+                    other.map(|s| s.as_str()).unwrap_or("unknown")
+                ))),
+            }
+        },
+    )
+    .await
 }
 
 /// Outputs other kinds reference: listeners use the ARN, CloudFront and DNS records

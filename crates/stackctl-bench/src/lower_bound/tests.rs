@@ -39,10 +39,11 @@ fn stack() -> Vec<Node> {
 
 #[test]
 fn without_waits_the_bound_is_the_longest_chain_of_calls() {
-    // vpc 1, subnet 1, load balancer 2, listener 1, service 1 + its poll: 7 calls.
-    // (The NAT side: vpc 1, subnet 1, NAT 1, route table 2, service 1 + poll: 7.)
+    // The NAT side: vpc 1, subnet 1, NAT 1, route table 2, service 1 + poll: 7 calls.
+    // (The ALB side: vpc 1, subnet 1, load balancer 1, listener 1, service 1 + poll: 6.)
     let b = apply(&stack(), L, None);
     assert_eq!(b.total, L * 7, "{b:?}");
+    assert!(b.path.contains(&"nat_gateway.main".to_string()), "{b:?}");
     assert_eq!(b.path.first().map(String::as_str), Some("vpc.main"));
     assert_eq!(b.path.last().map(String::as_str), Some("ecs_service.web"));
 }
@@ -51,22 +52,22 @@ fn without_waits_the_bound_is_the_longest_chain_of_calls() {
 fn with_waits_the_longest_wait_chain_wins_and_the_others_overlap() {
     let t = Timing::scaled();
     let b = apply(&stack(), L, Some(&t));
-    // CloudFront: vpc 1 + subnet 1 + ALB 2 + its create 1 calls, 8 s, one poll.
-    assert_eq!(b.total, L * 6 + t.distribution, "{b:?}");
+    // CloudFront: vpc 1 + subnet 1 + ALB 1 + its create 1 calls, 8 s, one poll.
+    assert_eq!(b.total, L * 5 + t.distribution, "{b:?}");
     assert_eq!(
         b.path.last().map(String::as_str),
         Some("cloudfront_distribution.main")
     );
     // Without CloudFront the service ends it: the ALB's 3 s (after vpc 1, subnet 1,
-    // ALB 2) outlasts the NAT's 2 s plus the 2 s rollout? No: NAT ready at 3 calls +
-    // 2 s, rollout from then 2 s = 3 calls + 4 s, later than ALB 4 calls + 3 s.
+    // ALB 1) outlasts the NAT's 2 s plus the 2 s rollout? No: NAT ready at 3 calls +
+    // 2 s, rollout from then 2 s = 3 calls + 4 s, later than ALB 3 calls + 3 s.
     let no_cdn: Vec<Node> = stack()
         .into_iter()
         .filter(|n| n.kind != "cloudfront_distribution")
         .collect();
     let b = apply(&no_cdn, L, Some(&t));
     let nat_ready = L * 3 + t.nat_gateway;
-    let service_created = L * 6;
+    let service_created = L * 5;
     assert!(nat_ready > service_created);
     assert_eq!(b.total, nat_ready + t.service + L, "{b:?}");
     assert!(b.path.contains(&"nat_gateway.main".to_string()), "{b:?}");
