@@ -7,9 +7,10 @@
 //! All lookups run at once, except that a lookup whose kind needs a dependency's
 //! outputs (`Resource::FIND_NEEDS`: a listener is looked for on its load balancer)
 //! runs after that dependency's lookup. On an empty state, where nothing is found,
-//! that costs one round trip whatever the stack's size. An adopted object is recorded with the desired spec and its live
-//! attributes; the normal refresh and plan that follow then show it as unchanged, or
-//! as the update that brings it in line with stack.toml.
+//! that costs one round trip whatever the stack's size. An adopted object is
+//! recorded with the desired spec and its live attributes; the normal refresh and
+//! plan that follow then show it as unchanged, or as the update that brings it in
+//! line with stack.toml.
 
 use super::session::Session;
 use crate::address::{Address, CloudId};

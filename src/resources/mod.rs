@@ -276,10 +276,11 @@ pub trait Resource {
     /// run was interrupted between the create call and the state write. `Ok(None)` when none.
     ///
     /// `ctx.deps` holds the outputs of the dependencies known so far: all that are
-    /// recorded, and those of `FIND_NEEDS` kinds found just before; when one this lookup
-    /// needs is missing, nothing of this object can exist either. An object that has this one's name but is tagged
-    /// for another stack or address, or not by stackctl at all, is an error, never
-    /// adopted (see `ownership`); so is more than one match.
+    /// recorded, and those of `FIND_NEEDS` kinds found just before; when one this
+    /// lookup needs is missing, nothing of this object can exist either. An object
+    /// that has this one's name but is tagged for another stack or address, or not by
+    /// stackctl at all, is an error, never adopted (see `ownership`); so is more than
+    /// one match.
     fn find(
         ctx: &Ctx<'_>,
         spec: &Self::Spec,

@@ -11,6 +11,7 @@ use super::tags::{self, Tags, elb_tags};
 use super::{Created, Ctx, Live, Lookup, Ref, Resource, WantedAttrs, batch, known, wanted_ref};
 use crate::address::{CloudId, Kind};
 use crate::aws::{Aws, AwsError, NotFoundExt, SdkResultExt, unknown_outcome, wait};
+use aws_sdk_elasticloadbalancingv2::operation::describe_target_group_attributes::DescribeTargetGroupAttributesOutput;
 use aws_sdk_elasticloadbalancingv2::types::{
     Matcher, ProtocolEnum, TargetGroupAttribute, TargetTypeEnum,
 };
@@ -272,7 +273,7 @@ async fn read_chunk(aws: &Aws, ids: &[CloudId]) -> Result<Vec<(String, Live)>, A
 
 fn live(
     tg: &aws_sdk_elasticloadbalancingv2::types::TargetGroup,
-    attributes: &aws_sdk_elasticloadbalancingv2::operation::describe_target_group_attributes::DescribeTargetGroupAttributesOutput,
+    attributes: &DescribeTargetGroupAttributesOutput,
     live_tags: Vec<(String, String)>,
 ) -> Live {
     let deregistration_delay = attributes
