@@ -16,3 +16,4 @@ pub mod output;
 pub mod plan;
 pub mod resources;
 pub mod state;
+pub mod templates;

@@ -2,12 +2,15 @@
 
 pub mod adopt;
 pub mod apply;
+pub mod completions;
 pub mod confirm;
 pub mod destroy;
 pub mod drift;
 pub mod duration;
 pub mod exit;
+pub mod graph;
 pub mod import;
+pub mod init;
 pub mod output;
 pub mod plan;
 pub mod session;
@@ -101,6 +104,22 @@ differs from stack.toml; the next apply brings it in line.",
 stackctl import security_group.alb sg-0123456789abcdef0"
     )]
     Import(import::Args),
+    /// Write a commented stack.toml from one of the reference architectures.
+    #[command(
+        after_help = "Example: stackctl init --template weather --name forecast\n         stackctl init --list"
+    )]
+    Init(init::Args),
+    /// Draw the resource graph: an edge A -> B means A needs B (B is created first and
+    /// deleted last); `ready` marks where A waits for B to be ready, not just created.
+    #[command(
+        after_help = "Example: stackctl graph | dot -Tsvg > stack.svg\n         stackctl graph --format mermaid"
+    )]
+    Graph(graph::Args),
+    /// Print the shell completion script for SHELL (bash, zsh, fish, elvish, powershell).
+    #[command(
+        after_help = "Example (bash): stackctl completions bash > ~/.local/share/bash-completion/completions/stackctl\n         (zsh):  stackctl completions zsh > \"${fpath[1]}/_stackctl\""
+    )]
+    Completions(completions::Args),
 }
 
 impl Cli {
@@ -126,5 +145,48 @@ pub async fn run(cli: Cli) -> anyhow::Result<exit::Code> {
         Command::Validate => validate::run(&cli),
         Command::Unlock => unlock::run(&cli),
         Command::Import(args) => import::run(&cli, args).await,
+        Command::Init(args) => init::run(&cli, args),
+        Command::Graph(args) => graph::run(&cli, args),
+        Command::Completions(args) => completions::run(args),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn every_command_has_help_with_an_example() {
+        for command in Cli::command().get_subcommands() {
+            let after = command
+                .get_after_help()
+                .map(|h| h.to_string())
+                .unwrap_or_default();
+            assert!(after.contains("Example"), "{} --help", command.get_name());
+            assert!(command.get_about().is_some(), "{}", command.get_name());
+        }
+    }
+
+    #[test]
+    fn completions_know_every_command_and_template() {
+        let mut script = Vec::new();
+        clap_complete::generate(
+            clap_complete::Shell::Bash,
+            &mut Cli::command(),
+            "stackctl",
+            &mut script,
+        );
+        let script = String::from_utf8(script).unwrap();
+        for command in Cli::command().get_subcommands() {
+            assert!(
+                script.contains(command.get_name()),
+                "{}",
+                command.get_name()
+            );
+        }
+        for template in crate::templates::ALL {
+            assert!(script.contains(template.name), "{}", template.name);
+        }
     }
 }

@@ -51,6 +51,17 @@ impl Workspace {
         }
     }
 
+    /// A working directory with no stack file yet (for `stackctl init`).
+    pub fn empty(emulator: &Emulator) -> Workspace {
+        let dir = std::env::temp_dir().join(format!("stackctl-it-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        Workspace {
+            stack: dir.join("stack.toml"),
+            dir,
+            endpoint: emulator.endpoint.clone(),
+        }
+    }
+
     pub fn state_path(&self) -> PathBuf {
         self.dir.join("stack.state.json")
     }
