@@ -3,6 +3,7 @@ use stackctl::cli::{self, Cli, exit::Code};
 
 fn main() {
     let cli = Cli::parse();
+    cli::logging::init(cli.verbose, cli.quiet);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -107,14 +107,21 @@ fn now_us() -> u128 {
         .unwrap_or_default()
 }
 
+/// Records every call: to the API log when there is one, and as a `debug` tracing
+/// event (`-vv`, or `STACKCTL_LOG=stackctl::aws=debug`) in any case.
 #[derive(Debug)]
 pub struct CallLogInterceptor {
-    log: CallLog,
+    log: Option<CallLog>,
 }
 
 impl CallLogInterceptor {
     pub fn new(log: CallLog) -> Self {
-        CallLogInterceptor { log }
+        CallLogInterceptor { log: Some(log) }
+    }
+
+    /// Tracing events only, no API log.
+    pub fn tracing_only() -> Self {
+        CallLogInterceptor { log: None }
     }
 }
 
@@ -144,7 +151,7 @@ impl Intercept for CallLogInterceptor {
             .unwrap_or_default();
         let start_us = cfg.load::<StartedAt>().map(|s| s.0).unwrap_or_default();
         let ok = matches!(context.output_or_error(), Some(Ok(_)));
-        self.log.write(&CallRecord {
+        let record = CallRecord {
             service,
             operation,
             address: CURRENT_ADDRESS.try_with(|a| a.clone()).ok(),
@@ -152,7 +159,24 @@ impl Intercept for CallLogInterceptor {
             start_us,
             end_us: now_us(),
             ok,
-        });
+        };
+        tracing::debug!(
+            target: "stackctl::aws",
+            "{} {} {}{} {} ms{}",
+            record.service,
+            record.operation,
+            record
+                .address
+                .as_ref()
+                .map(|a| a.to_string())
+                .unwrap_or_else(|| "-".into()),
+            if record.waiting { " (wait)" } else { "" },
+            record.end_us.saturating_sub(record.start_us) / 1000,
+            if record.ok { "" } else { " failed" },
+        );
+        if let Some(log) = &self.log {
+            log.write(&record);
+        }
         Ok(())
     }
 }

@@ -42,9 +42,10 @@ macro_rules! client {
             .http_client(in_flight::InFlightLimit::new($http.clone(), $in_flight))
             .retry_partition(retry::partition($service))
             .retry_classifier(retry::RefusedConnectionIsFinal);
-        if let Some(log) = $log {
-            builder = builder.interceptor(CallLogInterceptor::new(log.clone()));
-        }
+        builder = builder.interceptor(match $log {
+            Some(log) => CallLogInterceptor::new(log.clone()),
+            None => CallLogInterceptor::tracing_only(),
+        });
         $sdk::Client::from_conf(builder.build())
     }};
 }

@@ -58,6 +58,12 @@ where
             Poll::Ready(v) => return Ok(v),
             Poll::Pending(seen) => seen,
         };
+        tracing::debug!(
+            target: "stackctl::wait",
+            "{what}: {last} after {:.1}s; next look in {:.1}s",
+            started.elapsed().as_secs_f64(),
+            interval.as_secs_f64()
+        );
         if started.elapsed() + interval > policy.timeout {
             return Err(AwsError::invalid(
                 what,

@@ -89,7 +89,12 @@ pub async fn missing(mut session: Session, mode: Mode) -> anyhow::Result<Session
     if mode == Mode::Save && changed {
         file::save(&session.state_path, &mut session.state)?;
     }
-    for (address, id, replaced) in &found {
+    tracing::info!(
+        "looked for {} objects the state does not record by their tags: {} found",
+        lookups.len(),
+        found.len()
+    );
+    for (address, id, replaced) in found.iter().filter(|_| !session.quiet) {
         eprintln!("{}", found_line(mode, address, id, replaced.as_ref()));
     }
     match failure {

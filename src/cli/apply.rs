@@ -124,7 +124,11 @@ pub async fn walk(session: Session, plan: &Plan, what: &str) -> anyhow::Result<C
         session.state,
         session.state_path.clone(),
         plan,
-        progress::lines(total),
+        if session.quiet {
+            progress::silent()
+        } else {
+            progress::lines(total)
+        },
     )
     .await;
     match result {

@@ -11,6 +11,7 @@ pub mod exit;
 pub mod graph;
 pub mod import;
 pub mod init;
+pub mod logging;
 pub mod output;
 pub mod plan;
 pub mod session;
@@ -63,6 +64,13 @@ pub struct Cli {
         env = "STACKCTL_DEPENDENCY_TIMEOUT"
     )]
     pub dependency_timeout: Option<duration::Arg>,
+    /// Show more of what stackctl does on stderr: `-v` reads, lookups and waits, `-vv`
+    /// every AWS call, `-vvv` the AWS SDK's own events (or set STACKCTL_LOG).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// Print results and errors only: no progress lines.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
     #[command(subcommand)]
     pub command: Command,
 }

@@ -21,6 +21,8 @@ pub struct Session {
     pub aws: Aws,
     /// Held while the session lives, for commands that may write state.
     pub _lock: Option<Lock>,
+    /// `--quiet`: no progress or notes on stderr, results and errors only.
+    pub quiet: bool,
 }
 
 pub fn env_region() -> Option<String> {
@@ -69,6 +71,7 @@ impl Session {
             state,
             aws,
             _lock: lock,
+            quiet: cli.quiet,
         })
     }
 
@@ -84,6 +87,7 @@ impl Session {
         &self,
         wanted: impl Fn(&Address) -> bool,
     ) -> anyhow::Result<Observed> {
+        let started = std::time::Instant::now();
         let mut by_kind: BTreeMap<Kind, Vec<(Address, CloudId)>> = BTreeMap::new();
         for (address, record) in self.state.resources.iter().filter(|(a, _)| wanted(a)) {
             by_kind
@@ -109,6 +113,11 @@ impl Session {
             })?;
             observed.extend(objects.into_iter().map(|(a, _)| a).zip(live));
         }
+        tracing::info!(
+            "read {} recorded resources from AWS in {} ms",
+            observed.len(),
+            started.elapsed().as_millis()
+        );
         Ok(observed)
     }
 }

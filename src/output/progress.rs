@@ -6,6 +6,12 @@ use std::io::Write;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+/// For `--quiet`: the engine's events go nowhere (a failure still ends the command
+/// with its error).
+pub fn silent() -> Observer {
+    Arc::new(|_: &Event| {})
+}
+
 pub fn lines(total: usize) -> Observer {
     let finished = Arc::new(AtomicUsize::new(0));
     Arc::new(move |e: &Event| {

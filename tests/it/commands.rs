@@ -243,3 +243,40 @@ fn of_two_concurrent_applies_the_second_refuses_and_names_the_first() {
     assert_eq!(first_code, Some(0));
     assert_eq!(ws.run(&["plan", "--detailed-exitcode"]).code, 0);
 }
+
+#[test]
+fn quiet_prints_no_progress_and_verbose_shows_every_call_without_colors() {
+    let emulator = Emulator::start();
+    let ws = Workspace::new(&emulator, &crate::support::cli::example("hello-fargate"));
+    let quiet = ws.run(&["-q", "apply", "--auto-approve"]).ok();
+    assert!(quiet.stderr.trim().is_empty(), "{}", quiet.stderr);
+    assert!(quiet.stdout.contains("Apply complete"), "{}", quiet.stdout);
+
+    let verbose = ws.run(&["-vv", "plan"]).ok();
+    assert!(
+        verbose
+            .stderr
+            .contains("stackctl::aws: EC2 DescribeVpcs vpc.main"),
+        "{}",
+        verbose.stderr
+    );
+    assert!(
+        verbose.stderr.contains("read 21 recorded resources"),
+        "{}",
+        verbose.stderr
+    );
+    assert!(
+        !verbose.stderr.contains('\u{1b}'),
+        "colors without a terminal"
+    );
+    let filtered = ws.run_with_env(&[("STACKCTL_LOG", "stackctl::cli=info")], &["plan"]);
+    assert!(filtered.stderr.contains("read 21"), "{}", filtered.stderr);
+    assert!(
+        !filtered.stderr.contains("stackctl::aws"),
+        "{}",
+        filtered.stderr
+    );
+
+    let normal = ws.run(&["destroy", "--auto-approve"]).ok();
+    assert!(normal.stderr.contains("of 21]"), "{}", normal.stderr);
+}

@@ -1,0 +1,53 @@
+//! Diagnostic logging (tracing) on stderr, apart from the progress and results a
+//! command prints. `-v` shows what stackctl does between the progress lines (reads,
+//! lookups, waits), `-vv` every AWS call with its resource and duration, `-vvv` the
+//! AWS SDK's own events too. `STACKCTL_LOG` takes a filter in `tracing`'s syntax
+//! (e.g. `stackctl::aws=debug`) and wins over the flags.
+
+use std::io::IsTerminal;
+use tracing_subscriber::EnvFilter;
+
+/// The environment variable that sets the log filter.
+pub const ENV: &str = "STACKCTL_LOG";
+
+/// The filter for `-v` given `verbose` times; `quiet` keeps errors only.
+pub fn filter(verbose: u8, quiet: bool) -> String {
+    match (quiet, verbose) {
+        (true, _) => "error".into(),
+        (false, 0) => "warn".into(),
+        (false, 1) => "warn,stackctl=info".into(),
+        (false, 2) => "warn,stackctl=debug".into(),
+        (false, _) => "debug".into(),
+    }
+}
+
+pub fn init(verbose: u8, quiet: bool) {
+    let filter = match std::env::var(ENV) {
+        Ok(f) if !f.trim().is_empty() => EnvFilter::new(f),
+        _ => EnvFilter::new(filter(verbose, quiet)),
+    };
+    // Colors only on a terminal, and never under NO_COLOR (https://no-color.org).
+    let ansi = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(ansi)
+        // Seconds since start: what a person timing a run wants, not the date.
+        .with_timer(tracing_subscriber::fmt::time::uptime())
+        .with_target(true)
+        .try_init();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn more_v_shows_more_and_quiet_shows_errors_only() {
+        assert_eq!(filter(0, false), "warn");
+        assert!(filter(1, false).contains("stackctl=info"));
+        assert!(filter(2, false).contains("stackctl=debug"));
+        assert_eq!(filter(3, false), "debug");
+        assert_eq!(filter(2, true), "error");
+    }
+}
