@@ -2,11 +2,15 @@
 //! silently fall back to a default) and every default is one a careful operator
 //! would pick; docs/stack-toml.md lists them all.
 
-use serde::Deserialize;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-#[derive(Debug, Clone, Deserialize)]
+/// A stack: the network, the containers and what serves them, for `stackctl`. Every
+/// key, its default and what it does: docs/stack-toml.md.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(title = "stack.toml")]
 pub struct Config {
     pub stack: Stack,
     #[serde(default)]
@@ -23,7 +27,7 @@ pub struct Config {
     pub cdn: Cdn,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Stack {
     /// Prefixes every AWS name and is the value of the `stackctl:stack` tag.
@@ -35,7 +39,7 @@ pub struct Stack {
     pub tags: BTreeMap<String, String>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct Network {
     pub cidr: String,
@@ -50,7 +54,7 @@ pub struct Network {
 }
 
 /// Which traffic VPC flow logs record.
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
 #[serde(rename_all = "kebab-case")]
 pub enum FlowLogs {
     Off,
@@ -86,7 +90,7 @@ impl Default for Network {
 }
 
 /// A count picks `{region}a`, `{region}b`, ...; names are used as given.
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema, PartialEq)]
 #[serde(untagged)]
 pub enum Azs {
     Count(u32),
@@ -95,7 +99,7 @@ pub enum Azs {
 
 /// One NAT gateway for the VPC (cheap; egress stops if its AZ fails), one per AZ
 /// (each AZ independent; N times the cost), or none (tasks must run in public subnets).
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
 #[serde(rename_all = "kebab-case")]
 pub enum NatMode {
     Single,
@@ -103,7 +107,7 @@ pub enum NatMode {
     None,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct Cluster {
     pub container_insights: bool,
@@ -117,7 +121,7 @@ impl Default for Cluster {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct Repository {
     pub scan_on_push: bool,
@@ -138,14 +142,14 @@ impl Default for Repository {
     }
 }
 
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
 pub enum TagMutability {
     Mutable,
     Immutable,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Service {
     /// `REPO:TAG` for a repository of this stack, or a full image URI with a registry.
@@ -201,7 +205,7 @@ pub struct Service {
     pub wait: bool,
 }
 
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, JsonSchema, PartialEq, Eq, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum Arch {
     #[default]
@@ -211,7 +215,7 @@ pub enum Arch {
     Arm64,
 }
 
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, JsonSchema, PartialEq, Eq, Default)]
 #[serde(rename_all = "kebab-case")]
 pub enum LogMode {
     #[default]
@@ -219,7 +223,7 @@ pub enum LogMode {
     Blocking,
 }
 
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, JsonSchema, PartialEq, Eq, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum Placement {
     /// Private subnets, no public IP, egress through NAT.
@@ -229,7 +233,7 @@ pub enum Placement {
     Public,
 }
 
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct HealthCheck {
     pub path: String,
@@ -253,7 +257,7 @@ impl Default for HealthCheck {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct LoadBalancer {
     pub http_port: u16,
@@ -277,7 +281,7 @@ impl Default for LoadBalancer {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Https {
     pub certificate_arn: String,
@@ -288,7 +292,7 @@ pub struct Https {
     pub ssl_policy: Option<String>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct Cdn {
     pub enabled: bool,
@@ -319,7 +323,7 @@ impl Default for Cdn {
     }
 }
 
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
 #[serde(rename_all = "kebab-case")]
 pub enum ViewerProtocol {
     AllowAll,
@@ -329,7 +333,7 @@ pub enum ViewerProtocol {
 
 /// Dynamic apps want CachingDisabled (every request reaches Flask); `optimized`
 /// caches by the managed CachingOptimized policy.
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
 pub enum Caching {
     Disabled,

@@ -248,3 +248,23 @@ fn a_load_balancer_needs_two_availability_zones() {
     let internal = text.replace("port = 5000", "port = 5000\nroutes = []");
     assert_eq!(parse_str(&internal).unwrap().azs, vec!["eu-west-2a"]);
 }
+
+/// docs/stack.schema.json is the schema these types make, so an editor that
+/// completes and checks stack.toml with it never disagrees with stackctl. After a
+/// change to the types, `STACKCTL_BLESS=1 cargo test -p stackctl-config` rewrites it.
+#[test]
+fn the_committed_json_schema_is_the_one_the_types_make() {
+    let mut schema = serde_json::to_string_pretty(&schemars::schema_for!(crate::schema::Config))
+        .expect("the schema serializes");
+    schema.push('\n');
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/stack.schema.json");
+    if std::env::var_os("STACKCTL_BLESS").is_some() {
+        std::fs::write(&path, &schema).unwrap();
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        committed == schema,
+        "docs/stack.schema.json is not the schema of the config types: run \
+         STACKCTL_BLESS=1 cargo test -p stackctl-config and commit it"
+    );
+}
