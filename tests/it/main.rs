@@ -9,6 +9,7 @@ mod deploys;
 mod destroy_blocked;
 mod fault_proxy;
 mod faults;
+mod golden;
 mod init;
 mod kinds;
 mod lifecycle;

@@ -5,14 +5,12 @@
 use std::fmt;
 use std::path::PathBuf;
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug)]
 pub enum ConfigError {
-    #[error("cannot read {}: {source}", path.display())]
     Read {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("{}:{line}:{column}: {}{message}", path.display(), key.as_ref().map(|k| format!("{k}: ")).unwrap_or_default())]
     Syntax {
         path: PathBuf,
         line: usize,
@@ -20,12 +18,49 @@ pub enum ConfigError {
         /// The key the error is in, when the text around it parses.
         key: Option<String>,
         message: String,
+        /// How many bytes from `column` on the error spans (1 when the parser does
+        /// not say).
+        width: usize,
+        /// The file's text, to show the line.
+        text: String,
     },
-    #[error("{} has {} problem{}:\n{}", path.display(), problems.len(), if problems.len() == 1 { "" } else { "s" }, Problems { path, problems })]
     Invalid {
         path: PathBuf,
         problems: Vec<Problem>,
+        /// The file's text, to show the lines.
+        text: String,
     },
+}
+
+impl ConfigError {
+    /// The error as a person reads it: each problem with its file, line and column,
+    /// the line itself with the key underlined, and a suggestion where there is one.
+    /// `color` adds terminal colors.
+    pub fn render(&self, color: bool) -> String {
+        match self {
+            ConfigError::Read { path, source } => {
+                format!("error: cannot read {}: {source}", path.display())
+            }
+            other => crate::diagnostic::render(other, color),
+        }
+    }
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let text = self.render(false);
+        // Without the leading "error: ": whoever prints an error adds that.
+        f.write_str(text.strip_prefix("error: ").unwrap_or(&text))
+    }
+}
+
+impl std::error::Error for ConfigError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            ConfigError::Read { source, .. } => Some(source),
+            _ => None,
+        }
+    }
 }
 
 /// One semantic problem: the key it is about (`services.web.cpu`) and what is wrong.
@@ -36,30 +71,4 @@ pub struct Problem {
     /// Line and column of the key in the file; None when neither it nor any table
     /// above it is written (the problem is with a default).
     pub at: Option<(usize, usize)>,
-}
-
-struct Problems<'a> {
-    path: &'a std::path::Path,
-    problems: &'a [Problem],
-}
-
-impl fmt::Display for Problems<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, p) in self.problems.iter().enumerate() {
-            if i > 0 {
-                writeln!(f)?;
-            }
-            match p.at {
-                Some((line, column)) => write!(
-                    f,
-                    "  - {}:{line}:{column}: {}: {}",
-                    self.path.display(),
-                    p.key,
-                    p.message
-                )?,
-                None => write!(f, "  - {}: {}: {}", self.path.display(), p.key, p.message)?,
-            }
-        }
-        Ok(())
-    }
 }

@@ -2,6 +2,7 @@
 //! validation (every semantic problem at once). Expansion into desired resources
 //! lives in the stackctl crate, beside the resource kinds it builds.
 
+pub mod diagnostic;
 pub mod error;
 pub mod locate;
 pub mod names;
@@ -41,6 +42,8 @@ pub fn parse(
             column,
             key: offset.and_then(|o| locate::key_at(text, o)),
             message: e.message().to_string(),
+            width: e.span().map_or(1, |s| s.len().max(1)),
+            text: text.to_string(),
         }
     })?;
     validate::validate(config, env_region).map_err(|mut problems| {
@@ -51,6 +54,7 @@ pub fn parse(
         ConfigError::Invalid {
             path: path.to_path_buf(),
             problems,
+            text: text.to_string(),
         }
     })
 }
