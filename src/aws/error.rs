@@ -34,14 +34,18 @@ pub struct AwsError {
 impl fmt::Display for AwsError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.code.is_empty() {
-            write!(f, "{} failed: {}", self.operation, self.message)
+            write!(f, "{} failed: {}", self.operation, self.message)?;
         } else {
             write!(
                 f,
                 "{} failed: {}: {}",
                 self.operation, self.code, self.message
-            )
+            )?;
         }
+        if let Some(hint) = super::hint::for_error(self) {
+            write!(f, "\n  hint: {hint}")?;
+        }
+        Ok(())
     }
 }
 

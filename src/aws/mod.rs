@@ -6,6 +6,7 @@
 pub mod blockers;
 pub mod call_log;
 pub mod error;
+pub mod hint;
 pub mod in_flight;
 pub mod retry;
 pub mod unknown_outcome;
