@@ -119,18 +119,23 @@ pub async fn walk(session: Session, plan: &Plan, what: &str) -> anyhow::Result<C
     // Steps, not changes: a create-first replacement is two (create, then retire).
     let total = engine::ops::steps(&engine::ops::build(plan, &session.state));
     let s = plan.summary();
+    let (observer, ticker) = if session.quiet {
+        (progress::silent(), None)
+    } else {
+        let (observer, ticker) = progress::lines(total, progress_interval()?);
+        (observer, Some(ticker))
+    };
     let (state, result) = engine::apply(
         session.aws.clone(),
         session.state,
         session.state_path.clone(),
         plan,
-        if session.quiet {
-            progress::silent()
-        } else {
-            progress::lines(total)
-        },
+        observer,
     )
     .await;
+    if let Some(ticker) = ticker {
+        ticker.abort();
+    }
     match result {
         Ok(()) => {
             println!(
@@ -146,6 +151,26 @@ pub async fn walk(session: Session, plan: &Plan, what: &str) -> anyhow::Result<C
         ))),
     }
 }
+
+/// How often a long step is reported: STACKCTL_PROGRESS_INTERVAL (e.g. `30s`), or
+/// every 10 s.
+fn progress_interval() -> anyhow::Result<std::time::Duration> {
+    match std::env::var(PROGRESS_INTERVAL_ENV) {
+        Ok(v) if !v.trim().is_empty() => {
+            let every: super::duration::Arg = v
+                .parse()
+                .map_err(|e| anyhow::anyhow!("{PROGRESS_INTERVAL_ENV}: {e}"))?;
+            anyhow::ensure!(
+                !every.0.is_zero(),
+                "{PROGRESS_INTERVAL_ENV} must be more than 0"
+            );
+            Ok(every.0)
+        }
+        _ => Ok(progress::EVERY),
+    }
+}
+
+const PROGRESS_INTERVAL_ENV: &str = "STACKCTL_PROGRESS_INTERVAL";
 
 fn print_outputs(state: &crate::state::State) {
     let outputs = stack_outputs::from_state(state);

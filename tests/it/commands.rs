@@ -280,3 +280,57 @@ fn quiet_prints_no_progress_and_verbose_shows_every_call_without_colors() {
     let normal = ws.run(&["destroy", "--auto-approve"]).ok();
     assert!(normal.stderr.contains("of 21]"), "{}", normal.stderr);
 }
+
+/// A step that takes long says so every interval, so a CI log shows the run is alive
+/// and what it waits for. The proxy makes the NAT gateway take 2 s and the ALB 3 s.
+#[test]
+fn a_long_step_reports_that_it_is_still_running() {
+    use stackctl_bench::fault_proxy::{FaultProxy, Faults};
+    use stackctl_bench::readiness::{Readiness, Timing};
+    let emulator = Emulator::start();
+    let proxy = FaultProxy::start_with(
+        &emulator.endpoint,
+        Faults::none(0),
+        Some(Readiness::new(Timing::scaled())),
+    );
+    let mut ws = Workspace::new(&emulator, &crate::support::cli::example("hello-fargate"));
+    ws.endpoint = proxy.endpoint.clone();
+    let run = ws
+        .run_with_env(
+            &[("STACKCTL_PROGRESS_INTERVAL", "1s")],
+            &["apply", "--auto-approve"],
+        )
+        .ok();
+    assert!(
+        run.stderr
+            .contains("nat_gateway.nat-0: still creating (1s)")
+            || run
+                .stderr
+                .contains("load_balancer.main: still creating (1s)"),
+        "{}",
+        run.stderr
+    );
+    // Reported in order: never after the step's own "created" line.
+    let lines: Vec<&str> = run.stderr.lines().collect();
+    for (i, line) in lines.iter().enumerate() {
+        if let Some((address, _)) = line.split_once(": still creating") {
+            let done = format!("{address}: created in");
+            assert!(
+                lines[i..].iter().any(|l| l.starts_with(&done)),
+                "{line} after its step finished:\n{}",
+                run.stderr
+            );
+        }
+    }
+    let bad = ws.run_with_env(
+        &[("STACKCTL_PROGRESS_INTERVAL", "soon")],
+        &["destroy", "--auto-approve"],
+    );
+    assert_eq!(bad.code, 1);
+    assert!(
+        bad.stderr.contains("STACKCTL_PROGRESS_INTERVAL"),
+        "{}",
+        bad.stderr
+    );
+    ws.run(&["destroy", "--auto-approve"]).ok();
+}
