@@ -5,11 +5,11 @@
 use super::Cli;
 use super::confirm::confirm;
 use super::exit::Code;
+use super::report::Report;
 use super::session::Session;
 use crate::address::Kind;
 use crate::config::expand::expand;
 use crate::engine;
-use crate::output::{plan_text, progress, stack_outputs};
 use crate::plan::{Plan, PlanDocument, parse_image, plan_deploy};
 use anyhow::Context;
 use std::path::{Path, PathBuf};
@@ -32,33 +32,39 @@ pub struct Args {
     /// Apply without asking (for CI; required when stdin is not a terminal).
     #[arg(long)]
     pub auto_approve: bool,
+    /// Report as JSON events on stdout, one per line (docs/json.md); needs
+    /// --auto-approve or a saved plan.
+    #[arg(long)]
+    pub json: bool,
 }
 
 pub async fn run(cli: &Cli, args: &Args) -> anyhow::Result<Code> {
+    let report = Report::new(args.json, cli.quiet);
+    report.check_approval(args.auto_approve || args.plan_file.is_some())?;
     if let Some(path) = &args.plan_file {
-        return apply_saved(cli, path).await;
+        return apply_saved(cli, path, &report).await;
     }
     if !args.images.is_empty() {
-        return deploy(cli, args).await;
+        return deploy(cli, args, &report).await;
     }
     let session = Session::open(cli, "apply", true).await?;
     let session = super::adopt::missing(session, super::adopt::Mode::Save).await?;
     let observed = session.refresh().await?;
     let plan = crate::plan::plan(&expand(&session.config), &session.state, &observed)?;
     let warnings = crate::config::security::warnings(&session.config.config);
-    print!("{}", plan_text::render_with_warnings(&plan, &warnings));
+    report.plan("apply", &session.config.config.stack.name, &plan, &warnings);
     if !plan.has_changes() {
-        print_outputs(&session.state);
+        report.done(None, &plan, &session.state);
         return Ok(Code::Ok);
     }
     if !confirm("apply these changes", args.auto_approve)? {
-        println!("Apply cancelled.");
+        report.cancelled("Apply");
         return Ok(Code::Ok);
     }
-    walk(session, &plan, "Apply").await
+    walk(session, &plan, "Apply", &report).await
 }
 
-async fn apply_saved(cli: &Cli, path: &Path) -> anyhow::Result<Code> {
+async fn apply_saved(cli: &Cli, path: &Path, report: &Report) -> anyhow::Result<Code> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("cannot read the plan {}", path.display()))?;
     let document =
@@ -79,15 +85,15 @@ async fn apply_saved(cli: &Cli, path: &Path) -> anyhow::Result<Code> {
     // them again (they are recorded as the walk saves the state), so that the plan's
     // updates have the records they update.
     let session = super::adopt::missing(session, super::adopt::Mode::Preview).await?;
-    print!("{}", plan_text::render(&plan));
+    report.plan("apply", &session.config.config.stack.name, &plan, &[]);
     if !plan.has_changes() {
-        print_outputs(&session.state);
+        report.done(None, &plan, &session.state);
         return Ok(Code::Ok);
     }
-    walk(session, &plan, "Apply").await
+    walk(session, &plan, "Apply", report).await
 }
 
-async fn deploy(cli: &Cli, args: &Args) -> anyhow::Result<Code> {
+async fn deploy(cli: &Cli, args: &Args, report: &Report) -> anyhow::Result<Code> {
     let images = args
         .images
         .iter()
@@ -102,29 +108,32 @@ async fn deploy(cli: &Cli, args: &Args) -> anyhow::Result<Code> {
         })
         .await?;
     let plan = plan_deploy(&session.state, &observed, &images)?;
-    if !plan.has_changes() {
+    if !plan.has_changes() && !report.is_json() {
         println!("No changes. Every service already runs the image given.");
         return Ok(Code::Ok);
     }
-    print!("{}", plan_text::render(&plan));
-    if !confirm("deploy these images", args.auto_approve)? {
-        println!("Deploy cancelled.");
+    report.plan("deploy", &session.config.config.stack.name, &plan, &[]);
+    if !plan.has_changes() {
+        report.done(None, &plan, &session.state);
         return Ok(Code::Ok);
     }
-    walk(session, &plan, "Deploy").await
+    if !confirm("deploy these images", args.auto_approve)? {
+        report.cancelled("Deploy");
+        return Ok(Code::Ok);
+    }
+    walk(session, &plan, "Deploy", report).await
 }
 
 /// Runs a plan and reports; shared by apply and destroy.
-pub async fn walk(session: Session, plan: &Plan, what: &str) -> anyhow::Result<Code> {
+pub async fn walk(
+    session: Session,
+    plan: &Plan,
+    what: &str,
+    report: &Report,
+) -> anyhow::Result<Code> {
     // Steps, not changes: a create-first replacement is two (create, then retire).
     let total = engine::ops::steps(&engine::ops::build(plan, &session.state));
-    let s = plan.summary();
-    let (observer, ticker) = if session.quiet {
-        (progress::silent(), None)
-    } else {
-        let (observer, ticker) = progress::lines(total, progress_interval()?);
-        (observer, Some(ticker))
-    };
+    let (observer, ticker) = report.observer(total)?;
     let (state, result) = engine::apply(
         session.aws.clone(),
         session.state,
@@ -138,48 +147,16 @@ pub async fn walk(session: Session, plan: &Plan, what: &str) -> anyhow::Result<C
     }
     match result {
         Ok(()) => {
-            println!(
-                "\n{what} complete: {} added, {} changed, {} destroyed.",
-                s.add, s.change, s.destroy
-            );
-            print_outputs(&state);
+            report.done(Some(what), plan, &state);
             Ok(Code::Ok)
         }
-        Err(e) => Err(anyhow::Error::new(e).context(format!(
-            "{what} failed; what finished is recorded in {}, run the command again to continue",
-            session.state_path.display()
-        ))),
-    }
-}
-
-/// How often a long step is reported: STACKCTL_PROGRESS_INTERVAL (e.g. `30s`), or
-/// every 10 s.
-fn progress_interval() -> anyhow::Result<std::time::Duration> {
-    match std::env::var(PROGRESS_INTERVAL_ENV) {
-        Ok(v) if !v.trim().is_empty() => {
-            let every: super::duration::Arg = v
-                .parse()
-                .map_err(|e| anyhow::anyhow!("{PROGRESS_INTERVAL_ENV}: {e}"))?;
-            anyhow::ensure!(
-                !every.0.is_zero(),
-                "{PROGRESS_INTERVAL_ENV} must be more than 0"
-            );
-            Ok(every.0)
+        Err(e) => {
+            let e = anyhow::Error::new(e).context(format!(
+                "{what} failed; what finished is recorded in {}, run the command again to continue",
+                session.state_path.display()
+            ));
+            report.failed(plan, &format!("{e:#}"));
+            Err(e)
         }
-        _ => Ok(progress::EVERY),
-    }
-}
-
-const PROGRESS_INTERVAL_ENV: &str = "STACKCTL_PROGRESS_INTERVAL";
-
-fn print_outputs(state: &crate::state::State) {
-    let outputs = stack_outputs::from_state(state);
-    if outputs.is_empty() {
-        return;
-    }
-    println!("\nOutputs:");
-    let width = outputs.keys().map(String::len).max().unwrap_or(0);
-    for (k, v) in outputs {
-        println!("  {k:width$} = {v}");
     }
 }

@@ -14,6 +14,7 @@ pub mod init;
 pub mod logging;
 pub mod output;
 pub mod plan;
+pub mod report;
 pub mod session;
 pub mod unlock;
 pub mod validate;

@@ -1,6 +1,7 @@
 //! Human rendering: plans, progress lines from engine events, stack outputs.
 
 pub mod drift_text;
+pub mod events_json;
 pub mod graph_text;
 pub mod plan_text;
 pub mod progress;

@@ -22,42 +22,63 @@ pub fn silent() -> Observer {
     Arc::new(|_: &Event| {})
 }
 
-/// The steps running now, since when.
-type InFlight = Arc<Mutex<BTreeMap<Address, (Action, Instant)>>>;
+/// The steps running now, since when: fed by engine events, read by a ticker that
+/// reports the long ones. Shared by the lines and the JSON stream.
+#[derive(Clone, Default)]
+pub struct InFlight(Arc<Mutex<BTreeMap<Address, (Action, Instant)>>>);
 
-/// The lines observer, and the task that reports long steps every `every`; abort
-/// the task when the walk ends.
-pub fn lines(total: usize, every: Duration) -> (Observer, tokio::task::JoinHandle<()>) {
-    let in_flight: InFlight = Arc::default();
-    let ticker = {
-        let in_flight = in_flight.clone();
+impl InFlight {
+    pub fn observe(&self, e: &Event) {
+        let mut running = self.0.lock().expect("progress lock");
+        match e {
+            Event::Started { address, action } => {
+                running.insert(address.clone(), (*action, Instant::now()));
+            }
+            Event::Finished { address, .. }
+            | Event::Failed { address, .. }
+            | Event::Skipped { address, .. } => {
+                running.remove(address);
+            }
+            Event::Recorded { .. } => {}
+        }
+    }
+
+    /// Every `every`, calls `report` with each step running for `every` or longer and
+    /// how long it has run. Abort the task when the walk ends.
+    pub fn tick(
+        &self,
+        every: Duration,
+        report: impl Fn(&Address, Action, Duration) + Send + 'static,
+    ) -> tokio::task::JoinHandle<()> {
+        let running = self.0.clone();
         tokio::spawn(async move {
             let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
             loop {
                 tick.tick().await;
-                let running = in_flight.lock().expect("progress lock").clone();
-                for line in still_running(&running, Instant::now(), every) {
-                    let _ = writeln!(std::io::stderr(), "{line}");
+                let now = Instant::now();
+                let snapshot = running.lock().expect("progress lock").clone();
+                for (address, action, elapsed) in long_running(&snapshot, now, every) {
+                    report(&address, action, elapsed);
                 }
             }
         })
-    };
+    }
+}
+
+/// The lines observer, and the task that reports long steps every `every`; abort
+/// the task when the walk ends.
+pub fn lines(total: usize, every: Duration) -> (Observer, tokio::task::JoinHandle<()>) {
+    let in_flight = InFlight::default();
+    let ticker = in_flight.tick(every, |address, action, elapsed| {
+        let _ = writeln!(
+            std::io::stderr(),
+            "{}",
+            still_line(address, action, elapsed)
+        );
+    });
     let finished = Arc::new(AtomicUsize::new(0));
     let observer: Observer = Arc::new(move |e: &Event| {
-        {
-            let mut running = in_flight.lock().expect("progress lock");
-            match e {
-                Event::Started { address, action } => {
-                    running.insert(address.clone(), (*action, Instant::now()));
-                }
-                Event::Finished { address, .. }
-                | Event::Failed { address, .. }
-                | Event::Skipped { address, .. } => {
-                    running.remove(address);
-                }
-                Event::Recorded { .. } => {}
-            }
-        }
+        in_flight.observe(e);
         let line = match e {
             Event::Started { address, action } => format!("{address}: {}...", action.verb().0),
             Event::Recorded { address, id } => format!("{address}: {id} recorded in state"),
@@ -83,20 +104,24 @@ pub fn lines(total: usize, every: Duration) -> (Observer, tokio::task::JoinHandl
     (observer, ticker)
 }
 
-/// "vpc.main: still creating (1m20s)" for each step running for `every` or longer.
-fn still_running(
+/// The steps running for `every` or longer, with how long.
+fn long_running(
     running: &BTreeMap<Address, (Action, Instant)>,
     now: Instant,
     every: Duration,
-) -> Vec<String> {
+) -> Vec<(Address, Action, Duration)> {
     running
         .iter()
         .filter_map(|(address, (action, since))| {
             let elapsed = now.saturating_duration_since(*since);
-            (elapsed >= every)
-                .then(|| format!("{address}: still {} ({})", action.verb().0, human(elapsed)))
+            (elapsed >= every).then(|| (address.clone(), *action, elapsed))
         })
         .collect()
+}
+
+/// "vpc.main: still creating (1m20s)".
+fn still_line(address: &Address, action: Action, elapsed: Duration) -> String {
+    format!("{address}: still {} ({})", action.verb().0, human(elapsed))
 }
 
 /// `45s`, `1m20s`, `1h02m`.
@@ -139,8 +164,12 @@ mod tests {
                 (Action::Delete, now - Duration::from_secs(10)),
             ),
         ]);
+        let lines: Vec<String> = long_running(&running, now, every)
+            .into_iter()
+            .map(|(a, action, elapsed)| still_line(&a, action, elapsed))
+            .collect();
         assert_eq!(
-            still_running(&running, now, every),
+            lines,
             [
                 "nat_gateway.nat-0: still creating (1m20s)",
                 "ecs_service.web: still destroying (10s)",

@@ -64,3 +64,62 @@ fn config_error_every_problem_is_reported_at_once() {
     assert_eq!(code, Some(1));
     assert_golden("config-invalid.txt", &stderr);
 }
+
+/// The `--json` event stream of an apply, normalized where runs differ: times and
+/// durations become 0, cloud ids `<id>`, output values `<value>`, and the engine's
+/// events (whose order across resources depends on AWS's answers) are grouped by
+/// address, each resource's own events in the order they came.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_json_event_stream_of_an_apply() {
+    use crate::support::cli::{Workspace, example};
+    use crate::support::emulator::Emulator;
+    use serde_json::Value;
+    let emulator = Emulator::start();
+    let ws = Workspace::new(&emulator, &example("hello-fargate"));
+    let run = ws
+        .run_with_env(
+            &[("STACKCTL_PROGRESS_INTERVAL", "1h")],
+            &["apply", "--auto-approve", "--json"],
+        )
+        .ok();
+    let events: Vec<Value> = run
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    let kind = |v: &Value| v["event"].as_str().unwrap_or_default().to_string();
+    assert_eq!(events.first().map(kind).as_deref(), Some("plan"));
+    assert_eq!(events.last().map(kind).as_deref(), Some("summary"));
+    assert_eq!(events.last().unwrap()["result"], "ok");
+    let times: Vec<f64> = events.iter().map(|e| e["time"].as_f64().unwrap()).collect();
+    assert!(times.windows(2).all(|w| w[0] <= w[1]), "{times:?}");
+
+    let normalize = |mut v: Value| {
+        let map = v.as_object_mut().unwrap();
+        for key in ["time", "elapsed"] {
+            if map.contains_key(key) {
+                map.insert(key.into(), 0.into());
+            }
+        }
+        if map.contains_key("id") {
+            map.insert("id".into(), "<id>".into());
+        }
+        if let Some(Value::Object(outputs)) = map.get_mut("outputs") {
+            for value in outputs.values_mut() {
+                *value = "<value>".into();
+            }
+        }
+        v
+    };
+    let mut middle: Vec<Value> = events[1..events.len() - 1]
+        .iter()
+        .cloned()
+        .map(normalize)
+        .collect();
+    middle.sort_by_key(|v| v["address"].as_str().unwrap_or_default().to_string());
+    let mut lines = vec![normalize(events[0].clone())];
+    lines.extend(middle);
+    lines.push(normalize(events.last().unwrap().clone()));
+    let text: String = lines.iter().map(|v| format!("{v}\n")).collect();
+    assert_golden("apply-events.jsonl", &text);
+}

@@ -1,0 +1,132 @@
+//! How apply, deploy and destroy tell what they do: as text (the plan, progress lines
+//! on stderr, the summary and the outputs) or, with `--json`, as the JSON event
+//! stream on stdout (src/output/events_json.rs). Both come from the same plan and the
+//! engine's one event stream.
+
+use super::duration;
+use crate::config::security::Warning;
+use crate::engine::Observer;
+use crate::output::events_json::Stream;
+use crate::output::{plan_text, progress, stack_outputs};
+use crate::plan::Plan;
+use crate::state::State;
+use std::time::Duration;
+
+pub enum Report {
+    Text { quiet: bool },
+    Json(Stream),
+}
+
+impl Report {
+    pub fn new(json: bool, quiet: bool) -> Report {
+        if json {
+            Report::Json(Stream::new())
+        } else {
+            Report::Text { quiet }
+        }
+    }
+
+    pub fn is_json(&self) -> bool {
+        matches!(self, Report::Json(_))
+    }
+
+    /// `--json` cannot answer a prompt: the change must be approved up front.
+    pub fn check_approval(&self, approved: bool) -> anyhow::Result<()> {
+        anyhow::ensure!(
+            !self.is_json() || approved,
+            "--json needs --auto-approve (or a saved plan): nothing can answer a prompt \
+             while stdout is a stream of events"
+        );
+        Ok(())
+    }
+
+    pub fn plan(&self, command: &str, stack: &str, plan: &Plan, warnings: &[Warning]) {
+        match self {
+            Report::Text { .. } => print!("{}", plan_text::render_with_warnings(plan, warnings)),
+            Report::Json(stream) => stream.plan(command, stack, plan),
+        }
+    }
+
+    /// What the engine's events go to, and the ticker of long steps to abort after.
+    pub fn observer(
+        &self,
+        total: usize,
+    ) -> anyhow::Result<(Observer, Option<tokio::task::JoinHandle<()>>)> {
+        Ok(match self {
+            Report::Text { quiet: true } => (progress::silent(), None),
+            Report::Text { quiet: false } => {
+                let (observer, ticker) = progress::lines(total, progress_interval()?);
+                (observer, Some(ticker))
+            }
+            Report::Json(stream) => {
+                let (observer, ticker) = stream.observer(progress_interval()?);
+                (observer, Some(ticker))
+            }
+        })
+    }
+
+    /// The plan had nothing to change, or the walk finished: the outputs.
+    pub fn done(&self, what: Option<&str>, plan: &Plan, state: &State) {
+        match self {
+            Report::Text { .. } => {
+                if let Some(what) = what {
+                    let s = plan.summary();
+                    println!(
+                        "\n{what} complete: {} added, {} changed, {} destroyed.",
+                        s.add, s.change, s.destroy
+                    );
+                }
+                print_outputs(state);
+            }
+            Report::Json(stream) => {
+                stream.summary(plan, None, &stack_outputs::from_state(state));
+            }
+        }
+    }
+
+    /// The walk failed; the error itself is printed on stderr by whoever returns it.
+    pub fn failed(&self, plan: &Plan, error: &str) {
+        if let Report::Json(stream) = self {
+            stream.summary(plan, Some(error), &Default::default());
+        }
+    }
+
+    /// A person said no at the prompt (text only: JSON never asks).
+    pub fn cancelled(&self, what: &str) {
+        if let Report::Text { .. } = self {
+            println!("{what} cancelled.");
+        }
+    }
+}
+
+/// How often a long step is reported: STACKCTL_PROGRESS_INTERVAL (e.g. `30s`), or
+/// every 10 s.
+fn progress_interval() -> anyhow::Result<Duration> {
+    match std::env::var(PROGRESS_INTERVAL_ENV) {
+        Ok(v) if !v.trim().is_empty() => {
+            let every: duration::Arg = v
+                .parse()
+                .map_err(|e| anyhow::anyhow!("{PROGRESS_INTERVAL_ENV}: {e}"))?;
+            anyhow::ensure!(
+                !every.0.is_zero(),
+                "{PROGRESS_INTERVAL_ENV} must be more than 0"
+            );
+            Ok(every.0)
+        }
+        _ => Ok(progress::EVERY),
+    }
+}
+
+const PROGRESS_INTERVAL_ENV: &str = "STACKCTL_PROGRESS_INTERVAL";
+
+fn print_outputs(state: &State) {
+    let outputs = stack_outputs::from_state(state);
+    if outputs.is_empty() {
+        return;
+    }
+    println!("\nOutputs:");
+    let width = outputs.keys().map(String::len).max().unwrap_or(0);
+    for (k, v) in outputs {
+        println!("  {k:width$} = {v}");
+    }
+}
