@@ -32,6 +32,18 @@ fn apply_without_a_terminal_refuses_unless_auto_approved() {
         run.stderr
     );
     assert!(run.stdout.contains("Nothing to destroy"), "{}", run.stdout);
+    // JSON output cannot answer a prompt either, and says so before any AWS call.
+    for command in ["apply", "destroy"] {
+        let run = ws.run(&[command, "--json"]);
+        assert_eq!(run.code, 1, "{command}");
+        assert!(
+            run.stderr.contains("--json needs --auto-approve"),
+            "{}",
+            run.stderr
+        );
+        assert!(run.stdout.is_empty(), "{}", run.stdout);
+    }
+    assert!(!ws.state_path().exists());
 }
 
 #[test]
