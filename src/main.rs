@@ -1,11 +1,11 @@
 use clap::Parser;
 use stackctl::cli::{self, Cli, exit::Code};
 use stackctl::config::error::ConfigError;
-use std::io::IsTerminal;
 
 fn main() {
     let cli = Cli::parse();
-    cli::logging::init(cli.verbose, cli.quiet);
+    cli::logging::init(cli.verbose, cli.quiet, cli.no_color);
+    let color = stackctl::output::color::wanted(cli.no_color, true);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -15,7 +15,7 @@ fn main() {
         Err(e) => {
             match e.downcast_ref::<ConfigError>() {
                 // Shown with the lines of stack.toml it is about.
-                Some(config) => eprintln!("{}", config.render(color_on_stderr())),
+                Some(config) => eprintln!("{}", config.render(color)),
                 // `{:#}` prints the whole chain: context first, then each cause.
                 None => eprintln!("error: {e:#}"),
             }
@@ -23,9 +23,4 @@ fn main() {
         }
     };
     std::process::exit(code as i32);
-}
-
-/// Colors on a terminal only, and never under NO_COLOR (https://no-color.org).
-fn color_on_stderr() -> bool {
-    std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none()
 }

@@ -39,7 +39,7 @@ pub struct Args {
 }
 
 pub async fn run(cli: &Cli, args: &Args) -> anyhow::Result<Code> {
-    let report = Report::new(args.json, cli.quiet);
+    let report = Report::new(args.json, cli);
     report.check_approval(args.auto_approve || args.plan_file.is_some())?;
     if let Some(path) = &args.plan_file {
         return apply_saved(cli, path, &report).await;

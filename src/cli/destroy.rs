@@ -19,7 +19,7 @@ pub struct Args {
 }
 
 pub async fn run(cli: &Cli, args: &Args) -> anyhow::Result<Code> {
-    let report = Report::new(args.json, cli.quiet);
+    let report = Report::new(args.json, cli);
     report.check_approval(args.auto_approve)?;
     let session = Session::open(cli, "destroy", true).await?;
     // A lost state must not leave the stack running unseen: adopt what carries its tags.

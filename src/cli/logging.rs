@@ -4,7 +4,6 @@
 //! AWS SDK's own events too. `STACKCTL_LOG` takes a filter in `tracing`'s syntax
 //! (e.g. `stackctl::aws=debug`) and wins over the flags.
 
-use std::io::IsTerminal;
 use tracing_subscriber::EnvFilter;
 
 /// The environment variable that sets the log filter.
@@ -21,13 +20,12 @@ pub fn filter(verbose: u8, quiet: bool) -> String {
     }
 }
 
-pub fn init(verbose: u8, quiet: bool) {
+pub fn init(verbose: u8, quiet: bool, no_color: bool) {
     let filter = match std::env::var(ENV) {
         Ok(f) if !f.trim().is_empty() => EnvFilter::new(f),
         _ => EnvFilter::new(filter(verbose, quiet)),
     };
-    // Colors only on a terminal, and never under NO_COLOR (https://no-color.org).
-    let ansi = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let ansi = crate::output::color::wanted(no_color, true);
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

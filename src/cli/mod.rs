@@ -72,6 +72,9 @@ pub struct Cli {
     /// Print results and errors only: no progress lines.
     #[arg(short, long, global = true, conflicts_with = "verbose")]
     pub quiet: bool,
+    /// No colors, even on a terminal (NO_COLOR set to anything does the same).
+    #[arg(long, global = true)]
+    pub no_color: bool,
     #[command(subcommand)]
     pub command: Command,
 }

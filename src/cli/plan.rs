@@ -34,7 +34,12 @@ pub async fn run(cli: &Cli, args: &Args) -> anyhow::Result<Code> {
     if args.json {
         println!("{}", serde_json::to_string_pretty(&document)?);
     } else {
-        print!("{}", plan_text::render_with_warnings(&plan, &warnings));
+        let text = plan_text::render_with_warnings(&plan, &warnings);
+        if crate::output::color::wanted(cli.no_color, false) {
+            print!("{}", crate::output::color::plan(&text));
+        } else {
+            print!("{text}");
+        }
     }
     if let Some(path) = &args.out {
         let text = serde_json::to_string_pretty(&document)?;

@@ -13,16 +13,19 @@ use crate::state::State;
 use std::time::Duration;
 
 pub enum Report {
-    Text { quiet: bool },
+    Text { quiet: bool, color: bool },
     Json(Stream),
 }
 
 impl Report {
-    pub fn new(json: bool, quiet: bool) -> Report {
+    pub fn new(json: bool, cli: &super::Cli) -> Report {
         if json {
             Report::Json(Stream::new())
         } else {
-            Report::Text { quiet }
+            Report::Text {
+                quiet: cli.quiet,
+                color: crate::output::color::wanted(cli.no_color, false),
+            }
         }
     }
 
@@ -42,7 +45,14 @@ impl Report {
 
     pub fn plan(&self, command: &str, stack: &str, plan: &Plan, warnings: &[Warning]) {
         match self {
-            Report::Text { .. } => print!("{}", plan_text::render_with_warnings(plan, warnings)),
+            Report::Text { color, .. } => {
+                let text = plan_text::render_with_warnings(plan, warnings);
+                if *color {
+                    print!("{}", crate::output::color::plan(&text));
+                } else {
+                    print!("{text}");
+                }
+            }
             Report::Json(stream) => stream.plan(command, stack, plan),
         }
     }
@@ -53,8 +63,8 @@ impl Report {
         total: usize,
     ) -> anyhow::Result<(Observer, Option<tokio::task::JoinHandle<()>>)> {
         Ok(match self {
-            Report::Text { quiet: true } => (progress::silent(), None),
-            Report::Text { quiet: false } => {
+            Report::Text { quiet: true, .. } => (progress::silent(), None),
+            Report::Text { quiet: false, .. } => {
                 let (observer, ticker) = progress::lines(total, progress_interval()?);
                 (observer, Some(ticker))
             }

@@ -1,5 +1,6 @@
 //! Human rendering: plans, progress lines from engine events, stack outputs.
 
+pub mod color;
 pub mod drift_text;
 pub mod events_json;
 pub mod graph_text;

@@ -123,3 +123,16 @@ async fn the_json_event_stream_of_an_apply() {
     let text: String = lines.iter().map(|v| format!("{v}\n")).collect();
     assert_golden("apply-events.jsonl", &text);
 }
+
+/// The plan of a new stack: every resource with its settings, as a person reviews it
+/// before the first apply (no terminal: no colors).
+#[test]
+fn a_plan_of_a_new_stack() {
+    use crate::support::cli::{Workspace, example};
+    use crate::support::emulator::Emulator;
+    let emulator = Emulator::start();
+    let ws = Workspace::new(&emulator, &example("hello-fargate"));
+    let run = ws.run(&["plan"]).ok();
+    assert!(!run.stdout.contains('\u{1b}'), "colors without a terminal");
+    assert_golden("plan-new-stack.txt", &run.stdout);
+}
