@@ -136,3 +136,73 @@ fn a_plan_of_a_new_stack() {
     assert!(!run.stdout.contains('\u{1b}'), "colors without a terminal");
     assert_golden("plan-new-stack.txt", &run.stdout);
 }
+
+/// What an apply prints without a terminal (a CI log): the plan, one line as each
+/// step starts and ends, the summary and the outputs. Normalized where runs differ:
+/// durations, the "N of M" counter, ids and output values; the progress lines,
+/// whose order across resources depends on AWS's answers, are grouped by address,
+/// each resource's own lines in the order they came.
+#[test]
+fn an_apply_transcript_without_a_terminal() {
+    use crate::support::cli::{Workspace, example};
+    use crate::support::emulator::Emulator;
+    let emulator = Emulator::start();
+    let ws = Workspace::new(&emulator, &example("hello-fargate"));
+    let run = ws
+        .run_with_env(
+            &[("STACKCTL_PROGRESS_INTERVAL", "1h")],
+            &["apply", "--auto-approve"],
+        )
+        .ok();
+    let mut progress: Vec<(String, String)> = run
+        .stderr
+        .lines()
+        .map(|line| {
+            let (address, rest) = line.split_once(": ").unwrap_or((line, ""));
+            (address.to_string(), normalize_progress(rest))
+        })
+        .collect();
+    progress.sort_by(|a, b| a.0.cmp(&b.0));
+    let stdout = normalize_outputs(&run.stdout);
+    let mut text = String::from("--- stdout\n");
+    text.push_str(&stdout);
+    text.push_str("--- stderr, grouped by address\n");
+    for (address, rest) in progress {
+        text.push_str(&format!("{address}: {rest}\n"));
+    }
+    assert_golden("apply-transcript.txt", &text);
+}
+
+/// "created in 0.3s [4 of 21]" -> "created in Ns [N of 21]"; "vpc-0a1b recorded in
+/// state" -> "<id> recorded in state".
+fn normalize_progress(rest: &str) -> String {
+    if let Some((_, tail)) = rest.split_once(" recorded in state") {
+        return format!("<id> recorded in state{tail}");
+    }
+    match rest.split_once(" in ") {
+        Some((verb, timing)) if timing.ends_with(']') => {
+            let total = timing.rsplit_once(" of ").map(|(_, t)| t).unwrap_or("]");
+            format!("{verb} in Ns [N of {total}")
+        }
+        _ => rest.to_string(),
+    }
+}
+
+/// The values under "Outputs:" differ per run (ids, DNS names): `<value>`.
+fn normalize_outputs(stdout: &str) -> String {
+    let mut out = String::new();
+    let mut in_outputs = false;
+    for line in stdout.lines() {
+        if line == "Outputs:" {
+            in_outputs = true;
+        }
+        match line.split_once(" = ") {
+            Some((key, _)) if in_outputs => out.push_str(&format!("{key} = <value>\n")),
+            _ => {
+                out.push_str(line);
+                out.push('\n');
+            }
+        }
+    }
+    out
+}
