@@ -121,9 +121,11 @@ stackctl import security_group.alb sg-0123456789abcdef0"
         after_help = "Example: stackctl init --template weather --name forecast\n         stackctl init --list"
     )]
     Init(init::Args),
-    /// Draw the resource graph: an edge A -> B means A needs B (B is created first and
-    /// deleted last); `ready` marks where A waits for B to be ready, not just created.
+    /// Draw the resource graph (Graphviz DOT or Mermaid).
     #[command(
+        long_about = "Draw the resource graph of stack.toml, without calling AWS. An edge A -> B \
+means A needs B: B is created first and deleted last. `ready` marks the edges where A waits \
+for B to be ready (NAT gateway available, load balancer active), not just created.",
         after_help = "Example: stackctl graph | dot -Tsvg > stack.svg\n         stackctl graph --format mermaid"
     )]
     Graph(graph::Args),
@@ -178,6 +180,43 @@ mod tests {
             assert!(after.contains("Example"), "{} --help", command.get_name());
             assert!(command.get_about().is_some(), "{}", command.get_name());
         }
+    }
+
+    /// docs/commands/NAME.md ends with `stackctl NAME --help` as it is, so the pages
+    /// never describe flags that changed. `STACKCTL_BLESS=1` rewrites that part.
+    #[test]
+    fn every_command_has_a_page_whose_help_is_current() {
+        const MARKER: &str = "<!-- help: generated from";
+        let mut cli = Cli::command();
+        cli.build();
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/commands");
+        let mut stale = Vec::new();
+        // clap's own `help` subcommand has no page.
+        for command in cli.get_subcommands_mut().filter(|c| c.get_name() != "help") {
+            let name = command.get_name().to_string();
+            let help = command.render_long_help().to_string();
+            let path = dir.join(format!("{name}.md"));
+            let page = std::fs::read_to_string(&path)
+                .unwrap_or_else(|_| panic!("no page {}", path.display()));
+            let at = page
+                .find(MARKER)
+                .unwrap_or_else(|| panic!("{} has no `{MARKER}` line", path.display()));
+            let head_end = at + page[at..].find('\n').map_or(page.len() - at, |i| i + 1);
+            let wanted = format!(
+                "{}\n```text\n{}\n```\n",
+                &page[..head_end].trim_end(),
+                help.trim_end()
+            );
+            if std::env::var_os("STACKCTL_BLESS").is_some() {
+                std::fs::write(&path, &wanted).unwrap();
+            } else if page != wanted {
+                stale.push(name);
+            }
+        }
+        assert!(
+            stale.is_empty(),
+            "pages whose --help is stale (STACKCTL_BLESS=1 cargo test --lib rewrites them): {stale:?}"
+        );
     }
 
     #[test]
