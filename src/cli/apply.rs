@@ -50,9 +50,22 @@ pub async fn run(cli: &Cli, args: &Args) -> anyhow::Result<Code> {
     let session = Session::open(cli, "apply", true).await?;
     let session = super::adopt::missing(session, super::adopt::Mode::Save).await?;
     let observed = session.refresh().await?;
-    let plan = crate::plan::plan(&expand(&session.config), &session.state, &observed)?;
+    let desired = expand(&session.config);
+    let plan = crate::plan::plan(&desired, &session.state, &observed)?;
     let warnings = crate::config::security::warnings(&session.config.config);
-    report.plan("apply", &session.config.config.stack.name, &plan, &warnings);
+    let notes = super::report::notes(
+        &session.config.region,
+        &plan,
+        Some(&desired),
+        &session.state,
+    );
+    report.plan(
+        "apply",
+        &session.config.config.stack.name,
+        &plan,
+        &warnings,
+        &notes,
+    );
     if !plan.has_changes() {
         report.done(None, &plan, &session.state);
         return Ok(Code::Ok);
@@ -85,7 +98,7 @@ async fn apply_saved(cli: &Cli, path: &Path, report: &Report) -> anyhow::Result<
     // them again (they are recorded as the walk saves the state), so that the plan's
     // updates have the records they update.
     let session = super::adopt::missing(session, super::adopt::Mode::Preview).await?;
-    report.plan("apply", &session.config.config.stack.name, &plan, &[]);
+    report.plan("apply", &session.config.config.stack.name, &plan, &[], "");
     if !plan.has_changes() {
         report.done(None, &plan, &session.state);
         return Ok(Code::Ok);
@@ -112,7 +125,7 @@ async fn deploy(cli: &Cli, args: &Args, report: &Report) -> anyhow::Result<Code>
         println!("No changes. Every service already runs the image given.");
         return Ok(Code::Ok);
     }
-    report.plan("deploy", &session.config.config.stack.name, &plan, &[]);
+    report.plan("deploy", &session.config.config.stack.name, &plan, &[], "");
     if !plan.has_changes() {
         report.done(None, &plan, &session.state);
         return Ok(Code::Ok);

@@ -29,7 +29,14 @@ pub async fn run(cli: &Cli, args: &Args) -> anyhow::Result<Code> {
         return Ok(Code::Ok);
     }
     let plan = crate::plan::plan_destroy(&session.state)?;
-    report.plan("destroy", &session.config.config.stack.name, &plan, &[]);
+    let notes = super::report::notes(&session.config.region, &plan, None, &session.state);
+    report.plan(
+        "destroy",
+        &session.config.config.stack.name,
+        &plan,
+        &[],
+        &notes,
+    );
     if !plan.has_changes() {
         report.done(None, &plan, &session.state);
         return Ok(Code::Ok);

@@ -9,13 +9,15 @@ use tracing_subscriber::EnvFilter;
 /// The environment variable that sets the log filter.
 pub const ENV: &str = "STACKCTL_LOG";
 
-/// The filter for `-v` given `verbose` times; `quiet` keeps errors only.
+/// The filter for `-v` given `verbose` times; `quiet` keeps errors only. The SDK's
+/// own warnings (a credential provider that does not apply, once per client) stay
+/// out until `-vvv`: stackctl's errors already say what failed.
 pub fn filter(verbose: u8, quiet: bool) -> String {
     match (quiet, verbose) {
-        (true, _) => "error".into(),
-        (false, 0) => "warn".into(),
-        (false, 1) => "warn,stackctl=info".into(),
-        (false, 2) => "warn,stackctl=debug".into(),
+        (true, _) => "error,stackctl=error".into(),
+        (false, 0) => "error,stackctl=warn".into(),
+        (false, 1) => "error,stackctl=info".into(),
+        (false, 2) => "error,stackctl=debug".into(),
         (false, _) => "debug".into(),
     }
 }
@@ -42,10 +44,10 @@ mod tests {
 
     #[test]
     fn more_v_shows_more_and_quiet_shows_errors_only() {
-        assert_eq!(filter(0, false), "warn");
+        assert_eq!(filter(0, false), "error,stackctl=warn");
         assert!(filter(1, false).contains("stackctl=info"));
         assert!(filter(2, false).contains("stackctl=debug"));
         assert_eq!(filter(3, false), "debug");
-        assert_eq!(filter(2, true), "error");
+        assert_eq!(filter(2, true), "error,stackctl=error");
     }
 }

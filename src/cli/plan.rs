@@ -27,14 +27,21 @@ pub async fn run(cli: &Cli, args: &Args) -> anyhow::Result<Code> {
     let session = Session::open(cli, "plan", false).await?;
     let session = super::adopt::missing(session, super::adopt::Mode::Preview).await?;
     let observed = session.refresh().await?;
-    let plan = crate::plan::plan(&expand(&session.config), &session.state, &observed)?;
+    let desired = expand(&session.config);
+    let plan = crate::plan::plan(&desired, &session.state, &observed)?;
     let warnings = security::warnings(&session.config.config);
     let document = PlanDocument::new(&plan, &session.state, &session.config.region)
         .with_warnings(warnings.clone());
     if args.json {
         println!("{}", serde_json::to_string_pretty(&document)?);
     } else {
-        let text = plan_text::render_with_warnings(&plan, &warnings);
+        let notes = super::report::notes(
+            &session.config.region,
+            &plan,
+            Some(&desired),
+            &session.state,
+        );
+        let text = plan_text::render_with_notes(&plan, &warnings, &notes);
         if crate::output::color::wanted(cli.no_color, false) {
             print!("{}", crate::output::color::plan(&text));
         } else {

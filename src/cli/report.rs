@@ -43,10 +43,12 @@ impl Report {
         Ok(())
     }
 
-    pub fn plan(&self, command: &str, stack: &str, plan: &Plan, warnings: &[Warning]) {
+    /// The plan; in text with `notes` (slow steps, cost: see `notes`) before its last
+    /// line.
+    pub fn plan(&self, command: &str, stack: &str, plan: &Plan, warnings: &[Warning], notes: &str) {
         match self {
             Report::Text { color, .. } => {
-                let text = plan_text::render_with_warnings(plan, warnings);
+                let text = plan_text::render_with_notes(plan, warnings, notes);
                 if *color {
                     print!("{}", crate::output::color::plan(&text));
                 } else {
@@ -106,6 +108,34 @@ impl Report {
         if let Report::Text { .. } = self {
             println!("{what} cancelled.");
         }
+    }
+}
+
+/// What a person wants to know before saying yes: the steps that will take minutes,
+/// and what the stack will cost per month against what it costs now. `desired` is
+/// what stack.toml asks for (None: nothing, as after a destroy).
+pub fn notes(
+    region: &str,
+    plan: &Plan,
+    desired: Option<&[crate::desired::Desired]>,
+    state: &State,
+) -> String {
+    let after: std::collections::BTreeMap<_, _> = desired
+        .unwrap_or_default()
+        .iter()
+        .map(|d| (d.address.clone(), d.spec.clone()))
+        .collect();
+    let before = state
+        .resources
+        .iter()
+        .map(|(a, r)| (a.clone(), r.spec.clone()))
+        .collect();
+    let slow = plan_text::slow_steps(plan);
+    let cost = plan_text::estimate(region, &after, &before);
+    if slow.is_empty() {
+        cost
+    } else {
+        format!("{slow}\n{cost}")
     }
 }
 

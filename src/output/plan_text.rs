@@ -19,6 +19,12 @@ pub fn render(plan: &Plan) -> String {
 /// line whether or not anything changes: a stack keeps warning for as long as it
 /// runs with a default off.
 pub fn render_with_warnings(plan: &Plan, warnings: &[Warning]) -> String {
+    render_with_notes(plan, warnings, "")
+}
+
+/// The plan with `notes` (the slow steps and the cost estimate) after the warnings,
+/// before the last line.
+pub fn render_with_notes(plan: &Plan, warnings: &[Warning], notes: &str) -> String {
     let mut out = changes(plan);
     if !warnings.is_empty() {
         if !out.is_empty() {
@@ -28,6 +34,12 @@ pub fn render_with_warnings(plan: &Plan, warnings: &[Warning]) -> String {
         for w in warnings {
             let _ = writeln!(out, "  - {} {}", w.key, w.message);
         }
+    }
+    if !notes.is_empty() {
+        if !out.is_empty() {
+            out.push('\n');
+        }
+        out.push_str(notes);
     }
     if !plan.has_changes() {
         if !out.is_empty() {
@@ -146,6 +158,68 @@ fn change(out: &mut String, c: &Change) {
     for (name, line) in lines {
         let _ = writeln!(out, "      {name:width$} = {line}");
     }
+}
+
+/// The steps of `plan` that wait on AWS for minutes, with AWS's usual times, so a
+/// person knows what they start; empty when there are none.
+pub fn slow_steps(plan: &Plan) -> String {
+    let mut out = String::new();
+    for c in plan.pending() {
+        if let Some((low, high)) = crate::plan::slow_steps::expected(c.address.kind(), c.action) {
+            let _ = writeln!(
+                out,
+                "  {} ({}): usually {low}-{high} min",
+                c.address,
+                c.action.verb().0
+            );
+        }
+    }
+    if out.is_empty() {
+        return out;
+    }
+    format!("Slow steps (they run side by side where the graph allows):\n{out}")
+}
+
+/// The monthly cost estimate of the stack as `after` describes it, against `before`
+/// (the specs of what the state records), from the built-in prices of `region`.
+pub fn estimate(
+    region: &str,
+    after: &std::collections::BTreeMap<crate::address::Address, Value>,
+    before: &std::collections::BTreeMap<crate::address::Address, Value>,
+) -> String {
+    use crate::plan::cost;
+    let (prices, known) = cost::prices(region);
+    let items = cost::items(after, &prices);
+    let (now, then) = (
+        cost::total(&items),
+        cost::total(&cost::items(before, &prices)),
+    );
+    let mut out = format!(
+        "Estimated monthly cost, USD: on-demand prices of {} (built in, {}; see docs/costs.md), \
+         without usage (data, requests, logs):\n",
+        if known {
+            region
+        } else {
+            "us-east-1, standing in for an unlisted region"
+        },
+        cost::PRICES_AS_OF
+    );
+    let width = items
+        .iter()
+        .map(|i| i.what.chars().count())
+        .max()
+        .unwrap_or(0);
+    for i in &items {
+        let _ = writeln!(out, "  {:width$}  ${:>8.2}", i.what, i.monthly);
+    }
+    let change = now - then;
+    let _ = writeln!(
+        out,
+        "  total ${now:.2}/month; now ${then:.2}; change {}${:.2}",
+        if change < 0.0 { "-" } else { "+" },
+        change.abs()
+    );
+    out
 }
 
 fn opt(v: Option<&Value>) -> String {

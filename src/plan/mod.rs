@@ -2,10 +2,12 @@
 
 pub mod action;
 pub mod change;
+pub mod cost;
 pub mod deploy;
 pub mod document;
 pub mod drift;
 pub mod planner;
+pub mod slow_steps;
 
 pub use action::Action;
 pub use change::{Cause, Change, Class, Deposed, FieldDiff, Plan, Reason, Summary, deposed_in};
