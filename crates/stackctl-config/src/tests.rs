@@ -268,3 +268,38 @@ fn the_committed_json_schema_is_the_one_the_types_make() {
          STACKCTL_BLESS=1 cargo test -p stackctl-config and commit it"
     );
 }
+
+/// docs/stack-toml.md covers every key: each property of the schema (every table's
+/// keys) is named there: in backticks, as a table header (`[stack]`), or set in an
+/// example (`path = "/"` of the health check).
+#[test]
+fn the_reference_names_every_key() {
+    let schema = serde_json::to_value(schemars::schema_for!(crate::schema::Config)).unwrap();
+    let mut keys = std::collections::BTreeSet::new();
+    let mut tables = vec![&schema];
+    if let Some(defs) = schema["$defs"].as_object() {
+        tables.extend(defs.values());
+    }
+    for table in tables {
+        if let Some(properties) = table["properties"].as_object() {
+            keys.extend(properties.keys().cloned());
+        }
+    }
+    assert!(keys.len() > 40, "only {} keys found", keys.len());
+    let doc = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/stack-toml.md"),
+    )
+    .unwrap();
+    let missing: Vec<&String> = keys
+        .iter()
+        .filter(|k| {
+            ![format!("`{k}`"), format!("`[{k}"), format!(" {k} = ")]
+                .iter()
+                .any(|form| doc.contains(form))
+        })
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "docs/stack-toml.md does not name: {missing:?}"
+    );
+}
