@@ -66,6 +66,11 @@ impl Report {
     ) -> anyhow::Result<(Observer, Option<tokio::task::JoinHandle<()>>)> {
         Ok(match self {
             Report::Text { quiet: true, .. } => (progress::silent(), None),
+            // A person at a terminal gets the live view; a log gets plain lines.
+            Report::Text { quiet: false, .. } if crate::output::live::possible() => {
+                let (observer, ticker) = crate::output::live::view(total);
+                (observer, Some(ticker))
+            }
             Report::Text { quiet: false, .. } => {
                 let (observer, ticker) = progress::lines(total, progress_interval()?);
                 (observer, Some(ticker))

@@ -346,3 +346,40 @@ fn a_long_step_reports_that_it_is_still_running() {
     );
     ws.run(&["destroy", "--auto-approve"]).ok();
 }
+
+/// On a terminal, apply shows the live view: the block of steps in flight with "N of
+/// M done", redrawn in place, above which finished steps scroll. Run inside a
+/// pseudo-terminal (Python's pty module, which the machine has for the emulator).
+#[test]
+fn the_live_view_redraws_in_a_terminal() {
+    let emulator = Emulator::start();
+    let ws = Workspace::new(&emulator, &crate::support::cli::example("hello-fargate"));
+    const SPAWN: &str = "import os, pty, sys; status = pty.spawn(sys.argv[1:]); \
+                         sys.exit(os.waitstatus_to_exitcode(status))";
+    let out = std::process::Command::new("python3")
+        .args(["-c", SPAWN, env!("CARGO_BIN_EXE_stackctl"), "--stack"])
+        .arg(&ws.stack)
+        .args(["apply", "--auto-approve"])
+        .env("AWS_ENDPOINT_URL", &ws.endpoint)
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_REGION")
+        .env_remove("AWS_DEFAULT_REGION")
+        .env("TERM", "xterm")
+        .env_remove("NO_COLOR")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("run python3");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains("of 21 done"), "{text}");
+    assert!(text.contains("21 of 21 done, 0 in flight"), "{text}");
+    // Redrawn in place: the cursor goes back up over the block and erases it.
+    assert!(text.contains("F\u{1b}[J"), "{text}");
+    assert!(text.contains("vpc.main: created in"), "{text}");
+    assert!(text.contains("Apply complete: 21 added"), "{text}");
+    // Colors on a terminal: the plan's additions are green.
+    assert!(text.contains("\u{1b}[32m  + vpc.main"), "{text}");
+    ws.run(&["destroy", "--auto-approve"]).ok();
+}
