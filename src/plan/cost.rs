@@ -143,6 +143,11 @@ pub fn items(specs: &BTreeMap<Address, Value>, p: &Prices) -> Vec<Item> {
                     monthly: month(p.load_balancer + ips * p.public_ipv4),
                 });
             }
+            // Listed so nobody wonders: CloudFront has no base charge.
+            Kind::CloudfrontDistribution => items.push(Item {
+                what: format!("{address}: CloudFront, no monthly base (billed by use)"),
+                monthly: 0.0,
+            }),
             _ => {}
         }
     }
@@ -198,8 +203,10 @@ mod tests {
                 a("load_balancer.main"),
                 json!({"scheme": "internet-facing", "subnets": [{}, {}]}),
             ),
+            (a("cloudfront_distribution.main"), json!({})),
         ]);
         let items = items(&specs, &p);
+        assert_eq!(items.len(), 4);
         let sum = total(&items);
         let expected = 730.0 * (0.050 + 0.005 + 0.02646 + 2.0 * 0.005);
         assert!((sum - expected).abs() < 0.001, "{items:?}");
