@@ -35,13 +35,15 @@ impl Stream {
     }
 
     fn write(&self, mut line: Value) {
+        // The time is taken under stdout's lock, so lines come out in the order of
+        // their times even when two steps report at once.
+        let mut out = std::io::stdout().lock();
         if let Value::Object(map) = &mut line {
             map.insert(
                 "time".into(),
                 json!(round(self.started.elapsed().as_secs_f64())),
             );
         }
-        let mut out = std::io::stdout().lock();
         let _ = writeln!(out, "{line}");
         let _ = out.flush();
     }
