@@ -10,7 +10,23 @@ fn main() {
         .enable_all()
         .build()
         .expect("start the async runtime");
-    let code = match runtime.block_on(cli::run(cli)) {
+    // Ctrl-C drops the command's future, so what it holds is released on the way out
+    // (an S3 state lock is deleted rather than left to expire); steps cut short are
+    // like a crash, which the state's record of started creates already covers.
+    let result = runtime.block_on(async {
+        tokio::select! {
+            result = cli::run(cli) => Some(result),
+            _ = tokio::signal::ctrl_c() => None,
+        }
+    });
+    let Some(result) = result else {
+        eprintln!(
+            "Interrupted. Every step that finished is recorded in the state; run the command \
+             again to carry on from there."
+        );
+        std::process::exit(Code::Interrupted as i32);
+    };
+    let code = match result {
         Ok(code) => code,
         Err(e) => {
             match e.downcast_ref::<ConfigError>() {

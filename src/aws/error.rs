@@ -137,6 +137,7 @@ fn classify(code: &str, message: &str) -> AwsErrorKind {
         "RuleNotFound",
         "InvalidAllocationID.NotFound",
         "NatGatewayNotFound",
+        "NoSuchKey",
     ];
     const THROTTLED: &[&str] = &[
         "Throttling",
@@ -169,7 +170,7 @@ fn classify(code: &str, message: &str) -> AwsErrorKind {
 }
 
 /// The variable that points every SDK client at another endpoint (an emulator).
-const ENDPOINT_ENV: &str = "AWS_ENDPOINT_URL";
+pub const ENDPOINT_ENV: &str = "AWS_ENDPOINT_URL";
 
 /// What to check when AWS did not answer: the transport error alone ("tcp connect
 /// error: Connection refused") does not say where stackctl was trying to go.

@@ -15,6 +15,14 @@ pub fn for_error(e: &AwsError) -> Option<String> {
              policy (`aws sts get-caller-identity` shows which identity that is)"
         ));
     }
+    if e.code == "NoSuchBucket" {
+        return Some(
+            "the bucket that keeps the state does not exist: create the bucket (and turn on \
+             its versioning, so every state version is kept), e.g. `aws s3api create-bucket` \
+             then `aws s3api put-bucket-versioning` (docs/state.md)"
+                .into(),
+        );
+    }
     quota(&e.code).map(|q| {
         format!(
             "an AWS quota is reached: {q}. Delete what is unused, or ask for more in the \

@@ -41,6 +41,8 @@ pub const ELB: usize = 4;
 pub const LOGS: usize = 4;
 pub const IAM: usize = 2;
 pub const CLOUDFRONT: usize = 2;
+/// The state object and its lock: one writer at a time anyway.
+pub const S3: usize = 4;
 
 /// The SDK's own default HTTPS client (TLS, connection pool, proxy settings from the
 /// environment), taken from the SDK's default plugin rather than rebuilt here, so

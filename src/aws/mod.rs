@@ -18,6 +18,7 @@ use aws_config::BehaviorVersion;
 use aws_config::timeout::TimeoutConfig;
 use aws_types::region::Region;
 use call_log::{CallLog, CallLogInterceptor};
+use error::ENDPOINT_ENV;
 use std::time::Duration;
 
 /// SDK clients for every service stackctl manages, cheap to clone.
@@ -123,6 +124,27 @@ impl Aws {
             ),
             in_use_timeout: wait::IN_USE_TIMEOUT,
         }
+    }
+
+    /// A client for the S3 bucket that keeps the state, which may be in another region
+    /// than the stack. Addressed by path when an endpoint is set (an emulator on
+    /// loopback has no per-bucket host names).
+    pub async fn s3(region: &str, call_log: Option<&CallLog>) -> aws_sdk_s3::Client {
+        let shared = Self::loader(region).load().await;
+        let http = in_flight::sdk_default_client();
+        let endpoint_set = [ENDPOINT_ENV, "AWS_ENDPOINT_URL_S3"]
+            .iter()
+            .any(|v| std::env::var(v).is_ok_and(|v| !v.is_empty()));
+        let builder = aws_sdk_s3::config::Builder::from(&shared)
+            .http_client(in_flight::InFlightLimit::new(http, in_flight::S3))
+            .retry_partition(retry::partition("s3"))
+            .retry_classifier(retry::RefusedConnectionIsFinal)
+            .force_path_style(endpoint_set)
+            .interceptor(match call_log {
+                Some(log) => CallLogInterceptor::new(log.clone()),
+                None => CallLogInterceptor::tracing_only(),
+            });
+        aws_sdk_s3::Client::from_conf(builder.build())
     }
 
     pub fn with_in_use_timeout(self, in_use_timeout: std::time::Duration) -> Aws {

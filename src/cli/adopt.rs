@@ -18,7 +18,7 @@ use crate::config::expand::expand;
 use crate::desired::Desired;
 use crate::graph::Graph;
 use crate::resources::{Ctx, Live, Outputs, registry};
-use crate::state::{Record, State, file};
+use crate::state::{Record, State};
 use std::collections::{BTreeMap, BTreeSet};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -87,7 +87,7 @@ pub async fn missing(mut session: Session, mode: Mode) -> anyhow::Result<Session
     }
     let changed = !found.is_empty() || session.state.intents.len() != intents_before;
     if mode == Mode::Save && changed {
-        file::save(&session.state_path, &mut session.state)?;
+        session.save().await?;
     }
     tracing::info!(
         "looked for {} objects the state does not record by their tags: {} found",

@@ -150,7 +150,7 @@ pub async fn walk(
     let (state, result) = engine::apply(
         session.aws.clone(),
         session.state,
-        session.state_path.clone(),
+        session.store.clone(),
         plan,
         observer,
     )
@@ -166,7 +166,7 @@ pub async fn walk(
         Err(e) => {
             let e = anyhow::Error::new(e).context(format!(
                 "{what} failed; what finished is recorded in {}, run the command again to continue",
-                session.state_path.display()
+                session.store.location()
             ));
             report.failed(plan, &format!("{e:#}"));
             Err(e)

@@ -12,7 +12,6 @@ use crate::address::{Address, CloudId, Kind};
 use crate::aws::call_log::CURRENT_ADDRESS;
 use crate::config::expand::expand;
 use crate::resources::registry;
-use crate::state::file;
 use anyhow::{Context, bail};
 
 #[derive(Debug, clap::Args)]
@@ -47,9 +46,8 @@ pub async fn run(cli: &Cli, args: &Args) -> anyhow::Result<Code> {
     if let Some(record) = session.state.resources.get(address) {
         bail!(
             "{address} is already in the state as `{}`; to import another object for it, \
-             remove its entry from {} first (there is no `stackctl state rm` yet)",
+             remove it first: `stackctl state rm {address}`",
             record.id,
-            session.state_path.display()
         );
     }
     let id = CloudId::new(args.id.trim());
@@ -73,10 +71,10 @@ pub async fn run(cli: &Cli, args: &Args) -> anyhow::Result<Code> {
         .state
         .resources
         .insert(address.clone(), adopt::record(d, id.clone(), live));
-    file::save(&session.state_path, &mut session.state)?;
+    session.save().await?;
     println!(
         "Imported {address} ({id}) into {}.",
-        session.state_path.display()
+        session.store.location()
     );
     println!(
         "Run `stackctl plan` to see how it differs from stack.toml; the next apply brings it in line."

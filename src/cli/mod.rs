@@ -11,11 +11,14 @@ pub mod exit;
 pub mod graph;
 pub mod import;
 pub mod init;
+pub mod location;
 pub mod logging;
+pub mod migrate;
 pub mod output;
 pub mod plan;
 pub mod report;
 pub mod session;
+pub mod state;
 pub mod unlock;
 pub mod validate;
 
@@ -37,9 +40,27 @@ pub struct Cli {
         env = "STACKCTL_STACK"
     )]
     pub stack: PathBuf,
-    /// The state file [default: <stack file's name>.state.json beside it].
-    #[arg(long, global = true, env = "STACKCTL_STATE")]
-    pub state: Option<PathBuf>,
+    /// The environment of stack.toml to work on (its [environments.NAME] table): each
+    /// is its own stack, `<stack.name>-<NAME>`, with its own state.
+    #[arg(long = "env", global = true, value_name = "NAME", env = "STACKCTL_ENV")]
+    pub environment: Option<String>,
+    /// Where the state is: a file, or `s3://BUCKET/KEY` [default: stack.toml's [state]
+    /// table, else <stack file's name>.state.json beside it].
+    #[arg(
+        long,
+        global = true,
+        value_name = "FILE|S3_URL",
+        env = "STACKCTL_STATE"
+    )]
+    pub state: Option<String>,
+    /// The region of the state's S3 bucket [default: [state] region, else the stack's].
+    #[arg(
+        long,
+        global = true,
+        value_name = "REGION",
+        env = "STACKCTL_STATE_REGION"
+    )]
+    pub state_region: Option<String>,
     /// Append every AWS API call made (service, operation, resource, timing) to FILE
     /// as JSON lines.
     #[arg(long, global = true, value_name = "FILE", env = "STACKCTL_API_LOG")]
@@ -54,6 +75,17 @@ pub struct Cli {
         env = "STACKCTL_LOCK_TIMEOUT"
     )]
     pub lock_timeout: duration::Arg,
+    /// How long an S3 state lock lives unless its holder renews it (it renews four
+    /// times per lifetime); the lock of a run killed mid-apply is taken over this long
+    /// after its last renewal.
+    #[arg(
+        long,
+        global = true,
+        value_name = "DURATION",
+        default_value = "60s",
+        env = "STACKCTL_LOCK_TTL"
+    )]
+    pub lock_ttl: duration::Arg,
     /// How long a delete is retried while AWS answers that something still uses the
     /// object (network interfaces of load balancers and tasks linger for minutes
     /// after their owner is gone), e.g. `20m`; then the error names what uses it
@@ -116,6 +148,14 @@ differs from stack.toml; the next apply brings it in line.",
 stackctl import security_group.alb sg-0123456789abcdef0"
     )]
     Import(import::Args),
+    /// Look at and repair the state: list, show, rm, mv, pull, push, migrate.
+    #[command(
+        long_about = "Look at and repair the state, wherever it is kept (local file or S3). \
+Commands that change it take the state's lock, as apply does; none of them changes the \
+stack's resources in AWS.",
+        after_help = "Example: stackctl state list\n         stackctl state migrate --to s3"
+    )]
+    State(state::Args),
     /// Write a commented stack.toml from one of the reference architectures.
     #[command(
         after_help = "Example: stackctl init --template weather --name forecast\n         stackctl init --list"
@@ -136,29 +176,17 @@ for B to be ready (NAT gateway available, load balancer active), not just create
     Completions(completions::Args),
 }
 
-impl Cli {
-    pub fn state_path(&self) -> PathBuf {
-        self.state.clone().unwrap_or_else(|| {
-            let stem = self
-                .stack
-                .file_stem()
-                .map(|s| s.to_string_lossy().into_owned())
-                .unwrap_or_else(|| "stack".into());
-            self.stack.with_file_name(format!("{stem}.state.json"))
-        })
-    }
-}
-
 pub async fn run(cli: Cli) -> anyhow::Result<exit::Code> {
     match &cli.command {
         Command::Plan(args) => plan::run(&cli, args).await,
         Command::Apply(args) => apply::run(&cli, args).await,
         Command::Destroy(args) => destroy::run(&cli, args).await,
         Command::Drift(args) => drift::run(&cli, args).await,
-        Command::Output(args) => output::run(&cli, args),
+        Command::Output(args) => output::run(&cli, args).await,
         Command::Validate => validate::run(&cli),
-        Command::Unlock => unlock::run(&cli),
+        Command::Unlock => unlock::run(&cli).await,
         Command::Import(args) => import::run(&cli, args).await,
+        Command::State(args) => state::run(&cli, args).await,
         Command::Init(args) => init::run(&cli, args),
         Command::Graph(args) => graph::run(&cli, args),
         Command::Completions(args) => completions::run(args),

@@ -2,9 +2,8 @@
 
 use super::Cli;
 use super::exit::Code;
-use super::session::load_config;
+use super::session::{self, load_config, open_store};
 use crate::output::stack_outputs;
-use crate::state::file;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -15,9 +14,10 @@ pub struct Args {
     pub json: bool,
 }
 
-pub fn run(cli: &Cli, args: &Args) -> anyhow::Result<Code> {
+pub async fn run(cli: &Cli, args: &Args) -> anyhow::Result<Code> {
     let config = load_config(cli)?;
-    let state = file::load(&cli.state_path(), &config.config.stack.name)?;
+    let store = open_store(cli, &config, session::open_call_log(cli)?.as_ref()).await?;
+    let state = store.load(&config.config.stack.name).await?;
     let outputs = state
         .map(|s| stack_outputs::from_state(&s))
         .unwrap_or_default();

@@ -8,19 +8,20 @@ use crate::aws::call_log::{CURRENT_ADDRESS, CallLog};
 use crate::config::{self, Validated};
 use crate::plan::Observed;
 use crate::resources::registry;
-use crate::state::lock::Lock;
-use crate::state::{State, file};
+use crate::state::State;
+use crate::state::lock::Holder;
+use crate::state::store::{StateLock, Store};
 use anyhow::Context;
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::sync::Arc;
 
 pub struct Session {
     pub config: Validated,
-    pub state_path: PathBuf,
+    pub store: Arc<Store>,
     pub state: State,
     pub aws: Aws,
     /// Held while the session lives, for commands that may write state.
-    pub _lock: Option<Lock>,
+    pub _lock: Option<StateLock>,
     /// `--quiet`: no progress or notes on stderr, results and errors only.
     pub quiet: bool,
 }
@@ -33,46 +34,85 @@ pub fn env_region() -> Option<String> {
 }
 
 pub fn load_config(cli: &Cli) -> anyhow::Result<Validated> {
-    Ok(config::load(&cli.stack, env_region())?)
+    Ok(config::load(
+        &cli.stack,
+        env_region(),
+        cli.environment.as_deref(),
+    )?)
+}
+
+/// The state store in effect for this command (see `location`).
+pub async fn open_store(
+    cli: &Cli,
+    config: &Validated,
+    call_log: Option<&CallLog>,
+) -> anyhow::Result<Store> {
+    let location = super::location::resolve(cli, config)?;
+    Ok(Store::open(location, call_log, super::location::stack_dir(cli)).await)
+}
+
+/// Takes the state's lock for `command`, saying so when it replaces a dead run's.
+pub async fn lock(cli: &Cli, store: &Store, command: &str) -> anyhow::Result<StateLock> {
+    let lock = store
+        .lock(command, cli.lock_timeout.0, cli.lock_ttl.0)
+        .await?;
+    if let Some(gone) = lock.took_over() {
+        eprintln!("Warning: {}", took_over(gone));
+    }
+    Ok(lock)
+}
+
+fn took_over(gone: &Holder) -> String {
+    let why = match gone.expires {
+        Some(e) if e < crate::state::lock::now() => {
+            "it expired, as that run stopped renewing it (killed, or its machine is gone)"
+        }
+        _ => "that process is no longer running",
+    };
+    format!(
+        "took over the lock of {gone}: {why}. If it was interrupted mid-change, this run \
+         picks up where it stopped."
+    )
+}
+
+pub fn open_call_log(cli: &Cli) -> anyhow::Result<Option<CallLog>> {
+    cli.api_log
+        .as_ref()
+        .map(|p| CallLog::create(p).with_context(|| format!("cannot open API log {}", p.display())))
+        .transpose()
 }
 
 impl Session {
     pub async fn open(cli: &Cli, command: &str, lock: bool) -> anyhow::Result<Session> {
         let config = load_config(cli)?;
-        let state_path = cli.state_path();
-        let lock = if lock {
-            let lock = Lock::acquire(&state_path, command, cli.lock_timeout.0)?;
-            if let Some(gone) = &lock.took_over {
-                eprintln!(
-                    "Warning: took over the lock of {gone}: that process is no longer running. \
-                     If it was interrupted mid-change, this run picks up where it stopped."
-                );
-            }
-            Some(lock)
-        } else {
-            None
+        let call_log = open_call_log(cli)?;
+        let store = open_store(cli, &config, call_log.as_ref()).await?;
+        let lock = match lock {
+            true => Some(self::lock(cli, &store, command).await?),
+            false => None,
         };
-        let state = file::load(&state_path, &config.config.stack.name)?
+        let state = store
+            .load(&config.config.stack.name)
+            .await?
             .unwrap_or_else(|| State::new(&config.config.stack.name));
-        let call_log = match &cli.api_log {
-            Some(p) => Some(
-                CallLog::create(p)
-                    .with_context(|| format!("cannot open API log {}", p.display()))?,
-            ),
-            None => None,
-        };
         let mut aws = Aws::connect(&config.region, call_log.as_ref()).await;
         if let Some(timeout) = cli.dependency_timeout {
             aws = aws.with_in_use_timeout(timeout.0);
         }
         Ok(Session {
             config,
-            state_path,
+            store: Arc::new(store),
             state,
             aws,
             _lock: lock,
             quiet: cli.quiet,
         })
+    }
+
+    /// Writes the session's state (compare-and-swap, see `Store::save`).
+    pub async fn save(&mut self) -> anyhow::Result<()> {
+        self.state.serial = self.store.save(&self.state).await?;
+        Ok(())
     }
 
     /// Reads every recorded resource from AWS, all at once.

@@ -1,15 +1,32 @@
-//! `stackctl validate`: parse and check stack.toml; no AWS call.
+//! `stackctl validate`: parse and check stack.toml; no AWS call. Without `--env`, a
+//! file that describes environments is checked as each of them.
 
 use super::Cli;
 use super::exit::Code;
-use super::session::load_config;
+use super::session::{env_region, load_config};
+use crate::config::Validated;
 use crate::config::expand::expand;
 
 pub fn run(cli: &Cli) -> anyhow::Result<Code> {
-    let config = load_config(cli)?;
-    let resources = expand(&config);
+    let all = match &cli.environment {
+        Some(_) => vec![load_config(cli)?],
+        None => crate::config::load_all(&cli.stack, env_region())?,
+    };
+    for config in &all {
+        report(cli, config);
+    }
+    Ok(Code::Ok)
+}
+
+fn report(cli: &Cli, config: &Validated) {
+    let resources = expand(config);
+    let environment = config
+        .environment
+        .as_ref()
+        .map(|e| format!(" (environment {e})"))
+        .unwrap_or_default();
     println!(
-        "{} is valid: stack `{}` in {}, {} resources.",
+        "{} is valid{environment}: stack `{}` in {}, {} resources.",
         cli.stack.display(),
         config.config.stack.name,
         config.region,
@@ -22,5 +39,4 @@ pub fn run(cli: &Cli) -> anyhow::Result<Code> {
             println!("  - {} {}", w.key, w.message);
         }
     }
-    Ok(Code::Ok)
 }

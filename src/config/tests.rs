@@ -43,6 +43,7 @@ fn weather_expands_to_the_documented_architecture() {
     let v = load(
         Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/stack.toml")),
         None,
+        None,
     )
     .unwrap();
     let r = expand(&v);
@@ -123,7 +124,7 @@ fn every_example_validates_and_expands_without_dangling_references() {
     let mut count = 0;
     for entry in std::fs::read_dir(root).unwrap() {
         let path = entry.unwrap().path().join("stack.toml");
-        let v = load(&path, None).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let v = load(&path, None, None).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         let r = expand(&v);
         let addresses: Vec<&Address> = r.iter().map(|d| &d.address).collect();
         for d in &r {

@@ -11,9 +11,10 @@ use crate::aws::call_log::{CURRENT_ADDRESS, WAITING};
 use crate::aws::{Aws, AwsError};
 use crate::plan::{Action, Change, Plan};
 use crate::resources::{Ctx, Lookup, Outputs, Ref, Wanted, registry};
-use crate::state::{Intent, Record, State, file};
+use crate::state::store::Store;
+use crate::state::{Intent, Record, State};
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 use tokio::task::JoinSet;
@@ -32,8 +33,12 @@ pub enum ApplyError {
 struct Shared {
     aws: Aws,
     stack: String,
-    state_path: PathBuf,
+    store: Arc<Store>,
     state: Mutex<State>,
+    /// Edits made to `state` so far, and (under its lock, held across the write) the
+    /// number already written: see `save`.
+    edits: AtomicU64,
+    written: tokio::sync::Mutex<u64>,
     observer: Observer,
     changes: BTreeMap<Address, Change>,
     /// When each apply started, for the elapsed time its ready step reports.
@@ -47,11 +52,32 @@ impl Shared {
         (self.observer)(&e);
     }
 
-    /// Applies `f` to the state and writes it out at once.
-    fn save(&self, f: impl FnOnce(&mut State)) -> Result<(), String> {
-        let mut state = self.state.lock().expect("state lock");
-        f(&mut state);
-        file::save(&self.state_path, &mut state).map_err(|e| e.to_string())
+    /// Applies `f` to the state and returns once a write that includes it has
+    /// finished. Writes are one at a time (each S3 write names the ETag of the one
+    /// before); steps that finish while one is under way share the next, so a
+    /// remote state costs one round trip per wave of finished steps, not per step.
+    async fn save(&self, f: impl FnOnce(&mut State)) -> Result<(), String> {
+        let mine = {
+            let mut state = self.state.lock().expect("state lock");
+            f(&mut state);
+            self.edits.fetch_add(1, Ordering::SeqCst) + 1
+        };
+        let mut written = self.written.lock().await;
+        if *written >= mine {
+            return Ok(());
+        }
+        let (snapshot, upto) = {
+            let state = self.state.lock().expect("state lock");
+            (state.clone(), self.edits.load(Ordering::SeqCst))
+        };
+        let serial = self
+            .store
+            .save(&snapshot)
+            .await
+            .map_err(|e| e.to_string())?;
+        self.state.lock().expect("state lock").serial = serial;
+        *written = upto;
+        Ok(())
     }
 
     fn outputs_of(&self, deps: &[Address]) -> BTreeMap<Address, Outputs> {
@@ -79,7 +105,7 @@ impl Lookup for Resolved<'_> {
 pub async fn apply(
     aws: Aws,
     state: State,
-    state_path: PathBuf,
+    store: Arc<Store>,
     plan: &Plan,
     observer: Observer,
 ) -> (State, Result<(), ApplyError>) {
@@ -87,8 +113,10 @@ pub async fn apply(
     let shared = Arc::new(Shared {
         aws,
         stack: state.stack.clone(),
-        state_path,
+        store,
         state: Mutex::new(state),
+        edits: AtomicU64::new(0),
+        written: tokio::sync::Mutex::new(0),
         observer,
         changes: plan
             .pending()
@@ -173,7 +201,7 @@ pub async fn apply(
         let stuck: Vec<String> = waits.keys().map(|o| o.address().to_string()).collect();
         Err(ApplyError::Cycle(stuck.join(", ")))
     } else {
-        record_dependencies_of_unchanged(&shared, plan)
+        record_dependencies_of_unchanged(&shared, plan).await
     };
     let shared = Arc::try_unwrap(shared)
         .ok()
@@ -184,7 +212,7 @@ pub async fn apply(
 /// An edit can add or remove what an unchanged resource waits for (a service waits for
 /// the listeners that exist). Its record is brought up to date once the apply has
 /// succeeded, so a later destroy orders it by the stack as it now is.
-fn record_dependencies_of_unchanged(shared: &Shared, plan: &Plan) -> Result<(), ApplyError> {
+async fn record_dependencies_of_unchanged(shared: &Shared, plan: &Plan) -> Result<(), ApplyError> {
     let stale: Vec<&Change> = {
         let state = shared.state.lock().expect("state lock");
         plan.changes
@@ -209,6 +237,7 @@ fn record_dependencies_of_unchanged(shared: &Shared, plan: &Plan) -> Result<(), 
                 }
             }
         })
+        .await
         .map_err(|e| ApplyError::Failed {
             failures: vec![(stale[0].address.clone(), e)],
             skipped: 0,
@@ -313,41 +342,43 @@ async fn create(shared: &Shared, change: &Change) -> Result<(), String> {
     let spec = change.spec.as_ref().expect("creates have a spec");
     let deps = shared.outputs_of(&change.depends_on);
     let attrs = applied_attrs(change, &deps)?;
-    let token = begin_create(shared, change)?;
+    let token = begin_create(shared, change).await?;
     let mut ctx = Ctx::new(&shared.aws, &shared.stack, a, &deps);
     ctx.token = Some(&token);
     let created = recover::create(&ctx, spec).await.map_err(err)?;
     let id = created.id.clone();
     let mut outputs = created.outputs;
     outputs.insert("id".into(), id.to_string());
-    shared.save(|state| {
-        state.intents.remove(a);
-        let deposed = state
-            .resources
-            .remove(a)
-            .map(|old| {
-                let mut d = old.deposed;
-                // A create-first replacement leaves the old object to retire; a
-                // create of an object deleted outside stackctl has nothing to retire.
-                if change.action == Action::Replace {
-                    d.push(old.id);
-                }
-                d.retain(|x| *x != id);
-                d
-            })
-            .unwrap_or_default();
-        state.resources.insert(
-            a.clone(),
-            Record {
-                id: id.clone(),
-                spec: spec.clone(),
-                attrs,
-                outputs,
-                depends_on: change.depends_on.clone(),
-                deposed,
-            },
-        );
-    })?;
+    shared
+        .save(|state| {
+            state.intents.remove(a);
+            let deposed = state
+                .resources
+                .remove(a)
+                .map(|old| {
+                    let mut d = old.deposed;
+                    // A create-first replacement leaves the old object to retire; a
+                    // create of an object deleted outside stackctl has nothing to retire.
+                    if change.action == Action::Replace {
+                        d.push(old.id);
+                    }
+                    d.retain(|x| *x != id);
+                    d
+                })
+                .unwrap_or_default();
+            state.resources.insert(
+                a.clone(),
+                Record {
+                    id: id.clone(),
+                    spec: spec.clone(),
+                    attrs,
+                    outputs,
+                    depends_on: change.depends_on.clone(),
+                    deposed,
+                },
+            );
+        })
+        .await?;
     shared.emit(Event::Recorded {
         address: a.clone(),
         id: id.clone(),
@@ -359,18 +390,20 @@ async fn create(shared: &Shared, change: &Change) -> Result<(), String> {
 /// its idempotency token: the token of an intent an interrupted run left (the lookup
 /// by tags before this plan found nothing, so the create is sent again with the same
 /// token), or a new one. The intent is replaced by the record once the call answers.
-fn begin_create(shared: &Shared, change: &Change) -> Result<String, String> {
+async fn begin_create(shared: &Shared, change: &Change) -> Result<String, String> {
     let spec = change.spec.clone().expect("creates have a spec");
     let mut token = String::new();
-    shared.save(|state| {
-        let intent = state
-            .intents
-            .entry(change.address.clone())
-            .or_insert_with(|| Intent::new(spec.clone(), change.depends_on.clone()));
-        intent.spec = spec;
-        intent.depends_on = change.depends_on.clone();
-        token = intent.token.clone();
-    })?;
+    shared
+        .save(|state| {
+            let intent = state
+                .intents
+                .entry(change.address.clone())
+                .or_insert_with(|| Intent::new(spec.clone(), change.depends_on.clone()));
+            intent.spec = spec;
+            intent.depends_on = change.depends_on.clone();
+            token = intent.token.clone();
+        })
+        .await?;
     Ok(token)
 }
 
@@ -385,13 +418,15 @@ async fn update(shared: &Shared, change: &Change) -> Result<(), String> {
     registry::update(a.kind(), &ctx, &id, spec, &changed)
         .await
         .map_err(err)?;
-    shared.save(|state| {
-        if let Some(r) = state.resources.get_mut(a) {
-            r.spec = spec.clone();
-            r.attrs = attrs;
-            r.depends_on = change.depends_on.clone();
-        }
-    })
+    shared
+        .save(|state| {
+            if let Some(r) = state.resources.get_mut(a) {
+                r.spec = spec.clone();
+                r.attrs = attrs;
+                r.depends_on = change.depends_on.clone();
+            }
+        })
+        .await
 }
 
 fn recorded_id(shared: &Shared, a: &Address) -> Result<CloudId, String> {
@@ -408,9 +443,11 @@ async fn destroy(shared: &Shared, a: &Address) -> Result<(), String> {
     registry::delete(a.kind(), &shared.aws, &id)
         .await
         .map_err(err)?;
-    shared.save(|state| {
-        state.resources.remove(a);
-    })
+    shared
+        .save(|state| {
+            state.resources.remove(a);
+        })
+        .await
 }
 
 async fn destroy_deposed(shared: &Shared, a: &Address) -> Result<(), String> {
@@ -426,11 +463,13 @@ async fn destroy_deposed(shared: &Shared, a: &Address) -> Result<(), String> {
         registry::retire(a.kind(), &shared.aws, &id)
             .await
             .map_err(err)?;
-        shared.save(|state| {
-            if let Some(r) = state.resources.get_mut(a) {
-                r.deposed.retain(|d| *d != id);
-            }
-        })?;
+        shared
+            .save(|state| {
+                if let Some(r) = state.resources.get_mut(a) {
+                    r.deposed.retain(|d| *d != id);
+                }
+            })
+            .await?;
     }
     Ok(())
 }

@@ -3,87 +3,73 @@
 //! previous version is kept as `<file>.backup`. A file that cannot be read is never
 //! overwritten.
 
+use super::error::StateError;
+use super::location::Location;
 use super::{FORMAT_VERSION, State};
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-#[derive(Debug, thiserror::Error)]
-pub enum StateError {
-    #[error("cannot read state file {}: {source}", path.display())]
-    Read {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    #[error("state file {} is not valid stackctl state ({source}); it was left untouched — restore it from {}.backup or fix it by hand", path.display(), path.display())]
-    Corrupt {
-        path: PathBuf,
-        source: serde_json::Error,
-    },
-    #[error("state file {} has format version {found}, newer than this stackctl understands ({FORMAT_VERSION}); upgrade stackctl", path.display())]
-    TooNew { path: PathBuf, found: u32 },
-    #[error("state file {} belongs to stack `{found}`, not `{expected}`; use --state to point at this stack's state", path.display())]
-    OtherStack {
-        path: PathBuf,
-        found: String,
-        expected: String,
-    },
-    #[error("cannot write state file {}: {source}", path.display())]
-    Write {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-}
-
 /// Loads the state, or `None` when there is no file yet.
 pub fn load(path: &Path, stack: &str) -> Result<Option<State>, StateError> {
-    let text = match fs::read_to_string(path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(source) => {
-            return Err(StateError::Read {
-                path: path.into(),
-                source,
-            });
-        }
-    };
+    let at = || Location::Local(path.to_path_buf());
+    match fs::read_to_string(path) {
+        Ok(text) => parse(&text, at(), stack).map(Some),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(source) => Err(StateError::Read {
+            at: at(),
+            cause: source,
+        }),
+    }
+}
+
+/// Parses a state document from any backend: migrates an older format, refuses a
+/// newer one and the state of another stack.
+pub fn parse(text: &str, at: Location, stack: &str) -> Result<State, StateError> {
+    let state = parse_any(text, at.clone())?;
+    if state.stack != stack {
+        return Err(StateError::OtherStack {
+            at,
+            found: state.stack,
+            expected: stack.to_string(),
+        });
+    }
+    Ok(state)
+}
+
+/// Parses a state document of whichever stack (`state push` compares it itself).
+pub fn parse_any(text: &str, at: Location) -> Result<State, StateError> {
     let mut doc: serde_json::Value =
-        serde_json::from_str(&text).map_err(|source| StateError::Corrupt {
-            path: path.into(),
-            source,
+        serde_json::from_str(text).map_err(|source| StateError::Corrupt {
+            at: at.clone(),
+            cause: source,
         })?;
     if let Some(found) = doc.get("version").and_then(|v| v.as_u64()) {
         if found > u64::from(FORMAT_VERSION) {
             return Err(StateError::TooNew {
-                path: path.into(),
+                at,
                 found: found as u32,
             });
         }
         super::migrate::migrate(&mut doc, found as u32);
     }
-    let state: State = serde_json::from_value(doc).map_err(|source| StateError::Corrupt {
-        path: path.into(),
-        source,
-    })?;
-    if state.stack != stack {
-        return Err(StateError::OtherStack {
-            path: path.into(),
-            found: state.stack,
-            expected: stack.to_string(),
-        });
-    }
-    Ok(Some(state))
+    serde_json::from_value(doc).map_err(|source| StateError::Corrupt { at, cause: source })
 }
 
-/// Writes `state` with the next serial.
-pub fn save(path: &Path, state: &mut State) -> Result<(), StateError> {
-    state.serial += 1;
-    let err = |source| StateError::Write {
-        path: path.into(),
-        source,
-    };
+/// The document as written: pretty JSON, one trailing newline.
+pub fn render(state: &State) -> String {
     let mut text = serde_json::to_string_pretty(state).expect("state serializes");
     text.push('\n');
+    text
+}
+
+/// Writes `state` as it is (the caller has set its serial).
+pub fn save(path: &Path, state: &State) -> Result<(), StateError> {
+    let err = |source| StateError::Write {
+        at: Location::Local(path.to_path_buf()),
+        cause: source,
+    };
+    let text = render(state);
     let tmp = path.with_extension("tmp");
     {
         let mut options = OpenOptions::new();
@@ -121,8 +107,10 @@ mod tests {
         fs::create_dir_all(&dir).unwrap();
         let path = dir.join("state.json");
         let mut s = State::new("demo");
-        save(&path, &mut s).unwrap();
-        save(&path, &mut s).unwrap();
+        s.serial = 1;
+        save(&path, &s).unwrap();
+        s.serial = 2;
+        save(&path, &s).unwrap();
         let loaded = load(&path, "demo").unwrap().unwrap();
         assert_eq!(loaded.serial, 2);
         assert_eq!(loaded.lineage, s.lineage);
@@ -171,7 +159,8 @@ mod tests {
             v1,
             "loading never writes"
         );
-        save(&path, &mut state).unwrap();
+        state.serial += 1;
+        save(&path, &state).unwrap();
         assert_eq!(fs::read_to_string(backup_path(&path)).unwrap(), v1);
         assert_eq!(load(&path, "demo").unwrap().unwrap().serial, 8);
         fs::remove_dir_all(dir).unwrap();

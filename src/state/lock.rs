@@ -20,17 +20,27 @@ pub struct Holder {
     pub command: String,
     /// Seconds since the Unix epoch.
     pub since: u64,
+    /// When the lock lapses unless its holder renews it (S3 locks; seconds since the
+    /// Unix epoch). A local lock needs none: the OS releases it with its process.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires: Option<u64>,
 }
 
 impl Holder {
     /// A holder the lock file does not name (empty or unreadable).
-    fn unnamed(host: String, since: u64) -> Holder {
+    pub fn unnamed(host: String, since: u64) -> Holder {
         Holder {
             pid: 0,
             host,
             command: "unknown".into(),
             since,
+            expires: None,
         }
+    }
+
+    /// Whether the holder's process still runs (asked only of holders on this host).
+    pub fn is_running_here(&self) -> bool {
+        self.pid != 0 && std::path::Path::new(&format!("/proc/{}", self.pid)).exists()
     }
 }
 
@@ -38,12 +48,19 @@ impl std::fmt::Display for Holder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "`{}` (pid {} on {}, started {} ago)",
+            "`{}` (pid {} on {}, started {} ago",
             self.command,
             self.pid,
             self.host,
             age(self.since)
-        )
+        )?;
+        match self.expires {
+            Some(e) if e >= now() => {
+                write!(f, ", lock expires in {} unless renewed)", span(e - now()))
+            }
+            Some(e) => write!(f, ", lock expired {} ago)", span(now() - e)),
+            None => write!(f, ")"),
+        }
     }
 }
 
@@ -51,16 +68,20 @@ impl std::fmt::Display for Holder {
 pub enum LockError {
     #[error(
         "the state is locked by {holder}. Wait for it to finish (or pass --lock-timeout \
-         to wait here); if that run is gone, `stackctl unlock` removes its lock ({})",
-        path.display()
+         to wait here); if that run is gone, `stackctl unlock` removes its lock ({at})"
     )]
-    Held { path: PathBuf, holder: Holder },
+    Held { at: String, holder: Holder },
     #[error("the state is locked by {holder}, still running on this host; stop it first")]
     Running { holder: Holder },
-    #[error("cannot use lock file {}: {source}", path.display())]
+    #[error("cannot use lock file {}: {cause}", path.display())]
     Io {
         path: PathBuf,
-        source: std::io::Error,
+        cause: std::io::Error,
+    },
+    #[error("cannot use the state lock {at}: {cause}")]
+    S3 {
+        at: String,
+        cause: Box<crate::aws::AwsError>,
     },
 }
 
@@ -86,9 +107,9 @@ impl Lock {
     /// Takes the lock, waiting up to `wait` for a running holder to let go.
     pub fn acquire(state_path: &Path, command: &str, wait: Duration) -> Result<Lock, LockError> {
         let path = lock_path(state_path);
-        let io = |source| LockError::Io {
+        let io = |cause| LockError::Io {
             path: path.clone(),
-            source,
+            cause,
         };
         let deadline = Instant::now() + wait;
         loop {
@@ -105,7 +126,7 @@ impl Lock {
                     let previous = read_holder(&mut file).map_err(io)?;
                     match previous {
                         Some(h) if h.host != hostname() => Some(LockError::Held {
-                            path: path.clone(),
+                            at: path.display().to_string(),
                             holder: h,
                         }),
                         previous => {
@@ -114,6 +135,7 @@ impl Lock {
                                 host: hostname(),
                                 command: command.to_string(),
                                 since: now(),
+                                expires: None,
                             };
                             write_holder(&mut file, &holder).map_err(io)?;
                             return Ok(Lock {
@@ -129,7 +151,7 @@ impl Lock {
                         .map_err(io)?
                         .unwrap_or_else(|| Holder::unnamed("unknown".into(), now()));
                     Some(LockError::Held {
-                        path: path.clone(),
+                        at: path.display().to_string(),
                         holder,
                     })
                 }
@@ -159,9 +181,9 @@ impl Drop for Lock {
 /// the lock on this host is refused: removing its lock would let a second run in.
 pub fn unlock(state_path: &Path) -> Result<Unlocked, LockError> {
     let path = lock_path(state_path);
-    let io = |source| LockError::Io {
+    let io = |cause| LockError::Io {
         path: path.clone(),
-        source,
+        cause,
     };
     let mut file = match OpenOptions::new().read(true).write(true).open(&path) {
         Ok(f) => f,
@@ -231,7 +253,7 @@ fn same_file(_file: &File, path: &Path) -> bool {
     path.exists()
 }
 
-fn now() -> u64 {
+pub fn now() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())
@@ -239,7 +261,10 @@ fn now() -> u64 {
 }
 
 fn age(since: u64) -> String {
-    let s = now().saturating_sub(since);
+    span(now().saturating_sub(since))
+}
+
+fn span(s: u64) -> String {
     match s {
         0..60 => format!("{s}s"),
         60..3600 => format!("{}m{:02}s", s / 60, s % 60),
@@ -301,6 +326,7 @@ mod tests {
             host: hostname(),
             command: "apply".into(),
             since: 1,
+            expires: None,
         };
         fs::write(lock_path(&state), serde_json::to_string(&dead).unwrap()).unwrap();
         let lock = Lock::acquire(&state, "apply", Duration::ZERO).unwrap();
@@ -318,6 +344,7 @@ mod tests {
             host: "ci-runner-7".into(),
             command: "apply".into(),
             since: 1,
+            expires: None,
         };
         fs::write(lock_path(&state), serde_json::to_string(&other).unwrap()).unwrap();
         let err = Lock::acquire(&state, "apply", Duration::from_millis(300)).unwrap_err();

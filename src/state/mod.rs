@@ -1,9 +1,16 @@
-//! The state file: what stackctl created, by address. It is written after every
-//! finished step so an interrupted run never loses track of an object.
+//! The state: what stackctl created, by address. It is written after every finished
+//! step so an interrupted run never loses track of an object; kept in a local file or
+//! in S3 (`store`).
 
+pub mod edit;
+pub mod error;
 pub mod file;
+pub mod location;
 pub mod lock;
 pub mod migrate;
+pub mod s3;
+pub mod s3_lock;
+pub mod store;
 
 use crate::address::{Address, CloudId};
 use crate::resources::{Attrs, Outputs};

@@ -105,7 +105,9 @@ async fn lost_state_is_rebuilt(example_name: &str) {
     let ws = Workspace::new(&emulator, &example(example_name));
     ws.run(&["apply", "--auto-approve"]).ok();
     let applied = ws.state();
-    let region = stackctl::config::load(&ws.stack, None).unwrap().region;
+    let region = stackctl::config::load(&ws.stack, None, None)
+        .unwrap()
+        .region;
     let aws = Aws::for_emulator(&region, &emulator.endpoint).await;
     let before = inventory(&aws, &applied.stack, &applied).await;
 

@@ -181,6 +181,7 @@ fn a_held_lock_stops_a_second_run_names_its_holder_and_is_taken_over_once_its_ru
         host: stackctl::state::lock::hostname(),
         command: "apply".into(),
         since: 0,
+        expires: None,
     };
     std::fs::write(&lock, serde_json::to_string(&dead).unwrap()).unwrap();
     let run = ws.run(&["plan"]);

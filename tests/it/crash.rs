@@ -45,15 +45,10 @@ async fn assert_recorded_but(
     expected_unrecorded: impl Fn(&str) -> bool,
 ) {
     let state = std::fs::read_to_string(ws.state_path()).unwrap_or_default();
-    let orphans: Vec<String> = leftovers::of_stack(aws, stack)
+    let orphans: Vec<String> = leftovers::unrecorded(aws, stack, &state)
         .await
         .into_iter()
         .filter(|o| !expected_unrecorded(o))
-        .filter(|o| {
-            !o.split_whitespace()
-                .last()
-                .is_some_and(|id| state.contains(id))
-        })
         .collect();
     assert!(orphans.is_empty(), "{what}: not in the state: {orphans:#?}");
 }

@@ -82,7 +82,9 @@ where
     assert_ordered(&CallLog::read(&apply_log).unwrap(), &state, false);
 
     let stack_name = state.stack.clone();
-    let region = stackctl::config::load(&ws.stack, None).unwrap().region;
+    let region = stackctl::config::load(&ws.stack, None, None)
+        .unwrap()
+        .region;
     let aws = Aws::for_emulator(&region, &emulator.endpoint).await;
     check(aws.clone(), state.clone()).await;
 

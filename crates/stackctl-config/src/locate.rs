@@ -23,6 +23,24 @@ pub fn locate(text: &str, key: &str) -> Option<(usize, usize)> {
     found.map(|offset| line_column(text, offset))
 }
 
+/// `(line, column)` of the key path only when every part of it is written.
+pub fn locate_exact(text: &str, key: &str) -> Option<(usize, usize)> {
+    let doc = DeTable::parse(text).ok()?;
+    let mut table = Some(doc.get_ref());
+    let mut found = None;
+    for segment in key.split('.') {
+        let (k, v) = table?
+            .iter()
+            .find(|(k, _)| k.get_ref().as_ref() == segment)?;
+        found = Some(k.span().start);
+        table = match v.get_ref() {
+            DeValue::Table(t) => Some(t),
+            _ => None,
+        };
+    }
+    found.map(|offset| line_column(text, offset))
+}
+
 /// The key path (`services.web.port`) whose key or value holds the byte offset: names
 /// the key of a type error, which the TOML parser reports by position only.
 pub fn key_at(text: &str, offset: usize) -> Option<String> {
@@ -73,6 +91,9 @@ mod tests {
         // Not written: the nearest table that is.
         assert_eq!(locate(text, "services.web.memory").map(|l| l.0), Some(4));
         assert_eq!(locate(text, "network.cidr"), None);
+        assert_eq!(locate_exact(text, "services.web.cpu"), Some((6, 1)));
+        assert_eq!(locate_exact(text, "services.web.memory"), None);
+        assert_eq!(locate_exact(text, "services.web.cpu.x"), None);
     }
 
     #[test]

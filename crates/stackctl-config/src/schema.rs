@@ -25,6 +25,49 @@ pub struct Config {
     pub load_balancer: LoadBalancer,
     #[serde(default)]
     pub cdn: Cdn,
+    #[serde(default)]
+    pub state: StateSettings,
+    /// Deployments of this stack that differ in a few values (`--env NAME` picks one):
+    /// each table overrides keys of this file in its own shape, e.g.
+    /// `services.web.desired_count = 4`. Each is its own stack, named
+    /// `<stack.name>-<env>`, with its own state.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[schemars(schema_with = "environments_schema")]
+    pub environments: BTreeMap<String, toml::Table>,
+}
+
+fn environments_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({
+        "type": "object",
+        "additionalProperties": {
+            "type": "object",
+            "description": "Overrides of this file's keys, in its shape (checked once merged)."
+        }
+    })
+}
+
+/// Where the state is kept. The local file suits one person on one machine; a team
+/// or a CI pipeline, whose runners are thrown away after each job, keeps it in S3.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct StateSettings {
+    pub backend: Backend,
+    /// The local file, relative to stack.toml [default: <stack file>.state.json].
+    pub path: Option<String>,
+    /// The S3 bucket (needed for `backend = "s3"`, and by `state migrate --to s3`).
+    pub bucket: Option<String>,
+    /// The object key in the bucket [default: stackctl/<stack name>.state.json].
+    pub key: Option<String>,
+    /// The bucket's region [default: the stack's region].
+    pub region: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, Default, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Backend {
+    #[default]
+    Local,
+    S3,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]

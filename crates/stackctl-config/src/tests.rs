@@ -303,3 +303,175 @@ fn the_reference_names_every_key() {
         "docs/stack-toml.md does not name: {missing:?}"
     );
 }
+
+const OVERRIDES: &str = r#"
+[environments.dev]
+services.web.desired_count = 1
+
+[environments.prod]
+services.web = { desired_count = 4, cpu = 1024, memory = 2048 }
+network.azs = 3
+"#;
+
+/// MINIMAL with two environments.
+fn environments() -> String {
+    format!("{MINIMAL}{OVERRIDES}")
+}
+
+fn as_env(text: &str, env: Option<&str>) -> Result<Validated, ConfigError> {
+    parse_env(Path::new("stack.toml"), text, None, env)
+}
+
+fn env_problems(text: &str, env: Option<&str>) -> Vec<Problem> {
+    match as_env(text, env) {
+        Err(ConfigError::Invalid { problems, .. }) => problems,
+        other => panic!("expected validation problems, got {other:?}"),
+    }
+}
+
+#[test]
+fn an_environment_overrides_a_few_values_and_is_its_own_stack() {
+    let prod = as_env(&environments(), Some("prod")).unwrap();
+    assert_eq!(prod.config.stack.name, "demo-prod");
+    assert_eq!(prod.environment.as_deref(), Some("prod"));
+    let web = &prod.config.services["web"];
+    assert_eq!((web.desired_count, web.cpu, web.memory), (4, 1024, 2048));
+    assert_eq!(web.port, Some(5000), "what it does not override stays");
+    assert_eq!(prod.azs.len(), 3);
+    assert!(prod.config.environments.is_empty());
+
+    let dev = as_env(&environments(), Some("dev")).unwrap();
+    assert_eq!(dev.config.stack.name, "demo-dev");
+    let web = &dev.config.services["web"];
+    assert_eq!((web.desired_count, web.cpu), (1, 256));
+
+    let named = environments().replace(
+        "[environments.dev]\n",
+        "[environments.dev]\nstack.name = \"sandbox\"\n",
+    );
+    assert_eq!(
+        as_env(&named, Some("dev")).unwrap().config.stack.name,
+        "sandbox"
+    );
+}
+
+#[test]
+fn an_environment_must_be_chosen_and_must_exist() {
+    let none = env_problems(&environments(), None);
+    assert_eq!(none[0].key, "environments");
+    assert!(
+        none[0].message.contains("`dev`, `prod`"),
+        "{}",
+        none[0].message
+    );
+    assert!(none[0].message.contains("--env"), "{}", none[0].message);
+    assert!(none[0].at.is_some(), "points at the environments");
+
+    let typo = env_problems(&environments(), Some("prdo"));
+    assert!(
+        typo[0].message.contains("did you mean `prod`?"),
+        "{}",
+        typo[0].message
+    );
+    let stray = env_problems(MINIMAL, Some("prod"));
+    assert!(
+        stray[0].message.contains("describes no environments"),
+        "{}",
+        stray[0].message
+    );
+    assert!(as_env(MINIMAL, None).is_ok());
+}
+
+#[test]
+fn a_bad_override_is_shown_where_the_environment_sets_it() {
+    let text = environments().replace("cpu = 1024", "cpu = 300");
+    let p = env_problems(&text, Some("prod"));
+    assert_eq!(p[0].key, "environments.prod.services.web.cpu", "{p:?}");
+    let line = text
+        .lines()
+        .position(|l| l.starts_with("services.web = {"))
+        .unwrap()
+        + 1;
+    assert_eq!(p[0].at.map(|a| a.0), Some(line));
+    assert!(as_env(&text, Some("dev")).is_ok(), "dev does not set it");
+
+    let unknown = environments().replace(
+        "services.web.desired_count = 1",
+        "services.web.replicas = 1",
+    );
+    let p = env_problems(&unknown, Some("dev"));
+    assert_eq!(p[0].key, "environments.dev");
+    assert!(p[0].message.contains("replicas"), "{}", p[0].message);
+
+    let long = environments().replace("name = \"demo\"", "name = \"a-long-stack-name\"");
+    let p = env_problems(&long, Some("prod"));
+    assert!(
+        p.iter()
+            .any(|p| p.key == "stack.name" && p.message.contains("a-long-stack-name-prod")),
+        "{p:?}"
+    );
+}
+
+#[test]
+fn environments_never_share_a_stack_name_or_a_state() {
+    let same_name = environments()
+        .replace(
+            "[environments.dev]\n",
+            "[environments.dev]\nstack.name = \"demo-x\"\n",
+        )
+        .replace(
+            "[environments.prod]\n",
+            "[environments.prod]\nstack.name = \"demo-x\"\n",
+        );
+    let p = env_problems(&same_name, Some("dev"));
+    assert!(
+        p.iter()
+            .any(|p| p.message.contains("are both stack `demo-x`")),
+        "{p:?}"
+    );
+
+    let shared_key = format!(
+        "{}\n[state]\nbackend = \"s3\"\nbucket = \"acme-state\"\nkey = \"demo.json\"\n",
+        environments()
+    );
+    let p = env_problems(&shared_key, Some("prod"));
+    assert!(
+        p.iter().any(|p| p
+            .message
+            .contains("would share the state s3://acme-state/demo.json")),
+        "{p:?}"
+    );
+    // The default key holds the stack name, which differs per environment.
+    let default_key = shared_key.replace("key = \"demo.json\"\n", "");
+    assert!(as_env(&default_key, Some("prod")).is_ok());
+
+    let bad = environments().replace("[environments.dev]", "[environments.Dev_1]");
+    let p = env_problems(&bad, Some("prod"));
+    assert!(p.iter().any(|p| p.key == "environments.Dev_1"), "{p:?}");
+}
+
+#[test]
+fn load_all_checks_every_environment() {
+    let dir = std::env::temp_dir().join(format!("stackctl-envs-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("stack.toml");
+    std::fs::write(&path, environments()).unwrap();
+    let all = load_all(&path, None).unwrap();
+    let names: Vec<&str> = all.iter().map(|v| v.config.stack.name.as_str()).collect();
+    assert_eq!(names, ["demo-dev", "demo-prod"]);
+    std::fs::write(&path, environments().replace("cpu = 1024", "cpu = 300")).unwrap();
+    assert!(load_all(&path, None).is_err());
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn state_settings_are_checked() {
+    let text = format!("{MINIMAL}\n[state]\nbackend = \"s3\"\n");
+    let p = problems(&text);
+    assert_eq!(p[0].key, "state.bucket");
+    let text =
+        format!("{MINIMAL}\n[state]\nbackend = \"s3\"\nbucket = \"Bad_Bucket\"\nkey = \"/x/\"\n");
+    let found = problems(&text);
+    let keys: Vec<&str> = found.iter().map(|p| p.key.as_str()).collect();
+    assert_eq!(keys, ["state.bucket", "state.key"]);
+}

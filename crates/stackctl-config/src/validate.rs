@@ -13,6 +13,8 @@ use std::collections::{BTreeMap, BTreeSet};
 #[derive(Debug, Clone)]
 pub struct Validated {
     pub config: Config,
+    /// The environment chosen (`--env`), whose overrides `config` includes.
+    pub environment: Option<String>,
     pub region: String,
     pub azs: Vec<String>,
     pub vpc_cidr: Ipv4Net,
@@ -100,6 +102,7 @@ pub fn validate(config: Config, env_region: Option<String>) -> Result<Validated,
     }
 
     check_tags(&config.stack.tags, &mut problem);
+    check_state(&config.state, &mut problem);
 
     let azs = match &config.network.azs {
         Azs::Count(n) if (1..=6).contains(n) => (0..*n)
@@ -488,6 +491,7 @@ pub fn validate(config: Config, env_region: Option<String>) -> Result<Validated,
         rules,
         images,
         config,
+        environment: None,
     })
 }
 
@@ -578,6 +582,46 @@ fn check_tags(tags: &BTreeMap<String, String>, problem: &mut impl FnMut(&str, St
 
 /// Lowercase letters, digits and hyphens, starting with a letter, not ending in a
 /// hyphen: valid in every AWS name stackctl derives from it.
+fn check_state(state: &StateSettings, problem: &mut impl FnMut(&str, String)) {
+    match &state.bucket {
+        None if state.backend == Backend::S3 => problem(
+            "state.bucket",
+            "`backend = \"s3\"` needs the bucket that keeps the state: set state.bucket".into(),
+        ),
+        Some(bucket) if !valid_bucket(bucket) => problem(
+            "state.bucket",
+            format!(
+                "`{bucket}` is not an S3 bucket name: 3-63 lowercase letters, digits, dots or hyphens, starting and ending with a letter or digit"
+            ),
+        ),
+        _ => {}
+    }
+    if let Some(key) = &state.key
+        && (key.is_empty() || key.starts_with('/') || key.ends_with('/') || key.len() > 1000)
+    {
+        problem(
+            "state.key",
+            format!(
+                "`{key}` is not an object key: give a path such as `stackctl/web.state.json` (no leading or trailing `/`)"
+            ),
+        );
+    }
+    if state.path.as_deref() == Some("") {
+        problem("state.path", "an empty path: name the state file".into());
+    }
+}
+
+fn valid_bucket(name: &str) -> bool {
+    let edge = |c: Option<char>| c.is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
+    (3..=63).contains(&name.len())
+        && edge(name.chars().next())
+        && edge(name.chars().last())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.' || c == '-')
+        && !name.contains("..")
+}
+
 fn valid_name(name: &str, max: usize) -> bool {
     name.len() <= max
         && name.starts_with(|c: char| c.is_ascii_lowercase())

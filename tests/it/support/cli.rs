@@ -5,6 +5,7 @@ use stackctl::state::State;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
+#[derive(Debug)]
 pub struct Run {
     pub code: i32,
     pub stdout: String,

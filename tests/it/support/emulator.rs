@@ -83,6 +83,36 @@ impl Emulator {
     pub async fn aws(&self) -> stackctl::aws::Aws {
         stackctl::aws::Aws::for_emulator(REGION, &self.endpoint).await
     }
+
+    /// An S3 client on the emulator (path-style: loopback has no bucket host names).
+    pub fn s3(&self) -> aws_sdk_s3::Client {
+        let config = aws_sdk_s3::Config::builder()
+            .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
+            .region(aws_sdk_s3::config::Region::new(REGION))
+            .endpoint_url(&self.endpoint)
+            .force_path_style(true)
+            .credentials_provider(aws_sdk_s3::config::Credentials::new(
+                "test", "test", None, None, "emulator",
+            ))
+            .build();
+        aws_sdk_s3::Client::from_conf(config)
+    }
+
+    /// A new bucket on the emulator for the state.
+    pub async fn bucket(&self, name: &str) -> aws_sdk_s3::Client {
+        let s3 = self.s3();
+        s3.create_bucket()
+            .bucket(name)
+            .create_bucket_configuration(
+                aws_sdk_s3::types::CreateBucketConfiguration::builder()
+                    .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::from(REGION))
+                    .build(),
+            )
+            .send()
+            .await
+            .expect("create the state bucket");
+        s3
+    }
 }
 
 impl Drop for Emulator {

@@ -4,6 +4,20 @@
 use aws_sdk_ec2::types::Filter;
 use stackctl::aws::Aws;
 
+/// The objects of `stack` in AWS whose id the state's text does not name: what a
+/// run would have lost track of.
+pub async fn unrecorded(aws: &Aws, stack: &str, state: &str) -> Vec<String> {
+    of_stack(aws, stack)
+        .await
+        .into_iter()
+        .filter(|o| {
+            !o.split_whitespace()
+                .last()
+                .is_some_and(|id| state.contains(id))
+        })
+        .collect()
+}
+
 pub async fn of_stack(aws: &Aws, stack: &str) -> Vec<String> {
     let mut left = Vec::new();
     let tag = || {
