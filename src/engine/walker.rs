@@ -45,6 +45,8 @@ struct Shared {
     started: Mutex<BTreeMap<Address, Instant>>,
     /// The applies followed by a ready step, which reports them finished.
     with_ready_step: BTreeSet<Address>,
+    /// Operations whose dependents may start before they end (see `release`).
+    released: tokio::sync::mpsc::UnboundedSender<Op>,
 }
 
 impl Shared {
@@ -53,15 +55,32 @@ impl Shared {
     }
 
     /// Applies `f` to the state and returns once a write that includes it has
-    /// finished. Writes are one at a time (each S3 write names the ETag of the one
-    /// before); steps that finish while one is under way share the next, so a
-    /// remote state costs one round trip per wave of finished steps, not per step.
+    /// finished.
     async fn save(&self, f: impl FnOnce(&mut State)) -> Result<(), String> {
-        let mine = {
-            let mut state = self.state.lock().expect("state lock");
-            f(&mut state);
-            self.edits.fetch_add(1, Ordering::SeqCst) + 1
-        };
+        let mine = self.edit(f);
+        self.flush(mine).await
+    }
+
+    /// Applies `f` to the state in memory; `flush` with the number returned makes it
+    /// durable.
+    fn edit(&self, f: impl FnOnce(&mut State)) -> u64 {
+        let mut state = self.state.lock().expect("state lock");
+        f(&mut state);
+        self.edits.fetch_add(1, Ordering::SeqCst) + 1
+    }
+
+    /// Returns once edit `mine` is written. Writes are one at a time (each S3 write
+    /// names the ETag of the one before); edits made while one is under way share
+    /// the next, so a remote state costs one round trip per wave of finished steps,
+    /// not per step.
+    async fn flush(&self, mine: u64) -> Result<(), String> {
+        // Steps started together (the roots of the graph, the dependents of one
+        // object) make their edits before the first of them writes, so that one
+        // write carries them all instead of the first alone.
+        let linger = self.store.linger();
+        if !linger.is_zero() {
+            tokio::time::sleep(linger).await;
+        }
         let mut written = self.written.lock().await;
         if *written >= mine {
             return Ok(());
@@ -78,6 +97,16 @@ impl Shared {
         self.state.lock().expect("state lock").serial = serial;
         *written = upto;
         Ok(())
+    }
+
+    /// Lets the operations that wait on `op` start while `op` still writes its
+    /// result: they need only its outputs, which are in memory now. Safe because
+    /// nothing is created before its intent is written, and that write carries every
+    /// edit made before it, this one included. So the dependents of a step share the
+    /// write of its record with their intents instead of waiting for one write after
+    /// the other.
+    fn release(&self, op: Op) {
+        let _ = self.released.send(op);
     }
 
     fn outputs_of(&self, deps: &[Address]) -> BTreeMap<Address, Outputs> {
@@ -110,7 +139,9 @@ pub async fn apply(
     observer: Observer,
 ) -> (State, Result<(), ApplyError>) {
     let mut waits = ops::build(plan, &state);
+    let (released, mut releases) = tokio::sync::mpsc::unbounded_channel();
     let shared = Arc::new(Shared {
+        released,
         aws,
         stack: state.stack.clone(),
         store,
@@ -153,7 +184,15 @@ pub async fn apply(
                 (op, result)
             }));
         }
-        let Some(joined) = running.join_next().await else {
+        let joined = tokio::select! {
+            biased;
+            Some(op) = releases.recv() => {
+                done.insert(op);
+                continue;
+            }
+            joined = running.join_next() => joined,
+        };
+        let Some(joined) = joined else {
             break;
         };
         let (op, result) = joined.expect("operations do not panic");
@@ -164,6 +203,7 @@ pub async fn apply(
                 done.insert(op);
             }
             Err(error) => {
+                done.remove(&op);
                 let action = action_of(&shared, &op);
                 shared.emit(Event::Failed {
                     address: op.address().clone(),
@@ -174,9 +214,11 @@ pub async fn apply(
                 // Skip everything that (transitively) waits on the failed operation.
                 let mut blocked = vec![op];
                 while let Some(b) = blocked.pop() {
+                    // Those already started (released early) run on: their own
+                    // state writes refuse them if the state cannot be written.
                     let dependents: Vec<Op> = waits
                         .iter()
-                        .filter(|(_, before)| before.contains(&b))
+                        .filter(|(o, before)| before.contains(&b) && !in_flight.contains(*o))
                         .map(|(o, _)| o.clone())
                         .collect();
                     for d in dependents {
@@ -349,36 +391,36 @@ async fn create(shared: &Shared, change: &Change) -> Result<(), String> {
     let id = created.id.clone();
     let mut outputs = created.outputs;
     outputs.insert("id".into(), id.to_string());
-    shared
-        .save(|state| {
-            state.intents.remove(a);
-            let deposed = state
-                .resources
-                .remove(a)
-                .map(|old| {
-                    let mut d = old.deposed;
-                    // A create-first replacement leaves the old object to retire; a
-                    // create of an object deleted outside stackctl has nothing to retire.
-                    if change.action == Action::Replace {
-                        d.push(old.id);
-                    }
-                    d.retain(|x| *x != id);
-                    d
-                })
-                .unwrap_or_default();
-            state.resources.insert(
-                a.clone(),
-                Record {
-                    id: id.clone(),
-                    spec: spec.clone(),
-                    attrs,
-                    outputs,
-                    depends_on: change.depends_on.clone(),
-                    deposed,
-                },
-            );
-        })
-        .await?;
+    let recorded = shared.edit(|state| {
+        state.intents.remove(a);
+        let deposed = state
+            .resources
+            .remove(a)
+            .map(|old| {
+                let mut d = old.deposed;
+                // A create-first replacement leaves the old object to retire; a
+                // create of an object deleted outside stackctl has nothing to retire.
+                if change.action == Action::Replace {
+                    d.push(old.id);
+                }
+                d.retain(|x| *x != id);
+                d
+            })
+            .unwrap_or_default();
+        state.resources.insert(
+            a.clone(),
+            Record {
+                id: id.clone(),
+                spec: spec.clone(),
+                attrs,
+                outputs,
+                depends_on: change.depends_on.clone(),
+                deposed,
+            },
+        );
+    });
+    shared.release(Op::Apply(a.clone()));
+    shared.flush(recorded).await?;
     shared.emit(Event::Recorded {
         address: a.clone(),
         id: id.clone(),
@@ -418,15 +460,15 @@ async fn update(shared: &Shared, change: &Change) -> Result<(), String> {
     registry::update(a.kind(), &ctx, &id, spec, &changed)
         .await
         .map_err(err)?;
-    shared
-        .save(|state| {
-            if let Some(r) = state.resources.get_mut(a) {
-                r.spec = spec.clone();
-                r.attrs = attrs;
-                r.depends_on = change.depends_on.clone();
-            }
-        })
-        .await
+    let recorded = shared.edit(|state| {
+        if let Some(r) = state.resources.get_mut(a) {
+            r.spec = spec.clone();
+            r.attrs = attrs;
+            r.depends_on = change.depends_on.clone();
+        }
+    });
+    shared.release(Op::Apply(a.clone()));
+    shared.flush(recorded).await
 }
 
 fn recorded_id(shared: &Shared, a: &Address) -> Result<CloudId, String> {
@@ -443,11 +485,11 @@ async fn destroy(shared: &Shared, a: &Address) -> Result<(), String> {
     registry::delete(a.kind(), &shared.aws, &id)
         .await
         .map_err(err)?;
-    shared
-        .save(|state| {
-            state.resources.remove(a);
-        })
-        .await
+    let recorded = shared.edit(|state| {
+        state.resources.remove(a);
+    });
+    shared.release(Op::Destroy(a.clone()));
+    shared.flush(recorded).await
 }
 
 async fn destroy_deposed(shared: &Shared, a: &Address) -> Result<(), String> {

@@ -104,6 +104,16 @@ impl Store {
         &self.location
     }
 
+    /// How long a writer waits for others to join its write (group commit): a few
+    /// milliseconds against an S3 round trip of tens; nothing for a local file,
+    /// whose write costs less than the wait would.
+    pub fn linger(&self) -> Duration {
+        match self.backend {
+            Backend::Local(_) => Duration::ZERO,
+            Backend::S3(_) => Duration::from_millis(5),
+        }
+    }
+
     /// Takes the state's lock for `command`, waiting up to `wait` for its holder;
     /// an S3 lock lives `ttl` unless renewed.
     pub async fn lock(

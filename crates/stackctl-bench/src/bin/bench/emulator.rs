@@ -38,6 +38,26 @@ impl Emulator {
         Err("moto_server did not start listening".into())
     }
 
+    /// Creates an S3 bucket with one plain HTTP request (moto takes it unsigned).
+    pub fn create_bucket(&self, name: &str) -> Result<(), String> {
+        use std::io::{Read, Write};
+        let host = self.endpoint.trim_start_matches("http://");
+        let mut stream = TcpStream::connect(host).map_err(|e| format!("{host}: {e}"))?;
+        write!(
+            stream,
+            "PUT /{name} HTTP/1.1\r\nHost: {host}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+        )
+        .map_err(|e| e.to_string())?;
+        let mut answer = String::new();
+        stream
+            .read_to_string(&mut answer)
+            .map_err(|e| e.to_string())?;
+        match answer.split_whitespace().nth(1) {
+            Some("200") => Ok(()),
+            _ => Err(format!("creating bucket {name}: {answer}")),
+        }
+    }
+
     fn listening(&mut self, port: u16) -> bool {
         let addr: SocketAddr = ([127, 0, 0, 1], port).into();
         let deadline = Instant::now() + Duration::from_secs(30);

@@ -21,7 +21,9 @@ use stackctl_bench::readiness::{Readiness, Timing};
 use std::path::PathBuf;
 use std::time::Duration;
 
-const USAGE: &str = "usage: bench --stackctl PATH --moto PATH [--stack FILE] [--latency MS] [--timing] [--services N] [--validate-runs N] [--logs DIR]";
+const USAGE: &str = "usage: bench --stackctl PATH --moto PATH [--stack FILE] [--latency MS] [--timing] [--services N] [--s3-state] [--validate-runs N] [--logs DIR]";
+
+const STATE_BUCKET: &str = "bench-state";
 
 struct Args {
     stackctl: PathBuf,
@@ -30,6 +32,9 @@ struct Args {
     latency: Duration,
     timing: bool,
     services: usize,
+    /// Keep the state in the emulator's S3 (through the proxy, so each state write
+    /// pays the latency too) instead of a local file.
+    s3_state: bool,
     validate_runs: usize,
     /// Where to keep the API logs of the run (they are deleted otherwise).
     logs: Option<PathBuf>,
@@ -43,6 +48,7 @@ fn args() -> Result<Args, String> {
         latency: Duration::from_millis(50),
         timing: false,
         services: 1,
+        s3_state: false,
         validate_runs: 20,
         logs: None,
     };
@@ -56,6 +62,7 @@ fn args() -> Result<Args, String> {
             "--stack" => a.stack = value()?.into(),
             "--latency" => a.latency = Duration::from_millis(number(value()?)?),
             "--timing" => a.timing = true,
+            "--s3-state" => a.s3_state = true,
             "--logs" => a.logs = Some(value()?.into()),
             "--services" => a.services = number(value()?)?.max(1) as usize,
             "--validate-runs" => a.validate_runs = number(value()?)?.max(1) as usize,
@@ -119,14 +126,17 @@ fn bench_in(a: &Args, dir: &std::path::Path) -> Result<(), String> {
     let text =
         std::fs::read_to_string(&a.stack).map_err(|e| format!("{}: {e}", a.stack.display()))?;
     let stack = dir.join("stack.toml");
-    std::fs::write(
-        &stack,
-        stackctl_bench::scale::with_services(&text, a.services),
-    )
-    .map_err(|e| e.to_string())?;
+    let mut text = stackctl_bench::scale::with_services(&text, a.services);
+    let emulator = emulator::Emulator::start(&a.moto)?;
+    if a.s3_state {
+        emulator.create_bucket(STATE_BUCKET)?;
+        text.push_str(&format!(
+            "\n[state]\nbackend = \"s3\"\nbucket = \"{STATE_BUCKET}\"\n"
+        ));
+    }
+    std::fs::write(&stack, text).map_err(|e| e.to_string())?;
     let timing = a.timing.then(Timing::scaled);
 
-    let emulator = emulator::Emulator::start(&a.moto)?;
     let faults = Faults {
         base_latency: a.latency,
         ..Faults::none(0)
@@ -139,9 +149,14 @@ fn bench_in(a: &Args, dir: &std::path::Path) -> Result<(), String> {
     };
 
     println!(
-        "stack {} with {} service(s); latency {} ms per request; timing mode {}",
+        "stack {} with {} service(s); state {}; latency {} ms per request; timing mode {}",
         a.stack.display(),
         a.services,
+        if a.s3_state {
+            "in S3"
+        } else {
+            "in a local file"
+        },
         a.latency.as_millis(),
         match &timing {
             Some(t) => format!(
