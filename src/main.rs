@@ -21,8 +21,8 @@ fn main() {
     });
     let Some(result) = result else {
         eprintln!(
-            "Interrupted. Every step that finished is recorded in the state; run the command \
-             again to carry on from there."
+            "Interrupted. The state records every create this run started (one cut short is \
+             found again by its tags); run the command again to carry on from there."
         );
         std::process::exit(Code::Interrupted as i32);
     };

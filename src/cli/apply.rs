@@ -70,7 +70,7 @@ pub async fn run(cli: &Cli, args: &Args) -> anyhow::Result<Code> {
         report.done(None, &plan, &session.state);
         return Ok(Code::Ok);
     }
-    if !confirm("apply these changes", args.auto_approve)? {
+    if !confirm("apply these changes", args.auto_approve).await? {
         report.cancelled("Apply");
         return Ok(Code::Ok);
     }
@@ -130,7 +130,7 @@ async fn deploy(cli: &Cli, args: &Args, report: &Report) -> anyhow::Result<Code>
         report.done(None, &plan, &session.state);
         return Ok(Code::Ok);
     }
-    if !confirm("deploy these images", args.auto_approve)? {
+    if !confirm("deploy these images", args.auto_approve).await? {
         report.cancelled("Deploy");
         return Ok(Code::Ok);
     }

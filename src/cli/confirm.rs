@@ -3,7 +3,9 @@
 
 use std::io::{BufRead, IsTerminal, Write};
 
-pub fn confirm(question: &str, auto_approve: bool) -> anyhow::Result<bool> {
+/// The answer is read on a blocking thread, so that Ctrl-C (handled by the runtime,
+/// see main.rs) still ends the command while it waits.
+pub async fn confirm(question: &str, auto_approve: bool) -> anyhow::Result<bool> {
     if auto_approve {
         return Ok(true);
     }
@@ -14,7 +16,13 @@ pub fn confirm(question: &str, auto_approve: bool) -> anyhow::Result<bool> {
     }
     print!("\nDo you want to {question}? Only 'yes' will be accepted: ");
     std::io::stdout().flush()?;
-    let mut answer = String::new();
-    std::io::stdin().lock().read_line(&mut answer)?;
+    let answer = tokio::task::spawn_blocking(|| {
+        let mut answer = String::new();
+        std::io::stdin()
+            .lock()
+            .read_line(&mut answer)
+            .map(|_| answer)
+    })
+    .await??;
     Ok(answer.trim() == "yes")
 }

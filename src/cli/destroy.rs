@@ -41,7 +41,7 @@ pub async fn run(cli: &Cli, args: &Args) -> anyhow::Result<Code> {
         report.done(None, &plan, &session.state);
         return Ok(Code::Ok);
     }
-    if !confirm("destroy all these resources", args.auto_approve)? {
+    if !confirm("destroy all these resources", args.auto_approve).await? {
         report.cancelled("Destroy");
         return Ok(Code::Ok);
     }

@@ -193,10 +193,16 @@ async fn rm(
         .map(|d| d.address)
         .collect();
     for (address, record) in removed {
-        println!(
-            "Removed {address} ({}) from the state; the object is still in AWS.",
-            record.id
-        );
+        match record {
+            Some(record) => println!(
+                "Removed {address} ({}) from the state; the object is still in AWS.",
+                record.id
+            ),
+            None => println!(
+                "Removed the unfinished create of {address} from the state; if AWS made the \
+                 object, it is still there."
+            ),
+        }
         if declared.contains(address) {
             println!(
                 "  stack.toml still declares {address}: the next apply finds the object by its \

@@ -11,6 +11,7 @@ use crate::aws::call_log::{CURRENT_ADDRESS, WAITING};
 use crate::aws::{Aws, AwsError};
 use crate::plan::{Action, Change, Plan};
 use crate::resources::{Ctx, Lookup, Outputs, Ref, Wanted, registry};
+use crate::state::error::StateError;
 use crate::state::store::Store;
 use crate::state::{Intent, Record, State};
 use std::collections::{BTreeMap, BTreeSet};
@@ -47,6 +48,9 @@ struct Shared {
     with_ready_step: BTreeSet<Address>,
     /// Operations whose dependents may start before they end (see `release`).
     released: tokio::sync::mpsc::UnboundedSender<Op>,
+    /// Set once the state cannot be written (another run wrote it, or this run's lock
+    /// is gone): no further operation starts, as none could be recorded.
+    halted: std::sync::atomic::AtomicBool,
 }
 
 impl Shared {
@@ -89,11 +93,7 @@ impl Shared {
             let state = self.state.lock().expect("state lock");
             (state.clone(), self.edits.load(Ordering::SeqCst))
         };
-        let serial = self
-            .store
-            .save(&snapshot)
-            .await
-            .map_err(|e| e.to_string())?;
+        let serial = self.store.save(&snapshot).await.map_err(|e| self.halt(e))?;
         self.state.lock().expect("state lock").serial = serial;
         *written = upto;
         Ok(())
@@ -107,6 +107,15 @@ impl Shared {
     /// the other.
     fn release(&self, op: Op) {
         let _ = self.released.send(op);
+    }
+
+    fn halt(&self, e: StateError) -> String {
+        self.halted.store(true, Ordering::SeqCst);
+        e.to_string()
+    }
+
+    fn is_halted(&self) -> bool {
+        self.halted.load(Ordering::SeqCst)
     }
 
     fn outputs_of(&self, deps: &[Address]) -> BTreeMap<Address, Outputs> {
@@ -142,6 +151,7 @@ pub async fn apply(
     let (released, mut releases) = tokio::sync::mpsc::unbounded_channel();
     let shared = Arc::new(Shared {
         released,
+        halted: std::sync::atomic::AtomicBool::new(false),
         aws,
         stack: state.stack.clone(),
         store,
@@ -168,10 +178,13 @@ pub async fn apply(
     let mut failures = Vec::new();
     let mut skipped = 0;
     loop {
+        // Once the state cannot be written nothing more starts; the operation that
+        // found out fails, and everything not started is skipped then.
+        let halted = shared.is_halted();
         let ready: Vec<Op> = waits
             .iter()
             .filter(|(op, before)| {
-                !in_flight.contains(*op) && before.iter().all(|b| done.contains(b))
+                !halted && !in_flight.contains(*op) && before.iter().all(|b| done.contains(b))
             })
             .map(|(op, _)| op.clone())
             .collect();
@@ -211,6 +224,9 @@ pub async fn apply(
                     error: error.clone(),
                 });
                 failures.push((op.address().clone(), error));
+                if shared.is_halted() {
+                    skipped += skip_all_not_started(&shared, &mut waits, &in_flight, op.address());
+                }
                 // Skip everything that (transitively) waits on the failed operation.
                 let mut blocked = vec![op];
                 while let Some(b) = blocked.pop() {
@@ -286,6 +302,33 @@ async fn record_dependencies_of_unchanged(shared: &Shared, plan: &Plan) -> Resul
         })
 }
 
+/// Once the state cannot be written, every operation not started yet is skipped.
+fn skip_all_not_started(
+    shared: &Shared,
+    waits: &mut BTreeMap<Op, BTreeSet<Op>>,
+    in_flight: &BTreeSet<Op>,
+    because: &Address,
+) -> usize {
+    let not_started: Vec<Op> = waits
+        .keys()
+        .filter(|o| !in_flight.contains(*o))
+        .cloned()
+        .collect();
+    let mut skipped = 0;
+    for op in not_started {
+        waits.remove(&op);
+        if op.is_step() {
+            skipped += 1;
+            shared.emit(Event::Skipped {
+                address: op.address().clone(),
+                action: action_of(shared, &op),
+                because: because.clone(),
+            });
+        }
+    }
+    skipped
+}
+
 fn action_of(shared: &Shared, op: &Op) -> Action {
     match op {
         Op::Destroy(_) | Op::DestroyDeposed(_) => Action::Delete,
@@ -298,6 +341,7 @@ fn action_of(shared: &Shared, op: &Op) -> Action {
 }
 
 async fn run(shared: &Shared, op: &Op) -> Result<(), String> {
+    shared.store.check_lock().map_err(|e| shared.halt(e))?;
     let address = op.address().clone();
     let action = action_of(shared, op);
     if let Op::Ready(a) = op {

@@ -62,14 +62,15 @@ fn not_in_state(state: &State, address: &Address) -> EditError {
     }
 }
 
-/// Forgets `address` (the object stays in AWS) and returns its record.
-pub fn remove(state: &mut State, address: &Address) -> Result<Record, EditError> {
-    let record = state
-        .resources
-        .remove(address)
-        .ok_or_else(|| not_in_state(state, address))?;
-    state.intents.remove(address);
-    Ok(record)
+/// Forgets `address` (the object stays in AWS) and returns its record; None for a
+/// create that was started but never recorded (its intent is forgotten).
+pub fn remove(state: &mut State, address: &Address) -> Result<Option<Record>, EditError> {
+    let intent = state.intents.remove(address);
+    match state.resources.remove(address) {
+        Some(record) => Ok(Some(record)),
+        None if intent.is_some() => Ok(None),
+        None => Err(not_in_state(state, address)),
+    }
 }
 
 /// The records that name `address` as something they need.
@@ -185,8 +186,14 @@ mod tests {
     fn rm_forgets_one_record_and_names_what_is_there_when_missing() {
         let mut s = state();
         assert_eq!(needed_by(&s, &a("vpc.main")), vec![a("subnet.public-0")]);
-        let gone = remove(&mut s, &a("subnet.public-0")).unwrap();
+        let gone = remove(&mut s, &a("subnet.public-0")).unwrap().unwrap();
         assert_eq!(gone.id, CloudId::new("subnet-1"));
+        s.intents.insert(
+            a("log_group.web"),
+            crate::state::Intent::new(serde_json::json!({}), vec![]),
+        );
+        assert_eq!(remove(&mut s, &a("log_group.web")), Ok(None));
+        assert!(s.intents.is_empty());
         assert_eq!(s.resources.len(), 1);
         let err = remove(&mut s, &a("subnet.public-0")).unwrap_err();
         assert_eq!(

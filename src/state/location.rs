@@ -40,10 +40,6 @@ impl Location {
             )),
         }
     }
-
-    pub fn is_s3(&self) -> bool {
-        matches!(self, Location::S3(_))
-    }
 }
 
 impl fmt::Display for Location {

@@ -39,8 +39,18 @@ impl Holder {
     }
 
     /// Whether the holder's process still runs (asked only of holders on this host).
+    /// A process this user may not signal still exists (EPERM), so another user's
+    /// run, or one hidden from /proc, counts as running.
     pub fn is_running_here(&self) -> bool {
-        self.pid != 0 && std::path::Path::new(&format!("/proc/{}", self.pid)).exists()
+        let Ok(pid) = libc::pid_t::try_from(self.pid) else {
+            return false;
+        };
+        if pid <= 0 {
+            return false;
+        }
+        // SAFETY: signal 0 only checks that the process exists; nothing is sent.
+        let alive = unsafe { libc::kill(pid, 0) } == 0;
+        alive || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
     }
 }
 

@@ -80,7 +80,14 @@ impl S3Object {
             };
             match put.send().await.op("PutObject") {
                 Ok(out) => return Ok(Written::Ok(out.e_tag().unwrap_or_default().to_string())),
-                Err(e) if refused(&e) => return Ok(Written::Refused),
+                // The SDK retries a request whose answer was lost; when the first
+                // attempt was applied, the retry is refused by our own write.
+                Err(e) if refused(&e) => {
+                    return Ok(match self.get().await? {
+                        Some((there, etag)) if there == text => Written::Ok(etag),
+                        _ => Written::Refused,
+                    });
+                }
                 Err(e) if e.code == "ConditionalRequestConflict" && attempt < CONFLICT_RETRIES => {
                     attempt += 1;
                     tokio::time::sleep(Duration::from_millis(100 * u64::from(attempt))).await;

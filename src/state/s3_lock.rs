@@ -14,12 +14,34 @@
 use super::lock::{Holder, LockError, Unlocked, hostname, now};
 use super::s3::{Expect, S3Object, Written};
 use crate::aws::AwsError;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// How often a lock is checked again while waiting for it.
 const POLL: Duration = Duration::from_millis(500);
+
+/// Whether this run still holds its lock, shared with the store so that it writes
+/// nothing once the lock is gone: taken over (a renewal was refused), or lapsed
+/// because renewals did not get through in time (a network outage, a laptop that
+/// slept).
+#[derive(Debug, Default)]
+pub struct Validity {
+    lost: AtomicBool,
+    /// The expiry last written, in seconds since the Unix epoch; 0 with no S3 lock.
+    until: AtomicU64,
+}
+
+impl Validity {
+    pub fn holds(&self) -> bool {
+        let until = self.until.load(Ordering::SeqCst);
+        !self.lost.load(Ordering::SeqCst) && (until == 0 || now() < until)
+    }
+
+    fn lose(&self) {
+        self.lost.store(true, Ordering::SeqCst);
+    }
+}
 
 /// Held until dropped; renewed in the background meanwhile, deleted on drop.
 #[derive(Debug)]
@@ -27,20 +49,29 @@ pub struct S3Lock {
     object: S3Object,
     etag: Arc<Mutex<String>>,
     renewal: tokio::task::JoinHandle<()>,
-    lost: Arc<AtomicBool>,
+    validity: Arc<Validity>,
     /// The holder whose expired lock this one replaced.
     pub took_over: Option<Holder>,
 }
 
+/// One attempt at the lock.
+enum Attempt {
+    /// Written (replacing the named holder's expired lock), to be read back.
+    Won(Option<Holder>),
+    /// Changed under us: look again at once.
+    Retry,
+    Held(Holder),
+}
+
 impl S3Lock {
-    /// Takes the lock, waiting up to `wait` for a live holder to let go. `lost` is set
-    /// when a renewal finds the lock taken over or removed.
+    /// Takes the lock, waiting up to `wait` for a live holder to let go; `validity`
+    /// follows it from then on.
     pub async fn acquire(
         object: S3Object,
         command: &str,
         wait: Duration,
         ttl: Duration,
-        lost: Arc<AtomicBool>,
+        validity: Arc<Validity>,
     ) -> Result<S3Lock, LockError> {
         let at = format!("s3://{}/{}", object.bucket, object.key);
         let io = |e: AwsError| LockError::S3 {
@@ -50,38 +81,45 @@ impl S3Lock {
         let deadline = Instant::now() + wait;
         let since = now();
         loop {
-            let mine = body(command, since, ttl);
-            let refusal = match object.put(&mine, &Expect::Absent).await.map_err(io)? {
-                Written::Ok(etag) => {
-                    return Ok(Self::held(object, etag, command, since, ttl, lost, None));
-                }
+            let (mine, expires) = body(command, since, ttl);
+            let attempt = match object.put(&mine, &Expect::Absent).await.map_err(io)? {
+                Written::Ok(_) => Attempt::Won(None),
                 Written::Refused => match object.get().await.map_err(io)? {
-                    // Released between our write and this read: try again at once.
-                    None => continue,
+                    // Released between our write and this read.
+                    None => Attempt::Retry,
                     Some((text, etag)) => {
                         let holder = parse(&text);
-                        if holder.is_gone() {
-                            match object.put(&mine, &Expect::ETag(etag)).await.map_err(io)? {
-                                Written::Ok(etag) => {
-                                    return Ok(Self::held(
-                                        object,
-                                        etag,
-                                        command,
-                                        since,
-                                        ttl,
-                                        lost,
-                                        Some(holder),
-                                    ));
-                                }
-                                // Another run took it over first.
-                                Written::Refused => continue,
-                            }
-                        }
-                        LockError::Held {
-                            at: at.clone(),
-                            holder,
+                        if !holder.is_gone() {
+                            Attempt::Held(holder)
+                        } else if let Written::Ok(_) =
+                            object.put(&mine, &Expect::ETag(etag)).await.map_err(io)?
+                        {
+                            Attempt::Won(Some(holder))
+                        } else {
+                            // Another run took it over first.
+                            Attempt::Retry
                         }
                     }
+                },
+            };
+            let refusal = match attempt {
+                Attempt::Won(took_over) => {
+                    // Read back: where conditional writes are not atomic (the local
+                    // emulator, some S3-compatible servers), two writers can both be
+                    // told they won; the one whose lock is there holds it.
+                    match object.get().await.map_err(io)? {
+                        Some((there, etag)) if there == mine => {
+                            return Ok(Self::held(
+                                object, etag, command, since, ttl, expires, validity, took_over,
+                            ));
+                        }
+                        _ => continue,
+                    }
+                }
+                Attempt::Retry => continue,
+                Attempt::Held(holder) => LockError::Held {
+                    at: at.clone(),
+                    holder,
                 },
             };
             if Instant::now() >= deadline {
@@ -91,16 +129,19 @@ impl S3Lock {
         }
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn held(
         object: S3Object,
         etag: String,
         command: &str,
         since: u64,
         ttl: Duration,
-        lost: Arc<AtomicBool>,
+        expires: u64,
+        validity: Arc<Validity>,
         took_over: Option<Holder>,
     ) -> S3Lock {
-        lost.store(false, Ordering::SeqCst);
+        validity.lost.store(false, Ordering::SeqCst);
+        validity.until.store(expires, Ordering::SeqCst);
         let etag = Arc::new(Mutex::new(etag));
         let renewal = tokio::spawn(renew(
             object.clone(),
@@ -108,13 +149,13 @@ impl S3Lock {
             command.to_string(),
             since,
             ttl,
-            lost.clone(),
+            validity.clone(),
         ));
         S3Lock {
             object,
             etag,
             renewal,
-            lost,
+            validity,
             took_over,
         }
     }
@@ -129,18 +170,19 @@ async fn renew(
     command: String,
     since: u64,
     ttl: Duration,
-    lost: Arc<AtomicBool>,
+    validity: Arc<Validity>,
 ) {
     loop {
         tokio::time::sleep(ttl / 4).await;
         let current = etag.lock().expect("etag lock").clone();
-        match object
-            .put(&body(&command, since, ttl), &Expect::ETag(current))
-            .await
-        {
-            Ok(Written::Ok(new)) => *etag.lock().expect("etag lock") = new,
+        let (text, expires) = body(&command, since, ttl);
+        match object.put(&text, &Expect::ETag(current)).await {
+            Ok(Written::Ok(new)) => {
+                *etag.lock().expect("etag lock") = new;
+                validity.until.store(expires, Ordering::SeqCst);
+            }
             Ok(Written::Refused) => {
-                lost.store(true, Ordering::SeqCst);
+                validity.lose();
                 tracing::error!(
                     "the state lock s3://{}/{} was taken over or removed by another run; \
                      this run stops writing the state",
@@ -157,14 +199,15 @@ async fn renew(
 impl Drop for S3Lock {
     fn drop(&mut self) {
         self.renewal.abort();
-        if self.lost.load(Ordering::SeqCst) {
+        if self.validity.lost.load(Ordering::SeqCst) {
             return;
         }
         let object = self.object.clone();
         let etag = self.etag.lock().expect("etag lock").clone();
         let release = async move {
-            let deleted = tokio::time::timeout(Duration::from_secs(10), object.delete(&etag)).await;
-            if !matches!(deleted, Ok(Ok(_))) {
+            let deleted =
+                tokio::time::timeout(Duration::from_secs(10), release(&object, etag)).await;
+            if !matches!(deleted, Ok(Ok(true))) {
                 tracing::warn!(
                     "could not remove the state lock s3://{}/{}; it expires by itself",
                     object.bucket,
@@ -183,6 +226,26 @@ impl Drop for S3Lock {
                 handle.spawn(release);
             }
             Err(_) => {}
+        }
+    }
+}
+
+/// Deletes this run's lock. A renewal already on its way when the lock was dropped
+/// may have changed its ETag: a lock that is still this run's is deleted under its
+/// new ETag.
+async fn release(object: &S3Object, etag: String) -> Result<bool, AwsError> {
+    if let Written::Ok(_) = object.delete(&etag).await? {
+        return Ok(true);
+    }
+    match object.get().await? {
+        None => Ok(true),
+        Some((text, etag)) => {
+            let holder = parse(&text);
+            if holder.pid == std::process::id() && holder.host == hostname() {
+                Ok(matches!(object.delete(&etag).await?, Written::Ok(_)))
+            } else {
+                Ok(true)
+            }
         }
     }
 }
@@ -223,24 +286,77 @@ impl Holder {
     /// ran on this host and its process has exited (Ctrl-C, a crash), which needs no
     /// waiting for the expiry.
     fn is_gone(&self) -> bool {
+        let here = self.host == hostname() && self.host != "unknown";
         self.expires.is_some_and(|e| e < now())
-            || (self.expires.is_some() && self.host == hostname() && !self.is_running_here())
+            || (self.expires.is_some() && here && !self.is_running_here())
     }
 }
 
-fn body(command: &str, since: u64, ttl: Duration) -> String {
-    serde_json::to_string(&Holder {
+/// The lock object's text, and the expiry it states.
+fn body(command: &str, since: u64, ttl: Duration) -> (String, u64) {
+    let expires = now() + ttl.as_secs().max(1);
+    let text = serde_json::to_string(&Holder {
         pid: std::process::id(),
         host: hostname(),
         command: command.to_string(),
         since,
-        expires: Some(now() + ttl.as_secs().max(1)),
+        expires: Some(expires),
     })
-    .expect("holder serializes")
+    .expect("holder serializes");
+    (text, expires)
 }
 
 /// The holder a lock object names; one that cannot be read never expires (only
 /// `unlock` removes it), as its age cannot be known.
 fn parse(text: &str) -> Holder {
     serde_json::from_str(text).unwrap_or_else(|_| Holder::unnamed("unknown".into(), 0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_lock_is_held_until_lost_or_past_its_expiry() {
+        let v = Validity::default();
+        assert!(v.holds(), "no S3 lock: nothing to lose");
+        v.until.store(now() + 60, Ordering::SeqCst);
+        assert!(v.holds());
+        v.until.store(now() - 1, Ordering::SeqCst);
+        assert!(!v.holds(), "lapsed: renewals did not get through in time");
+        v.until.store(now() + 60, Ordering::SeqCst);
+        v.lose();
+        assert!(!v.holds());
+    }
+
+    #[test]
+    fn only_a_dead_holder_on_this_host_or_an_expired_lock_is_gone() {
+        let mine = |pid: u32, expires: u64| Holder {
+            pid,
+            host: hostname(),
+            command: "apply".into(),
+            since: 1,
+            expires: Some(expires),
+        };
+        let later = now() + 60;
+        assert!(
+            !mine(std::process::id(), later).is_gone(),
+            "this process runs"
+        );
+        assert!(mine(999_999_999, later).is_gone(), "no such process");
+        assert!(mine(std::process::id(), now() - 1).is_gone(), "expired");
+        let elsewhere = Holder {
+            host: "ci-runner-7".into(),
+            ..mine(999_999_999, later)
+        };
+        assert!(
+            !elsewhere.is_gone(),
+            "another host's process cannot be checked"
+        );
+        let unreadable = Holder {
+            expires: None,
+            ..mine(999_999_999, later)
+        };
+        assert!(!unreadable.is_gone(), "a lock without expiry needs unlock");
+    }
 }

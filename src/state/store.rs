@@ -11,13 +11,12 @@ use super::error::StateError;
 use super::location::Location;
 use super::lock::{self, Holder, Lock, LockError, Unlocked};
 use super::s3::{Expect, S3Object, Written};
-use super::s3_lock::{self, S3Lock};
+use super::s3_lock::{self, S3Lock, Validity};
 use super::{State, file};
 use crate::aws::Aws;
 use crate::aws::call_log::CallLog;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 #[derive(Debug)]
@@ -26,8 +25,8 @@ pub struct Store {
     backend: Backend,
     /// What this run last read or wrote; the next write expects to find it.
     version: tokio::sync::Mutex<Version>,
-    /// Set when this run's S3 lock was taken over: it must not write any more.
-    lock_lost: Arc<AtomicBool>,
+    /// Whether this run still holds its S3 lock: once not, it writes nothing more.
+    lock: Arc<Validity>,
     /// Where a state S3 refused is written, so nothing is lost.
     rescue_dir: PathBuf,
 }
@@ -95,7 +94,7 @@ impl Store {
             location,
             backend,
             version: tokio::sync::Mutex::new(Version::default()),
-            lock_lost: Arc::new(AtomicBool::new(false)),
+            lock: Arc::new(Validity::default()),
             rescue_dir,
         }
     }
@@ -123,17 +122,39 @@ impl Store {
         ttl: Duration,
     ) -> Result<StateLock, LockError> {
         match &self.backend {
-            Backend::Local(path) => Ok(StateLock::Local(Lock::acquire(path, command, wait)?)),
+            Backend::Local(path) => {
+                // The OS lock is waited for on a blocking thread, so Ctrl-C still
+                // ends the command meanwhile.
+                let (path, command) = (path.clone(), command.to_string());
+                let lock =
+                    tokio::task::spawn_blocking(move || Lock::acquire(&path, &command, wait))
+                        .await
+                        .expect("the lock wait does not panic")?;
+                Ok(StateLock::Local(lock))
+            }
             Backend::S3(object) => Ok(StateLock::S3(
                 S3Lock::acquire(
                     self.lock_object(object),
                     command,
                     wait,
                     ttl,
-                    self.lock_lost.clone(),
+                    self.lock.clone(),
                 )
                 .await?,
             )),
+        }
+    }
+
+    /// Refuses once this run's S3 lock is gone (taken over, or lapsed because it
+    /// could not be renewed in time): checked before each step changes anything in
+    /// AWS, so that a run that lost its lock stops before, not after.
+    pub fn check_lock(&self) -> Result<(), StateError> {
+        match self.lock.holds() {
+            true => Ok(()),
+            false => Err(StateError::LockLost {
+                at: self.location.clone(),
+                rescued: None,
+            }),
         }
     }
 
@@ -201,7 +222,7 @@ impl Store {
         let mut version = self.version.lock().await;
         let mut doc = state.clone();
         doc.serial = version.serial.max(state.serial) + 1;
-        if self.lock_lost.load(Ordering::SeqCst) {
+        if !self.lock.holds() {
             return Err(StateError::LockLost {
                 at: self.location.clone(),
                 rescued: self.rescue(&doc),

@@ -70,11 +70,14 @@ async fn two_applies_started_together_one_runs_and_the_other_names_the_holder() 
     let first = workspace(&emulator, "twins");
     let second = first.elsewhere();
 
-    let runs = [
-        spawn(&first, &["apply", "--auto-approve"]),
-        spawn(&second, &["apply", "--auto-approve"]),
-    ]
-    .map(wait);
+    // The second starts 100 ms after the first, while the first holds the lock.
+    // Not at the same instant: the emulator checks a conditional write and then
+    // makes it in two steps, so two writes in the same few milliseconds can both
+    // pass (S3 itself decides atomically; stackctl reads its lock back, which
+    // narrows the emulator's window but cannot close it).
+    let first_run = spawn(&first, &["apply", "--auto-approve"]);
+    std::thread::sleep(Duration::from_millis(100));
+    let runs = [first_run, spawn(&second, &["apply", "--auto-approve"])].map(wait);
     let (ok, refused): (Vec<&Run>, Vec<&Run>) = runs.iter().partition(|r| r.code == 0);
     assert_eq!(
         (ok.len(), refused.len()),
@@ -108,8 +111,10 @@ async fn two_applies_started_together_one_runs_and_the_other_names_the_holder() 
     for ws in [&first, &second] {
         ws.edit("desired_count = 2", "desired_count = 3");
     }
+    let first_run = spawn(&first, &["apply", "--auto-approve", "--lock-timeout", "2m"]);
+    std::thread::sleep(Duration::from_millis(100));
     let runs = [
-        spawn(&first, &["apply", "--auto-approve", "--lock-timeout", "2m"]),
+        first_run,
         spawn(
             &second,
             &["apply", "--auto-approve", "--lock-timeout", "2m"],
@@ -509,4 +514,64 @@ async fn unlock_removes_an_s3_lock_left_by_another_machine() {
     let again = ws.run(&["unlock"]).ok();
     assert!(again.stdout.contains("is not locked"), "{}", again.stdout);
     ws.run(&["apply", "--auto-approve"]).ok();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_run_whose_lock_is_taken_over_stops_and_keeps_its_state() {
+    let emulator = Emulator::start();
+    let s3 = emulator.bucket(BUCKET).await;
+    let ws = workspace(&emulator, "robbed");
+    let lock_key = format!("{}.lock", key("robbed"));
+    let mut cmd = ws.command(&["apply", "--auto-approve"]);
+    cmd.env("STACKCTL_LOCK_TTL", "2s")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let run = cmd.spawn().unwrap();
+    // As soon as the run holds its lock, another run takes it (as after a network
+    // outage long enough for the lock to expire).
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while object(&s3, &lock_key).await.is_none() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the run never took its lock"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let thief = Holder {
+        pid: 4242,
+        host: "ci-runner-7".into(),
+        command: "apply".into(),
+        since: 1,
+        expires: Some(stackctl::state::lock::now() + 3600),
+    };
+    s3.put_object()
+        .bucket(BUCKET)
+        .key(&lock_key)
+        .body(serde_json::to_vec(&thief).unwrap().into())
+        .send()
+        .await
+        .unwrap();
+    let run = wait(run);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("lost the lock on state"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("skipped"),
+        "nothing more starts: {}",
+        run.stderr
+    );
+    let lock = object(&s3, &lock_key).await.unwrap();
+    assert!(
+        lock.contains("ci-runner-7"),
+        "the other run's lock is left alone: {lock}"
+    );
+    let total = 22;
+    let recorded = object(&s3, &key("robbed"))
+        .await
+        .map(|t| serde_json::from_str::<State>(&t).unwrap().resources.len())
+        .unwrap_or(0);
+    assert!(recorded < total, "the run stopped: {recorded} recorded");
 }

@@ -580,8 +580,7 @@ fn check_tags(tags: &BTreeMap<String, String>, problem: &mut impl FnMut(&str, St
     }
 }
 
-/// Lowercase letters, digits and hyphens, starting with a letter, not ending in a
-/// hyphen: valid in every AWS name stackctl derives from it.
+/// The `[state]` table: what the S3 backend needs, and keys S3 can take.
 fn check_state(state: &StateSettings, problem: &mut impl FnMut(&str, String)) {
     match &state.bucket {
         None if state.backend == Backend::S3 => problem(
@@ -622,6 +621,8 @@ fn valid_bucket(name: &str) -> bool {
         && !name.contains("..")
 }
 
+/// Lowercase letters, digits and hyphens, starting with a letter, not ending in a
+/// hyphen: valid in every AWS name stackctl derives from it.
 fn valid_name(name: &str, max: usize) -> bool {
     name.len() <= max
         && name.starts_with(|c: char| c.is_ascii_lowercase())
