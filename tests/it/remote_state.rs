@@ -46,6 +46,28 @@ async fn remote_state(s3: &aws_sdk_s3::Client, stack: &str) -> State {
     serde_json::from_str(&object(s3, &key(stack)).await.expect("a state in S3")).unwrap()
 }
 
+/// The lock of another run on another machine, with a lock that lives an hour.
+fn foreign_holder() -> Holder {
+    Holder {
+        pid: 4242,
+        host: "ci-runner-7".into(),
+        command: "apply".into(),
+        since: 1,
+        expires: Some(stackctl::state::lock::now() + 3600),
+    }
+}
+
+/// Writes `holder` as the lock object at `lock_key`, as another run would.
+async fn put_lock(s3: &aws_sdk_s3::Client, lock_key: &str, holder: &Holder) {
+    s3.put_object()
+        .bucket(BUCKET)
+        .key(lock_key)
+        .body(serde_json::to_vec(holder).unwrap().into())
+        .send()
+        .await
+        .unwrap();
+}
+
 fn wait(child: Child) -> Run {
     let out = child.wait_with_output().unwrap();
     Run {
@@ -309,13 +331,7 @@ async fn locks_are_exclusive_renewed_while_held_and_taken_over_once_expired() {
         expires: Some(stackctl::state::lock::now() + 2),
     };
     let lock_key = format!("{}.lock", key("cas"));
-    s3.put_object()
-        .bucket(BUCKET)
-        .key(&lock_key)
-        .body(serde_json::to_vec(&dead).unwrap().into())
-        .send()
-        .await
-        .unwrap();
+    put_lock(&s3, &lock_key, &dead).await;
     let err = a.lock("apply", Duration::ZERO, ttl).await.unwrap_err();
     assert!(matches!(&err, LockError::Held { holder, .. } if *holder == dead));
     let taken = a.lock("apply", Duration::from_secs(10), ttl).await.unwrap();
@@ -485,20 +501,8 @@ async fn unlock_removes_an_s3_lock_left_by_another_machine() {
     let s3 = emulator.bucket(BUCKET).await;
     let ws = workspace(&emulator, "unlock");
     let lock_key = format!("{}.lock", key("unlock"));
-    let other = Holder {
-        pid: 4242,
-        host: "ci-runner-7".into(),
-        command: "apply".into(),
-        since: 1,
-        expires: Some(stackctl::state::lock::now() + 3600),
-    };
-    s3.put_object()
-        .bucket(BUCKET)
-        .key(&lock_key)
-        .body(serde_json::to_vec(&other).unwrap().into())
-        .send()
-        .await
-        .unwrap();
+    let other = foreign_holder();
+    put_lock(&s3, &lock_key, &other).await;
     let refused = ws.run(&["apply", "--auto-approve"]);
     assert_eq!(refused.code, 1);
     assert!(refused.stderr.contains("ci-runner-7"), "{}", refused.stderr);
@@ -537,20 +541,8 @@ async fn a_run_whose_lock_is_taken_over_stops_and_keeps_its_state() {
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    let thief = Holder {
-        pid: 4242,
-        host: "ci-runner-7".into(),
-        command: "apply".into(),
-        since: 1,
-        expires: Some(stackctl::state::lock::now() + 3600),
-    };
-    s3.put_object()
-        .bucket(BUCKET)
-        .key(&lock_key)
-        .body(serde_json::to_vec(&thief).unwrap().into())
-        .send()
-        .await
-        .unwrap();
+    let thief = foreign_holder();
+    put_lock(&s3, &lock_key, &thief).await;
     let run = wait(run);
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert!(
