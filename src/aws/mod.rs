@@ -34,6 +34,9 @@ pub struct Aws {
     pub logs: aws_sdk_cloudwatchlogs::Client,
     /// How long deletes that AWS refuses as in use are retried (`--dependency-timeout`).
     pub in_use_timeout: std::time::Duration,
+    /// The shared settings the clients were built from, for further clients (the
+    /// state's bucket) that must not resolve credentials a second time.
+    sdk: aws_types::SdkConfig,
 }
 
 /// One service's client: the shared settings, plus its own in-flight bound and retry
@@ -123,6 +126,7 @@ impl Aws {
                 in_flight::LOGS
             ),
             in_use_timeout: wait::IN_USE_TIMEOUT,
+            sdk: shared.clone(),
         }
     }
 
@@ -130,12 +134,25 @@ impl Aws {
     /// than the stack. Addressed by path when an endpoint is set (an emulator on
     /// loopback has no per-bucket host names).
     pub async fn s3(region: &str, call_log: Option<&CallLog>) -> aws_sdk_s3::Client {
-        let shared = Self::loader(region).load().await;
+        Self::s3_from(&Self::loader(region).load().await, region, call_log)
+    }
+
+    /// `s3` from this connection's settings and credentials.
+    pub fn s3_client(&self, region: &str, call_log: Option<&CallLog>) -> aws_sdk_s3::Client {
+        Self::s3_from(&self.sdk, region, call_log)
+    }
+
+    fn s3_from(
+        shared: &aws_types::SdkConfig,
+        region: &str,
+        call_log: Option<&CallLog>,
+    ) -> aws_sdk_s3::Client {
         let http = in_flight::sdk_default_client();
         let endpoint_set = [ENDPOINT_ENV, "AWS_ENDPOINT_URL_S3"]
             .iter()
             .any(|v| std::env::var(v).is_ok_and(|v| !v.is_empty()));
-        let builder = aws_sdk_s3::config::Builder::from(&shared)
+        let builder = aws_sdk_s3::config::Builder::from(shared)
+            .region(Region::new(region.to_string()))
             .http_client(in_flight::InFlightLimit::new(http, in_flight::S3))
             .retry_partition(retry::partition("s3"))
             .retry_classifier(retry::RefusedConnectionIsFinal)

@@ -9,6 +9,7 @@ use crate::config::{self, Validated};
 use crate::plan::Observed;
 use crate::resources::registry;
 use crate::state::State;
+use crate::state::location::Location;
 use crate::state::lock::Holder;
 use crate::state::store::{StateLock, Store};
 use anyhow::Context;
@@ -86,7 +87,17 @@ impl Session {
     pub async fn open(cli: &Cli, command: &str, lock: bool) -> anyhow::Result<Session> {
         let config = load_config(cli)?;
         let call_log = open_call_log(cli)?;
-        let store = open_store(cli, &config, call_log.as_ref()).await?;
+        let mut aws = Aws::connect(&config.region, call_log.as_ref()).await;
+        if let Some(timeout) = cli.dependency_timeout {
+            aws = aws.with_in_use_timeout(timeout.0);
+        }
+        // The state's bucket is reached with the stack's credentials, resolved once.
+        let location = super::location::resolve(cli, &config)?;
+        let client = match &location {
+            Location::S3(s3) => Some(aws.s3_client(&s3.region, call_log.as_ref())),
+            Location::Local(_) => None,
+        };
+        let store = Store::with_client(location, client, super::location::stack_dir(cli));
         let lock = match lock {
             true => Some(self::lock(cli, &store, command).await?),
             false => None,
@@ -95,10 +106,6 @@ impl Session {
             .load(&config.config.stack.name)
             .await?
             .unwrap_or_else(|| State::new(&config.config.stack.name));
-        let mut aws = Aws::connect(&config.region, call_log.as_ref()).await;
-        if let Some(timeout) = cli.dependency_timeout {
-            aws = aws.with_in_use_timeout(timeout.0);
-        }
         Ok(Session {
             config,
             store: Arc::new(store),
