@@ -127,6 +127,8 @@ fn classify(code: &str, message: &str) -> AwsErrorKind {
     const NOT_FOUND: &[&str] = &[
         "NoSuchEntity",
         "NoSuchDistribution",
+        // CloudFront's not-found for tags and other sub-resources of a distribution.
+        "NoSuchResource",
         "RepositoryNotFoundException",
         "ResourceNotFoundException",
         "ClusterNotFoundException",

@@ -8,6 +8,7 @@ pub mod call_log;
 pub mod error;
 pub mod hint;
 pub mod in_flight;
+pub mod propagation;
 pub mod retry;
 pub mod unknown_outcome;
 pub mod wait;
@@ -44,7 +45,9 @@ pub struct Aws {
 macro_rules! client {
     ($sdk:ident, $shared:expr, $log:expr, $http:expr, $service:literal, $in_flight:expr) => {{
         let mut builder = $sdk::config::Builder::from($shared)
-            .http_client(in_flight::InFlightLimit::new($http.clone(), $in_flight))
+            .http_client(propagation::PropagationRetry::new(
+                in_flight::InFlightLimit::new($http.clone(), $in_flight),
+            ))
             .retry_partition(retry::partition($service))
             .retry_classifier(retry::RefusedConnectionIsFinal);
         builder = builder.interceptor(match $log {

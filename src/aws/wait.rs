@@ -54,9 +54,16 @@ where
     let started = Instant::now();
     let mut interval = policy.first;
     loop {
-        let last = match poll().await? {
-            Poll::Ready(v) => return Ok(v),
-            Poll::Pending(seen) => seen,
+        let last = match poll().await {
+            Ok(Poll::Ready(v)) => return Ok(v),
+            Ok(Poll::Pending(seen)) => seen,
+            // An object just made can be unknown to reads for a while (EC2's and
+            // ELBv2's eventual consistency): waits begin right after creates, so a
+            // "not found" is "not visible yet" until the propagation bound has passed.
+            Err(e) if e.is_not_found() && started.elapsed() < super::propagation::BOUND => {
+                format!("not visible yet ({e})")
+            }
+            Err(e) => return Err(e),
         };
         tracing::debug!(
             target: "stackctl::wait",
@@ -115,6 +122,20 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn a_wait_takes_not_found_for_not_visible_yet() {
+        let polls = std::sync::atomic::AtomicU32::new(0);
+        let ready = until("wait for a new object", WaitPolicy::minutes(1), || async {
+            match polls.fetch_add(1, std::sync::atomic::Ordering::SeqCst) {
+                0 | 1 => Err(AwsError::not_found("DescribeLoadBalancers", "not found")),
+                _ => Ok(Poll::Ready("active")),
+            }
+        })
+        .await;
+        assert_eq!(ready.unwrap(), "active");
+        assert_eq!(polls.load(std::sync::atomic::Ordering::SeqCst), 3);
+    }
 
     #[test]
     fn the_interval_is_a_tenth_of_the_wait_within_its_bounds() {

@@ -14,7 +14,6 @@
 
 use super::session::Session;
 use crate::address::{Address, CloudId};
-use crate::config::expand::expand;
 use crate::desired::Desired;
 use crate::graph::Graph;
 use crate::resources::{Ctx, Live, Outputs, registry};
@@ -34,11 +33,9 @@ pub enum Mode {
 /// saving it in `Mode::Save`. One line per object goes to stderr. Whatever was found
 /// before a lookup failed is still recorded.
 pub async fn missing(mut session: Session, mode: Mode) -> anyhow::Result<Session> {
-    let desired: BTreeSet<Address> = expand(&session.config)
-        .into_iter()
-        .map(|d| d.address)
-        .collect();
-    let lookups = to_look_up(&session);
+    let all = session.desired().await?;
+    let desired: BTreeSet<Address> = all.iter().map(|d| d.address.clone()).collect();
+    let lookups = to_look_up(&session, &all);
     if lookups.is_empty() {
         return Ok(session);
     }
@@ -108,9 +105,8 @@ pub async fn missing(mut session: Session, mode: Mode) -> anyhow::Result<Session
 /// create-first replacement), and unfinished creates of addresses that left stack.toml
 /// since (with the spec they were created with, so what they made is found and then
 /// deleted by the plan). Empty, and no AWS call, in the common case.
-fn to_look_up(session: &Session) -> Vec<Desired> {
+fn to_look_up(session: &Session, desired: &[Desired]) -> Vec<Desired> {
     let state = &session.state;
-    let desired = expand(&session.config);
     let mut out: Vec<Desired> = desired
         .iter()
         .filter(|d| !state.resources.contains_key(&d.address))

@@ -8,7 +8,6 @@ use super::exit::Code;
 use super::report::Report;
 use super::session::Session;
 use crate::address::Kind;
-use crate::config::expand::expand;
 use crate::engine;
 use crate::plan::{Plan, PlanDocument, parse_image, plan_deploy};
 use anyhow::Context;
@@ -50,8 +49,8 @@ pub async fn run(cli: &Cli, args: &Args) -> anyhow::Result<Code> {
     let session = Session::open(cli, "apply", true).await?;
     let session = super::adopt::missing(session, super::adopt::Mode::Save).await?;
     let observed = session.refresh().await?;
-    let desired = expand(&session.config);
-    let plan = crate::plan::plan(&desired, &session.state, &observed)?;
+    let desired = session.desired().await?;
+    let plan = session.plan(&desired, &observed).await?;
     let warnings = crate::config::security::warnings(&session.config.config);
     let notes = super::report::notes(
         &session.config.region,
@@ -113,6 +112,13 @@ async fn deploy(cli: &Cli, args: &Args, report: &Report) -> anyhow::Result<Code>
         .map(|a| parse_image(a))
         .collect::<Result<Vec<_>, _>>()?;
     let session = Session::open(cli, "apply --image", true).await?;
+    for (service, _) in &images {
+        let declared = session.config.config.services.contains_key(service);
+        let address = crate::address::Address::new(Kind::EcsService, service.as_str());
+        if declared && !session.state.resources.contains_key(&address) {
+            return Err(crate::plan::DeployError::NotCreated(service.clone()).into());
+        }
+    }
     let services: Vec<&str> = images.iter().map(|(s, _)| s.as_str()).collect();
     let observed = session
         .refresh_only(|a| {
@@ -120,7 +126,16 @@ async fn deploy(cli: &Cli, args: &Args, report: &Report) -> anyhow::Result<Code>
                 && services.contains(&a.name())
         })
         .await?;
-    let plan = plan_deploy(&session.state, &observed, &images)?;
+    let plan = session
+        .hold_back(plan_deploy(&session.state, &observed, &images)?)
+        .await?;
+    if !plan.held.is_empty() {
+        let again = format!("stackctl apply --image {}", args.images.join(" --image "));
+        let text =
+            crate::output::held::after_apply(&plan, &session.state, &session.config.region, &again);
+        eprintln!("Nothing deployed. {text}");
+        return Ok(Code::ImageMissing);
+    }
     if !plan.has_changes() && !report.is_json() {
         println!("No changes. Every service already runs the image given.");
         return Ok(Code::Ok);
@@ -159,6 +174,10 @@ pub async fn walk(
         ticker.abort();
     }
     match result {
+        Ok(()) if !plan.held.is_empty() => {
+            report.held(plan, &state, &session.config.region);
+            Ok(Code::ImageMissing)
+        }
         Ok(()) => {
             report.done(Some(what), plan, &state);
             Ok(Code::Ok)

@@ -16,7 +16,7 @@ pub struct Args {
 
 pub fn run(cli: &Cli, args: &Args) -> anyhow::Result<Code> {
     let config = load_config(cli)?;
-    let resources = expand(&config);
+    let resources = expand(&config, &crate::engine::zones::unresolved(&config));
     print!(
         "{}",
         graph_text::render(&config.config.stack.name, &resources, args.format)

@@ -10,7 +10,6 @@ use super::exit::Code;
 use super::session::Session;
 use crate::address::{Address, CloudId, Kind};
 use crate::aws::call_log::CURRENT_ADDRESS;
-use crate::config::expand::expand;
 use crate::resources::registry;
 use anyhow::{Context, bail};
 
@@ -30,7 +29,7 @@ pub async fn run(cli: &Cli, args: &Args) -> anyhow::Result<Code> {
     let mut session = Session::open(cli, "import", true).await?;
     let address = &args.address;
     let kind = address.kind();
-    let desired = expand(&session.config);
+    let desired = session.desired().await?;
     let Some(d) = desired.iter().find(|d| d.address == *address) else {
         let close = close_addresses(address, desired.iter().map(|d| &d.address));
         bail!(

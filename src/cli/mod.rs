@@ -235,7 +235,7 @@ mod tests {
                 &page[..head_end].trim_end(),
                 help.trim_end()
             );
-            if std::env::var_os("STACKCTL_BLESS").is_some() {
+            if std::env::var("STACKCTL_BLESS").as_deref() == Ok("1") {
                 std::fs::write(&path, &wanted).unwrap();
             } else if page != wanted {
                 stale.push(name);

@@ -3,7 +3,6 @@
 use super::Cli;
 use super::exit::Code;
 use super::session::Session;
-use crate::config::expand::expand;
 use crate::config::security;
 use crate::output::plan_text;
 use crate::plan::PlanDocument;
@@ -27,8 +26,8 @@ pub async fn run(cli: &Cli, args: &Args) -> anyhow::Result<Code> {
     let session = Session::open(cli, "plan", false).await?;
     let session = super::adopt::missing(session, super::adopt::Mode::Preview).await?;
     let observed = session.refresh().await?;
-    let desired = expand(&session.config);
-    let plan = crate::plan::plan(&desired, &session.state, &observed)?;
+    let desired = session.desired().await?;
+    let plan = session.plan(&desired, &observed).await?;
     let warnings = security::warnings(&session.config.config);
     let document = PlanDocument::new(&plan, &session.state, &session.config.region)
         .with_warnings(warnings.clone());

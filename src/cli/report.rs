@@ -101,6 +101,30 @@ impl Report {
         }
     }
 
+    /// The walk finished, and some changes wait for an image to be pushed: what to
+    /// push and how, on stderr (the JSON summary says `held`).
+    pub fn held(&self, plan: &Plan, state: &State, region: &str) {
+        let text = crate::output::held::after_apply(plan, state, region, "stackctl apply");
+        match self {
+            Report::Text { .. } => {
+                let s = plan.summary();
+                println!(
+                    "\nApply incomplete: {} added, {} changed, {} destroyed; {} held back.",
+                    s.add,
+                    s.change,
+                    s.destroy,
+                    plan.held.len()
+                );
+                print_outputs(state);
+                eprintln!("\n{text}");
+            }
+            Report::Json(stream) => {
+                stream.held(plan, &text, &stack_outputs::from_state(state));
+                eprintln!("{text}");
+            }
+        }
+    }
+
     /// The walk failed; the error itself is printed on stderr by whoever returns it.
     pub fn failed(&self, plan: &Plan, error: &str) {
         if let Report::Json(stream) = self {

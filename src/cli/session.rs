@@ -6,6 +6,7 @@ use crate::address::{Address, CloudId, Kind};
 use crate::aws::Aws;
 use crate::aws::call_log::{CURRENT_ADDRESS, CallLog};
 use crate::config::{self, Validated};
+use crate::desired::Desired;
 use crate::plan::Observed;
 use crate::resources::registry;
 use crate::state::State;
@@ -114,6 +115,33 @@ impl Session {
             _lock: lock,
             quiet: cli.quiet,
         })
+    }
+
+    /// The desired resources of stack.toml, with the subnets' zones resolved against
+    /// the state and, for subnets not made yet, AWS (`engine::zones`). Asked again
+    /// after adoption, whose found subnets keep their zones.
+    pub async fn desired(&self) -> anyhow::Result<Vec<Desired>> {
+        let zones = crate::engine::zones::resolve(&self.aws, &self.config, &self.state).await?;
+        Ok(crate::config::expand::expand(&self.config, &zones))
+    }
+
+    /// The plan of `desired` against the state and `observed`, with the task
+    /// definitions whose image is not pushed yet (and their services) held back.
+    pub async fn plan(
+        &self,
+        desired: &[Desired],
+        observed: &Observed,
+    ) -> anyhow::Result<crate::plan::Plan> {
+        let plan = crate::plan::plan(desired, &self.state, observed)?;
+        self.hold_back(plan).await
+    }
+
+    /// `plan` with the changes whose image is missing moved to `plan.held`.
+    pub async fn hold_back(&self, plan: crate::plan::Plan) -> anyhow::Result<crate::plan::Plan> {
+        let missing = crate::engine::images::missing(&self.aws, &plan, &self.state)
+            .await
+            .context("cannot check the images in the stack's repositories")?;
+        Ok(crate::plan::hold_back(plan, &missing))
     }
 
     /// Writes the session's state (compare-and-swap, see `Store::save`).

@@ -188,7 +188,8 @@ async fn rm(
         removed.push((address, edit::remove(&mut state, address)?));
     }
     store.save(&state).await?;
-    let declared: Vec<Address> = crate::config::expand::expand(config)
+    let zones = crate::engine::zones::unresolved(config);
+    let declared: Vec<Address> = crate::config::expand::expand(config, &zones)
         .into_iter()
         .map(|d| d.address)
         .collect();

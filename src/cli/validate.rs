@@ -19,7 +19,7 @@ pub fn run(cli: &Cli) -> anyhow::Result<Code> {
 }
 
 fn report(cli: &Cli, config: &Validated) {
-    let resources = expand(config);
+    let resources = expand(config, &crate::engine::zones::unresolved(config));
     let environment = config
         .environment
         .as_ref()

@@ -27,10 +27,17 @@ use crate::resources::target_group::{self, HealthCheck as TgHealthCheck, TargetG
 use crate::resources::task_definition::{ContainerSpec, ImageSpec, TaskDefinitionSpec};
 use crate::resources::vpc::VpcSpec;
 
-pub const EXECUTION_POLICY: &str =
-    "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy";
+/// The managed policy the execution role gets, in the stack's partition.
+pub fn execution_policy(partition: &str) -> String {
+    format!("arn:{partition}:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy")
+}
 const CACHING_DISABLED: &str = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad";
-const CACHING_OPTIMIZED: &str = "658327ea-f89d-4fab-a63d-7e88639e58f6";
+/// UseOriginCacheControlHeaders-QueryStrings: caches only what the app marks
+/// cacheable (default TTL 0), keyed by host, path, every query string and every
+/// cookie, so a dynamic page is never served to a request it was not made for.
+/// (CachingOptimized keys by path alone and caches for a day by default: a Flask
+/// page would be served to every query string and every user.)
+const CACHING_BY_ORIGIN_HEADERS: &str = "4cc15a8a-d715-48a4-82b8-cc0b614638fe";
 const ALL_VIEWER: &str = "216adef6-5c7f-47e4-b989-5492eafa07d3";
 /// AWS's managed prefix list of the addresses CloudFront reaches origins from.
 pub const CLOUDFRONT_ORIGIN_FACING: &str = "com.amazonaws.global.cloudfront.origin-facing";
@@ -83,31 +90,57 @@ fn tcp_from_cloudfront(port: u16) -> Rule {
     }
 }
 
-/// The ARNs the execution role must be allowed to read for the tasks' secrets. A
-/// Secrets Manager reference may name a JSON key after the secret's ARN
-/// (`...:secret:name:key::`); the permission is on the secret itself.
+/// What the execution role must be allowed to read for the tasks' secrets: each
+/// secret or parameter, and the customer-managed KMS keys that encrypt them.
 fn secret_resources(c: &Config) -> Vec<String> {
-    let mut arns: Vec<String> = c
+    let secrets = c.services.values().flat_map(|s| s.secrets.values());
+    let keys = c
         .services
         .values()
-        .flat_map(|s| s.secrets.values())
-        .map(|arn| {
-            if arn.contains(":secretsmanager:") {
-                arn.split(':').take(7).collect::<Vec<_>>().join(":")
-            } else {
-                arn.clone()
-            }
-        })
-        .collect();
+        .filter_map(|s| s.secrets_kms_key.clone());
+    let mut arns: Vec<String> = secrets.map(|arn| secret_grant(arn)).chain(keys).collect();
     arns.sort();
     arns.dedup();
     arns
+}
+
+/// The resource an IAM policy must name for one secret reference. A Secrets Manager
+/// reference may name a JSON key, stage or version after the secret's ARN
+/// (`...:secret:name-AbCdEf:key::`); the permission is on the secret. Secrets Manager
+/// ends every secret's ARN with `-` and six random characters; an ARN given without
+/// them matches nothing in a policy, so it is granted as `name-??????` (the pattern
+/// the Secrets Manager guide documents, which `*` would widen to other secrets).
+pub fn secret_grant(arn: &str) -> String {
+    if !arn.contains(":secretsmanager:") {
+        return arn.to_string();
+    }
+    let secret = arn.split(':').take(7).collect::<Vec<_>>().join(":");
+    let name = secret.rsplit(':').next().unwrap_or_default();
+    if has_random_suffix(name) {
+        secret
+    } else {
+        format!("{secret}-??????")
+    }
+}
+
+/// `name-AbCdEf`: a hyphen and six letters or digits at the end. Secrets Manager
+/// itself reads a name of that shape as a complete ARN (GetSecretValue's SecretId).
+fn has_random_suffix(name: &str) -> bool {
+    match name.rsplit_once('-') {
+        Some((stem, suffix)) => {
+            !stem.is_empty()
+                && suffix.len() == 6
+                && suffix.chars().all(|c| c.is_ascii_alphanumeric())
+        }
+        None => false,
+    }
 }
 
 /// The VPC's flow log, its log group, and the role VPC Flow Logs assumes to write
 /// to that group and nothing else. Their addresses use `_`, which service names
 /// cannot, so they never meet a service's log group or role.
 fn flow_logs(v: &Validated, vpc: &Address, traffic_type: &str) -> Vec<Desired> {
+    let partition = v.partition.name;
     let c = &v.config;
     let stack = &c.stack.name;
     let tags = &c.stack.tags;
@@ -131,7 +164,7 @@ fn flow_logs(v: &Validated, vpc: &Address, traffic_type: &str) -> Vec<Desired> {
                 managed_policies: Vec::new(),
                 readable_secrets: Vec::new(),
                 writable_logs: vec![format!(
-                    "arn:aws:logs:{}:*:log-group:{group_name}:*",
+                    "arn:{partition}:logs:{}:*:log-group:{group_name}:*",
                     v.region
                 )],
                 tags: tags.clone(),
@@ -150,7 +183,9 @@ fn flow_logs(v: &Validated, vpc: &Address, traffic_type: &str) -> Vec<Desired> {
     ]
 }
 
-pub fn expand(v: &Validated) -> Vec<Desired> {
+/// The desired resources of `v`, its subnets in `zones` (one per position, see
+/// `engine::zones`).
+pub fn expand(v: &Validated, zones: &[String]) -> Vec<Desired> {
     let c = &v.config;
     let stack = &c.stack.name;
     // The user tags go into every taggable spec, so the planner diffs them.
@@ -179,7 +214,7 @@ pub fn expand(v: &Validated) -> Vec<Desired> {
     ));
     let mut public_subnets = Vec::new();
     let mut private_subnets = Vec::new();
-    for (i, az) in v.azs.iter().enumerate() {
+    for (i, az) in zones.iter().enumerate() {
         for (tier, cidrs, list) in [
             ("public", &v.public_cidrs, &mut public_subnets),
             ("private", &v.private_cidrs, &mut private_subnets),
@@ -215,7 +250,7 @@ pub fn expand(v: &Validated) -> Vec<Desired> {
     let nat_count = match c.network.nat {
         NatMode::None => 0,
         NatMode::Single => 1,
-        NatMode::PerAz => v.azs.len(),
+        NatMode::PerAz => zones.len(),
     };
     for (i, public_subnet) in public_subnets.iter().enumerate().take(nat_count) {
         let eip = addr(Kind::ElasticIp, format!("nat-{i}"));
@@ -239,7 +274,7 @@ pub fn expand(v: &Validated) -> Vec<Desired> {
     }
     // Private subnets: per-AZ NAT gives each AZ its own table; otherwise one table.
     let private_tables: Vec<(String, Vec<Address>, Option<usize>)> = match c.network.nat {
-        NatMode::PerAz => (0..v.azs.len())
+        NatMode::PerAz => (0..zones.len())
             .map(|i| {
                 (
                     format!("private-{i}"),
@@ -411,7 +446,7 @@ pub fn expand(v: &Validated) -> Vec<Desired> {
         IamRoleSpec {
             name: format!("{stack}-execution"),
             trusted_service: "ecs-tasks.amazonaws.com".into(),
-            managed_policies: vec![EXECUTION_POLICY.into()],
+            managed_policies: vec![execution_policy(v.partition.name)],
             readable_secrets: secret_resources(c),
             writable_logs: Vec::new(),
             tags: tags.clone(),
@@ -625,7 +660,7 @@ pub fn expand(v: &Validated) -> Vec<Desired> {
                 .into(),
                 cache_policy_id: match c.cdn.caching {
                     Caching::Disabled => CACHING_DISABLED,
-                    Caching::Optimized => CACHING_OPTIMIZED,
+                    Caching::Optimized => CACHING_BY_ORIGIN_HEADERS,
                 }
                 .into(),
                 origin_request_policy_id: ALL_VIEWER.into(),

@@ -30,6 +30,11 @@ image = "app:v1"
 port = 5000
 "#;
 
+/// The desired resources of `v`, in the zones `{region}a`, `{region}b`, ...
+fn desired(v: &Validated) -> Vec<Desired> {
+    expand(v, &crate::engine::zones::lettered(v))
+}
+
 fn find<'a>(resources: &'a [Desired], address: &str) -> &'a Desired {
     let a: Address = address.parse().unwrap();
     resources
@@ -46,7 +51,7 @@ fn weather_expands_to_the_documented_architecture() {
         None,
     )
     .unwrap();
-    let r = expand(&v);
+    let r = desired(&v);
     // Network: 2 AZs x 2 tiers, one NAT in the first public subnet, private routes via NAT.
     for s in [
         "subnet.public-0",
@@ -114,7 +119,7 @@ fn weather_expands_to_the_documented_architecture() {
         td["container"]["image"]["repository"]["ref"],
         "ecr_repository.weather"
     );
-    assert_eq!(td["container"]["image"]["reference"], "latest");
+    assert_eq!(td["container"]["image"]["reference"], "1.0.0");
     assert_eq!(td["container"]["environment"]["CITY"], "London");
 }
 
@@ -125,7 +130,7 @@ fn every_example_validates_and_expands_without_dangling_references() {
     for entry in std::fs::read_dir(root).unwrap() {
         let path = entry.unwrap().path().join("stack.toml");
         let v = load(&path, None, None).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        let r = expand(&v);
+        let r = desired(&v);
         let addresses: Vec<&Address> = r.iter().map(|d| &d.address).collect();
         for d in &r {
             for dep in d.dependencies() {
@@ -146,7 +151,7 @@ fn every_example_validates_and_expands_without_dangling_references() {
 fn tags_default_to_none_and_stay_out_of_every_spec() {
     let v = parse_str(MINIMAL).unwrap();
     assert!(v.config.stack.tags.is_empty());
-    for d in expand(&v) {
+    for d in desired(&v) {
         assert!(
             d.spec.get("tags").is_none(),
             "{} carries tags nobody asked for",
@@ -159,14 +164,16 @@ fn tags_default_to_none_and_stay_out_of_every_spec() {
 fn flow_logs_are_off_by_default_and_write_only_to_their_own_group() {
     let v = parse_str(MINIMAL).unwrap();
     assert!(
-        expand(&v).iter().all(|d| d.address.kind() != Kind::FlowLog),
+        desired(&v)
+            .iter()
+            .all(|d| d.address.kind() != Kind::FlowLog),
         "flow logs expanded without being asked for"
     );
     let text = MINIMAL.replace(
         "[repositories.app]",
         "[network]\nflow_logs = \"rejected\"\nflow_logs_retention_days = 90\n\n[repositories.app]",
     );
-    let r = expand(&parse_str(&text).unwrap());
+    let r = desired(&parse_str(&text).unwrap());
     let flow_log = &find(&r, "flow_log.vpc").spec;
     assert_eq!(flow_log["traffic_type"], "REJECT");
     assert_eq!(flow_log["vpc"]["ref"], "vpc.main");
@@ -205,7 +212,7 @@ fn tags_reach_every_spec() {
         )
     );
     let v = parse_str(&text).unwrap();
-    let r = expand(&v);
+    let r = desired(&v);
     // All 19 kinds: a path-routed service brings a listener rule, the CDN its
     // distribution, flow logs theirs.
     let kinds: std::collections::BTreeSet<Kind> = r.iter().map(|d| d.address.kind()).collect();
@@ -244,7 +251,7 @@ fn secure_defaults_are_on_and_expanded_into_the_specs() {
         schema::ViewerProtocol::RedirectToHttps
     );
 
-    let r = expand(&v);
+    let r = desired(&v);
     let alb = &find(&r, "load_balancer.main").spec;
     assert_eq!(alb["deletion_protection"], true);
     assert_eq!(alb["drop_invalid_header_fields"], true);
@@ -271,7 +278,7 @@ fn secure_defaults_turned_off_reach_the_specs() {
             "port = 5000",
             "port = 5000\nlog_mode = \"blocking\"\nread_only_root_filesystem = true",
         );
-    let r = expand(&parse_str(&text).unwrap());
+    let r = desired(&parse_str(&text).unwrap());
     let alb = &find(&r, "load_balancer.main").spec;
     assert_eq!(alb["deletion_protection"], false);
     assert_eq!(alb["drop_invalid_header_fields"], false);
@@ -288,7 +295,7 @@ fn secure_defaults_turned_off_reach_the_specs() {
 fn the_load_balancer_admits_only_cloudfront_on_the_origin_port_when_asked() {
     let cdn = "\n[cdn]\nenabled = true\nalb_only_from_cloudfront = true\n";
     let ingress = |text: &str| {
-        let r = expand(&parse_str(text).unwrap());
+        let r = desired(&parse_str(text).unwrap());
         find(&r, "security_group.alb").spec["ingress"].clone()
     };
     let from_cloudfront = |port: u16| {
@@ -299,8 +306,9 @@ fn the_load_balancer_admits_only_cloudfront_on_the_origin_port_when_asked() {
     assert_eq!(ingress(&format!("{MINIMAL}{cdn}")), from_cloudfront(80));
     // With HTTPS on the ALB, CloudFront uses it, and only it.
     let https = "\n[load_balancer.https]\ncertificate_arn = \"arn:aws:acm:eu-west-2:123456789012:certificate/x\"\nport = 8443\n";
+    let aliases = "aliases = [\"app.example.com\"]\ncertificate_arn = \"arn:aws:acm:us-east-1:123456789012:certificate/cf\"\n";
     assert_eq!(
-        ingress(&format!("{MINIMAL}{https}{cdn}")),
+        ingress(&format!("{MINIMAL}{https}{cdn}{aliases}")),
         from_cloudfront(8443)
     );
     // Off (the default): open to anywhere on the listener ports.
@@ -311,4 +319,66 @@ fn the_load_balancer_admits_only_cloudfront_on_the_origin_port_when_asked() {
         "{MINIMAL}\n[cdn]\nalb_only_from_cloudfront = true\n"
     ));
     assert_eq!(p[0].key, "cdn.alb_only_from_cloudfront");
+}
+
+/// A Secrets Manager ARN without its random suffix matches nothing in a policy: it is
+/// granted as `NAME-??????`; a full ARN, a JSON-key reference and SSM parameters are
+/// granted as they are; a customer-managed key may decrypt them.
+#[test]
+fn secrets_are_granted_by_the_pattern_their_arns_match() {
+    let text = MINIMAL.replace(
+        "port = 5000",
+        r#"port = 5000
+secrets_kms_key = "arn:aws:kms:eu-west-2:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+[services.web.secrets]
+PARTIAL = "arn:aws:secretsmanager:eu-west-2:123456789012:secret:prod/db-password"
+FULL = "arn:aws:secretsmanager:eu-west-2:123456789012:secret:api-key-AbC123"
+KEY = "arn:aws:secretsmanager:eu-west-2:123456789012:secret:creds:username::"
+PARAM = "arn:aws:ssm:eu-west-2:123456789012:parameter/app/token""#,
+    );
+    let r = desired(&parse_str(&text).unwrap());
+    assert_eq!(
+        find(&r, "iam_role.execution").spec["readable_secrets"],
+        json!([
+            "arn:aws:kms:eu-west-2:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+            "arn:aws:secretsmanager:eu-west-2:123456789012:secret:api-key-AbC123",
+            "arn:aws:secretsmanager:eu-west-2:123456789012:secret:creds-??????",
+            "arn:aws:secretsmanager:eu-west-2:123456789012:secret:prod/db-password-??????",
+            "arn:aws:ssm:eu-west-2:123456789012:parameter/app/token",
+        ])
+    );
+    let alias = text.replace(":key/1234abcd-12ab-34cd-56ef-1234567890ab", ":alias/app");
+    assert_eq!(problems(&alias)[0].key, "services.web.secrets_kms_key");
+}
+
+/// Policy and log ARNs carry the region's partition: `arn:aws-cn:` in China.
+#[test]
+fn a_china_stack_writes_aws_cn_arns() {
+    let text = MINIMAL.replace("eu-west-2", "cn-north-1").replace(
+        "[repositories.app]",
+        "[network]\nflow_logs = \"all\"\n\n[repositories.app]",
+    );
+    let r = desired(&parse_str(&text).unwrap());
+    assert_eq!(
+        find(&r, "iam_role.execution").spec["managed_policies"],
+        json!(["arn:aws-cn:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"])
+    );
+    assert_eq!(
+        find(&r, "iam_role.flow_logs").spec["writable_logs"],
+        json!(["arn:aws-cn:logs:cn-north-1:*:log-group:/vpc/demo/flow-logs:*"])
+    );
+    let everything = serde_json::to_string(&r.iter().map(|d| &d.spec).collect::<Vec<_>>()).unwrap();
+    assert!(!everything.contains("arn:aws:"), "{everything}");
+}
+
+/// `optimized` caches only what the app marks cacheable, keyed by the query string
+/// and cookies too (UseOriginCacheControlHeaders-QueryStrings), never by path alone.
+#[test]
+fn optimized_caching_keys_by_query_string_and_cookies() {
+    let text = format!("{MINIMAL}\n[cdn]\nenabled = true\ncaching = \"optimized\"\n");
+    let r = desired(&parse_str(&text).unwrap());
+    assert_eq!(
+        find(&r, "cloudfront_distribution.main").spec["cache_policy_id"],
+        "4cc15a8a-d715-48a4-82b8-cc0b614638fe"
+    );
 }

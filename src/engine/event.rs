@@ -29,6 +29,20 @@ pub enum Event {
         action: Action,
         error: String,
     },
+    /// AWS refused a call of the step with an error it gives while something just
+    /// made has not reached all of its servers (`aws::propagation`); the call is sent
+    /// again until `bound` has passed.
+    Retrying {
+        address: Address,
+        operation: String,
+        /// AWS's code and message.
+        error: String,
+        /// Since the first refusal.
+        #[serde(with = "secs")]
+        elapsed: Duration,
+        #[serde(with = "secs")]
+        bound: Duration,
+    },
     /// Not attempted because something it needs failed.
     Skipped {
         address: Address,

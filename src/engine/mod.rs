@@ -3,9 +3,11 @@
 //! soon as what they need is done, with the state saved after every step.
 
 pub mod event;
+pub mod images;
 pub mod ops;
 pub mod recover;
 pub mod walker;
+pub mod zones;
 
 pub use event::{Event, Observer};
 pub use walker::{ApplyError, apply};

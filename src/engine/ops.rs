@@ -12,7 +12,13 @@
 //!   off Z -> destroy of Z (reverse order on destroy, derived, never hand-written);
 //! - replace, destroy first: destroy of Z -> apply of Z;
 //! - replace, create first: apply of Z and of every dependent of Z -> destroy of
-//!   the old Z (so nothing points at it when it goes).
+//!   the old Z (so nothing points at it when it goes);
+//! - an update of a `Resource::STAGED` attribute (a listener, rule or service moving
+//!   to a new target group) gets a finish step: X's first stage, and the first stage
+//!   (ready where it waits) of everything that depends on X -> finish of X; the
+//!   finish of each of X's dependencies -> finish of X. So a listener forwards to the
+//!   new group alone only once its service is healthy in it, and the service leaves
+//!   the old group only once no listener sends there (see `resources::forward`).
 
 use crate::address::Address;
 use crate::plan::{Action, Change, Plan};
@@ -31,18 +37,26 @@ pub enum Op {
     /// Wait until the applied object is ready (NAT available, ALB active, service
     /// stable, distribution deployed).
     Ready(Address),
+    /// The second stage of a staged update: use only what the spec names (and wait
+    /// until ready again, for a kind that waits).
+    Finish(Address),
 }
 
 impl Op {
     pub fn address(&self) -> &Address {
         match self {
-            Op::Apply(a) | Op::Destroy(a) | Op::DestroyDeposed(a) | Op::Ready(a) => a,
+            Op::Apply(a)
+            | Op::Destroy(a)
+            | Op::DestroyDeposed(a)
+            | Op::Ready(a)
+            | Op::Finish(a) => a,
         }
     }
 
-    /// A step of its own in the progress count; a ready step finishes its apply's.
+    /// A step of its own in the progress count; a ready or finish step completes its
+    /// apply's.
     pub fn is_step(&self) -> bool {
-        !matches!(self, Op::Ready(_))
+        !matches!(self, Op::Ready(_) | Op::Finish(_))
     }
 }
 
@@ -85,18 +99,29 @@ pub fn build(plan: &Plan, state: &State) -> BTreeMap<Op, BTreeSet<Op>> {
     for a in applies {
         ops.insert(Op::Ready(a), BTreeSet::new());
     }
+    for c in changes.values().filter(|c| is_staged(c)) {
+        ops.insert(Op::Finish(c.address.clone()), BTreeSet::new());
+    }
     // Also pick up deposed objects a crashed run left in state.
     for (a, r) in &state.resources {
         if !r.deposed.is_empty() {
             ops.entry(Op::DestroyDeposed(a.clone())).or_default();
         }
     }
-    // An apply as others see it when they must not start before it is complete.
-    let finished = |a: &Address| {
+    // An apply's first stage done: ready, where it waits.
+    let ready = |a: &Address| {
         if ops.contains_key(&Op::Ready(a.clone())) {
             Op::Ready(a.clone())
         } else {
             Op::Apply(a.clone())
+        }
+    };
+    // An apply as others see it when they must not start before it is complete.
+    let finished = |a: &Address| {
+        if ops.contains_key(&Op::Finish(a.clone())) {
+            Op::Finish(a.clone())
+        } else {
+            ready(a)
         }
     };
     let keys: Vec<Op> = ops.keys().cloned().collect();
@@ -108,7 +133,7 @@ pub fn build(plan: &Plan, state: &State) -> BTreeMap<Op, BTreeSet<Op>> {
                 let c = changes[a];
                 for d in &c.depends_on {
                     if registry::ready_before(d.kind()).contains(&a.kind()) {
-                        before.insert(finished(d));
+                        before.insert(ready(d));
                     } else {
                         before.insert(Op::Apply(d.clone()));
                     }
@@ -117,6 +142,17 @@ pub fn build(plan: &Plan, state: &State) -> BTreeMap<Op, BTreeSet<Op>> {
             }
             Op::Ready(a) => {
                 before.insert(Op::Apply(a.clone()));
+            }
+            Op::Finish(x) => {
+                before.insert(ready(x));
+                for c in changes.values() {
+                    if c.depends_on.contains(x) {
+                        before.insert(ready(&c.address));
+                    }
+                }
+                for d in &changes[x].depends_on {
+                    before.insert(Op::Finish(d.clone()));
+                }
             }
             Op::Destroy(z) => {
                 for (x, r) in &state.resources {
@@ -144,4 +180,10 @@ pub fn build(plan: &Plan, state: &State) -> BTreeMap<Op, BTreeSet<Op>> {
         edges.insert(op, before);
     }
     edges
+}
+
+/// An update that moves one of its kind's `STAGED` attributes.
+fn is_staged(c: &Change) -> bool {
+    let staged = registry::staged(c.address.kind());
+    c.action == Action::Update && c.diffs.iter().any(|d| staged.contains(&d.name.as_str()))
 }

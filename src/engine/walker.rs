@@ -8,6 +8,7 @@ use super::ops::{self, Op};
 use super::recover;
 use crate::address::{Address, CloudId};
 use crate::aws::call_log::{CURRENT_ADDRESS, WAITING};
+use crate::aws::propagation::{self, StepErrors};
 use crate::aws::{Aws, AwsError};
 use crate::plan::{Action, Change, Plan};
 use crate::resources::{Ctx, Lookup, Outputs, Ref, Wanted, registry};
@@ -44,8 +45,9 @@ struct Shared {
     changes: BTreeMap<Address, Change>,
     /// When each apply started, for the elapsed time its ready step reports.
     started: Mutex<BTreeMap<Address, Instant>>,
-    /// The applies followed by a ready step, which reports them finished.
-    with_ready_step: BTreeSet<Address>,
+    /// For each apply, the operation that completes it and reports it finished: its
+    /// finish step, else its ready step, else the apply itself.
+    completed_by: BTreeMap<Address, Op>,
     /// Operations whose dependents may start before they end (see `release`).
     released: tokio::sync::mpsc::UnboundedSender<Op>,
     /// Set once the state cannot be written (another run wrote it, or this run's lock
@@ -164,13 +166,7 @@ pub async fn apply(
             .map(|c| (c.address.clone(), c.clone()))
             .collect(),
         started: Mutex::new(BTreeMap::new()),
-        with_ready_step: waits
-            .keys()
-            .filter_map(|op| match op {
-                Op::Ready(a) => Some(a.clone()),
-                _ => None,
-            })
-            .collect(),
+        completed_by: completing_ops(&waits),
     });
     let mut running: JoinSet<(Op, Result<(), String>)> = JoinSet::new();
     let mut in_flight: BTreeSet<Op> = BTreeSet::new();
@@ -192,10 +188,14 @@ pub async fn apply(
             in_flight.insert(op.clone());
             let shared = shared.clone();
             let address = op.address().clone();
-            running.spawn(CURRENT_ADDRESS.scope(address, async move {
-                let result = run(&shared, &op).await;
-                (op, result)
-            }));
+            let step = step_errors(&shared, &address);
+            running.spawn(CURRENT_ADDRESS.scope(
+                address,
+                propagation::STEP.scope(step, async move {
+                    let result = run(&shared, &op).await;
+                    (op, result)
+                }),
+            ));
         }
         let joined = tokio::select! {
             biased;
@@ -329,10 +329,50 @@ fn skip_all_not_started(
     skipped
 }
 
+/// The errors AWS gives while what a step's kind depends on is still propagating,
+/// which `aws::propagation` retries, reported as `Event::Retrying`.
+fn step_errors(shared: &Shared, address: &Address) -> StepErrors {
+    let observer = shared.observer.clone();
+    let address = address.clone();
+    StepErrors {
+        transient: registry::transient(address.kind()),
+        bound: propagation::BOUND,
+        report: std::sync::Arc::new(move |r: &propagation::Retrying| {
+            observer(&Event::Retrying {
+                address: address.clone(),
+                operation: r.operation.clone(),
+                error: format!("{}: {}", r.code, r.message),
+                elapsed: r.elapsed,
+                bound: r.bound,
+            })
+        }),
+    }
+}
+
+/// The operation that completes each apply: finish, else ready, else the apply.
+fn completing_ops(ops: &BTreeMap<Op, BTreeSet<Op>>) -> BTreeMap<Address, Op> {
+    let mut by_address = BTreeMap::new();
+    for op in ops.keys() {
+        let rank = match op {
+            Op::Apply(_) => 0,
+            Op::Ready(_) => 1,
+            Op::Finish(_) => 2,
+            Op::Destroy(_) | Op::DestroyDeposed(_) => continue,
+        };
+        let entry = by_address
+            .entry(op.address().clone())
+            .or_insert((rank, op.clone()));
+        if rank > entry.0 {
+            *entry = (rank, op.clone());
+        }
+    }
+    by_address.into_iter().map(|(a, (_, op))| (a, op)).collect()
+}
+
 fn action_of(shared: &Shared, op: &Op) -> Action {
     match op {
         Op::Destroy(_) | Op::DestroyDeposed(_) => Action::Delete,
-        Op::Apply(a) | Op::Ready(a) => shared
+        Op::Apply(a) | Op::Ready(a) | Op::Finish(a) => shared
             .changes
             .get(a)
             .map(|c| c.action)
@@ -344,14 +384,19 @@ async fn run(shared: &Shared, op: &Op) -> Result<(), String> {
     shared.store.check_lock().map_err(|e| shared.halt(e))?;
     let address = op.address().clone();
     let action = action_of(shared, op);
-    if let Op::Ready(a) = op {
-        WAITING.scope((), ready(shared, a)).await?;
-        let started = shared.started.lock().expect("started lock").get(a).copied();
-        shared.emit(Event::Finished {
-            address,
-            action,
-            elapsed: started.map(|s| s.elapsed()).unwrap_or_default(),
-        });
+    if let Op::Ready(a) | Op::Finish(a) = op {
+        match op {
+            Op::Finish(_) => finish(shared, a).await?,
+            _ => WAITING.scope((), ready(shared, a)).await?,
+        }
+        if shared.completed_by.get(a) == Some(op) {
+            let started = shared.started.lock().expect("started lock").get(a).copied();
+            shared.emit(Event::Finished {
+                address,
+                action,
+                elapsed: started.map(|s| s.elapsed()).unwrap_or_default(),
+            });
+        }
         return Ok(());
     }
     let started = Instant::now();
@@ -373,11 +418,11 @@ async fn run(shared: &Shared, op: &Op) -> Result<(), String> {
                 Action::Update => update(shared, change).await?,
                 _ => create(shared, change).await?,
             }
-            if shared.with_ready_step.contains(a) {
+            if shared.completed_by.get(a) != Some(op) {
                 return Ok(());
             }
         }
-        Op::Ready(_) => unreachable!("handled above"),
+        Op::Ready(_) | Op::Finish(_) => unreachable!("handled above"),
     }
     shared.emit(Event::Finished {
         address,
@@ -398,6 +443,26 @@ async fn ready(shared: &Shared, a: &Address) -> Result<(), String> {
     registry::wait_ready(a.kind(), &ctx, &id, spec)
         .await
         .map_err(err)
+}
+
+/// The second stage of a staged update (see `resources::forward`): the object uses
+/// only what its spec names now; then, for a kind that waits, ready again.
+async fn finish(shared: &Shared, a: &Address) -> Result<(), String> {
+    let id = recorded_id(shared, a)?;
+    let change = &shared.changes[a];
+    let spec = change.spec.as_ref().expect("applies have a spec");
+    let deps = shared.outputs_of(&change.depends_on);
+    let ctx = Ctx::new(&shared.aws, &shared.stack, a, &deps);
+    registry::finish(a.kind(), &ctx, &id, spec)
+        .await
+        .map_err(err)?;
+    if registry::waits(a.kind()) {
+        WAITING
+            .scope((), registry::wait_ready(a.kind(), &ctx, &id, spec))
+            .await
+            .map_err(err)?;
+    }
+    Ok(())
 }
 
 fn err(e: AwsError) -> String {

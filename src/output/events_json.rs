@@ -107,6 +107,28 @@ impl Stream {
     }
 }
 
+impl Stream {
+    /// The last line of an apply that held changes back for an image not pushed yet.
+    pub fn held(&self, plan: &Plan, message: &str, outputs: &BTreeMap<String, String>) {
+        let s = plan.summary();
+        let held: Vec<Value> = plan
+            .held
+            .iter()
+            .map(|h| json!({ "address": h.address(), "action": h.change.action, "hold": h.hold }))
+            .collect();
+        self.write(json!({
+            "event": "summary",
+            "result": "held",
+            "add": s.add,
+            "change": s.change,
+            "destroy": s.destroy,
+            "held": held,
+            "message": message,
+            "outputs": outputs,
+        }));
+    }
+}
+
 impl Default for Stream {
     fn default() -> Self {
         Stream::new()

@@ -113,6 +113,7 @@ pub fn view(total: usize) -> (Observer, tokio::task::JoinHandle<()>) {
                 None
             }
             Event::Recorded { .. } => None,
+            Event::Retrying { .. } => super::progress::retrying_line(e),
             Event::Finished {
                 address,
                 action,

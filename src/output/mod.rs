@@ -4,6 +4,7 @@ pub mod color;
 pub mod drift_text;
 pub mod events_json;
 pub mod graph_text;
+pub mod held;
 pub mod live;
 pub mod plan_text;
 pub mod progress;

@@ -49,9 +49,13 @@ pub fn render_with_notes(plan: &Plan, warnings: &[Warning], notes: &str) -> Stri
         return out;
     }
     let s = plan.summary();
+    let held = match plan.held.len() {
+        0 => String::new(),
+        n => format!("; {n} held back until an image is pushed"),
+    };
     let _ = writeln!(
         out,
-        "\nPlan: {} to add, {} to change, {} to destroy.",
+        "\nPlan: {} to add, {} to change, {} to destroy{held}.",
         s.add, s.change, s.destroy
     );
     out
@@ -81,6 +85,16 @@ fn changes(plan: &Plan) -> String {
             "  - {} ({}): replaced by an earlier run and not deleted yet",
             d.address, d.id
         );
+    }
+    if !plan.held.is_empty() {
+        if !out.is_empty() {
+            out.push('\n');
+        }
+        out.push_str("Held back until the image is pushed (apply makes everything else first):\n");
+        for h in &plan.held {
+            change(&mut out, &h.change);
+            let _ = writeln!(out, "      (held back: {})", super::held::reason(&h.hold));
+        }
     }
     for c in plan.pending() {
         if let Some(w) = c.warning {
@@ -283,6 +297,7 @@ mod tests {
                 depends_on: Vec::new(),
             }],
             deposed: Vec::new(),
+            held: Vec::new(),
         };
         assert_eq!(
             plan.summary(),

@@ -39,7 +39,7 @@ impl InFlight {
             | Event::Skipped { address, .. } => {
                 running.remove(address);
             }
-            Event::Recorded { .. } => {}
+            Event::Recorded { .. } | Event::Retrying { .. } => {}
         }
     }
 
@@ -82,6 +82,7 @@ pub fn lines(total: usize, every: Duration) -> (Observer, tokio::task::JoinHandl
         let line = match e {
             Event::Started { address, action } => format!("{address}: {}...", action.verb().0),
             Event::Recorded { address, id } => format!("{address}: {id} recorded in state"),
+            Event::Retrying { .. } => retrying_line(e).expect("a retry"),
             Event::Finished {
                 address,
                 action,
@@ -117,6 +118,27 @@ fn long_running(
             (elapsed >= every).then(|| (address.clone(), *action, elapsed))
         })
         .collect()
+}
+
+/// "subnet.public-0: AWS does not see what was just made yet (CreateSubnet:
+/// InvalidVpcID.NotFound: ...); trying again (4s, at most 2m30s)".
+pub fn retrying_line(e: &Event) -> Option<String> {
+    let Event::Retrying {
+        address,
+        operation,
+        error,
+        elapsed,
+        bound,
+    } = e
+    else {
+        return None;
+    };
+    Some(format!(
+        "{address}: AWS does not see what was just made yet ({operation}: {error}); \
+         trying again ({}, at most {})",
+        human(*elapsed),
+        human(*bound)
+    ))
 }
 
 /// "vpc.main: still creating (1m20s)".

@@ -111,6 +111,10 @@ pub struct Plan {
     pub changes: Vec<Change>,
     /// Objects replaced earlier and not deleted yet; apply deletes them.
     pub deposed: Vec<Deposed>,
+    /// Changes apply leaves for later: a task definition whose image is not pushed
+    /// yet, and its service (see `hold`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub held: Vec<super::hold::Held>,
 }
 
 /// An old object a create-first replacement left behind: the run that replaced it
@@ -162,8 +166,11 @@ impl Plan {
         s
     }
 
+    /// Anything to do, held back or not.
     pub fn has_changes(&self) -> bool {
-        self.changes.iter().any(|c| c.action != Action::NoOp) || !self.deposed.is_empty()
+        self.changes.iter().any(|c| c.action != Action::NoOp)
+            || !self.deposed.is_empty()
+            || !self.held.is_empty()
     }
 
     pub fn pending(&self) -> impl Iterator<Item = &Change> {

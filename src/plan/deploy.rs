@@ -25,7 +25,8 @@ pub enum DeployError {
     UnknownService { service: String, known: String },
     #[error(
         "service `{0}` has not been created yet (or was deleted outside stackctl): run \
-         `stackctl apply` first, then deploy images with --image"
+         `stackctl apply` first (a first apply holds a service back until the image \
+         stack.toml names is pushed: push it, then apply), then deploy images with --image"
     )]
     NotCreated(String),
     #[error("the recorded task definition of `{service}` is unreadable: {problem}")]
@@ -131,5 +132,6 @@ pub fn plan_deploy(
     Ok(Plan {
         changes,
         deposed: super::deposed_in(state),
+        held: Vec::new(),
     })
 }

@@ -38,6 +38,18 @@ pub struct PlanDocument {
     /// version 1: a plan saved before it has none.
     #[serde(default)]
     pub warnings: Vec<Warning>,
+    /// Changes held back until an image is pushed (a task definition whose image its
+    /// repository does not hold, and its service), with their specs; applying the
+    /// plan leaves them out. Added within format version 1.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub held: Vec<HeldDocument>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HeldDocument {
+    #[serde(flatten)]
+    pub change: ChangeDocument,
+    pub hold: super::Hold,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -98,6 +110,14 @@ impl PlanDocument {
             changes: plan.pending().map(ChangeDocument::from).collect(),
             deposed: plan.deposed.clone(),
             warnings: Vec::new(),
+            held: plan
+                .held
+                .iter()
+                .map(|h| HeldDocument {
+                    change: ChangeDocument::from(&h.change),
+                    hold: h.hold.clone(),
+                })
+                .collect(),
         }
     }
 
@@ -150,6 +170,14 @@ impl PlanDocument {
         Ok(Plan {
             changes: self.changes.iter().map(ChangeDocument::to_change).collect(),
             deposed: super::deposed_in(state),
+            held: self
+                .held
+                .iter()
+                .map(|h| super::Held {
+                    change: h.change.to_change(),
+                    hold: h.hold.clone(),
+                })
+                .collect(),
         })
     }
 }

@@ -6,6 +6,7 @@ pub mod cost;
 pub mod deploy;
 pub mod document;
 pub mod drift;
+pub mod hold;
 pub mod planner;
 pub mod slow_steps;
 
@@ -14,6 +15,7 @@ pub use change::{Cause, Change, Class, Deposed, FieldDiff, Plan, Reason, Summary
 pub use deploy::{DeployError, parse_image, plan_deploy};
 pub use document::{DocumentError, PlanDocument};
 pub use drift::{DriftStatus, DriftedField, DriftedResource, drift};
+pub use hold::{Held, Hold, MissingImage, hold_back};
 pub use planner::{Observed, PlanError, plan, plan_destroy};
 
 #[cfg(test)]

@@ -120,6 +120,7 @@ pub fn plan(desired: &[Desired], state: &State, observed: &Observed) -> Result<P
     Ok(Plan {
         changes,
         deposed: deposed_in(state),
+        held: Vec::new(),
     })
 }
 
@@ -217,6 +218,7 @@ pub fn plan_destroy(state: &State) -> Result<Plan, PlanError> {
     Ok(Plan {
         changes,
         deposed: deposed_in(state),
+        held: Vec::new(),
     })
 }
 

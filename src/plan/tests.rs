@@ -312,11 +312,11 @@ fn hello_edited(edit: impl FnOnce(String) -> String) -> Vec<Desired> {
     ))
     .unwrap();
     let v = crate::config::parse(std::path::Path::new("stack.toml"), &edit(text), None).unwrap();
-    crate::config::expand::expand(&v)
+    crate::config::expand::expand(&v, &crate::engine::zones::lettered(&v))
 }
 
 fn hello(image: &str) -> Vec<Desired> {
-    hello_edited(|t| t.replace("\"hello:latest\"", &format!("\"{image}\"")))
+    hello_edited(|t| t.replace("\"hello:1.0.0\"", &format!("\"{image}\"")))
 }
 
 fn change<'a>(p: &'a Plan, address: &str) -> &'a Change {
@@ -579,12 +579,50 @@ fn a_target_group_is_replaced_create_first_and_retired_after_all_that_used_it_mo
     // The old group goes once the service's rollout onto the new one has finished.
     for user in [
         Op::Apply(a("target_group.hello")),
-        Op::Apply(a("listener.http")),
-        Op::Ready(a("ecs_service.hello")),
+        Op::Finish(a("listener.http")),
+        Op::Finish(a("ecs_service.hello")),
     ] {
         assert!(retire.contains(&user), "{user:?} not before: {retire:?}");
     }
     assert!(ops[&Op::Apply(a("listener.http"))].contains(&Op::Apply(a("target_group.hello"))));
+}
+
+/// Traffic never reaches the new target group before the service is healthy in it:
+/// the listener first adds it at weight 0 (ECS needs it attached), the service
+/// registers in both groups and becomes ready, then the listener forwards to the new
+/// group alone, then the service leaves the old one, and only then does the old go.
+#[test]
+fn a_target_group_replacement_moves_traffic_only_to_healthy_targets() {
+    let (state, observed) = applied(&hello("hello:latest"));
+    let desired = hello_edited(|t| t.replace("port = 8080", "port = 9090"));
+    let p = plan(&desired, &state, &observed).unwrap();
+    let ops = ops::build(&p, &state);
+    let waits_for = |op: Op, on: Op| {
+        assert!(
+            ops.get(&op).is_some_and(|before| before.contains(&on)),
+            "{op:?} does not wait for {on:?}: {:?}",
+            ops.get(&op)
+        );
+    };
+    let (listener, service, tg) = (
+        a("listener.http"),
+        a("ecs_service.hello"),
+        a("target_group.hello"),
+    );
+    waits_for(Op::Apply(service.clone()), Op::Apply(listener.clone()));
+    waits_for(Op::Finish(listener.clone()), Op::Apply(listener.clone()));
+    waits_for(Op::Finish(listener.clone()), Op::Ready(service.clone()));
+    waits_for(Op::Finish(service.clone()), Op::Finish(listener.clone()));
+    waits_for(Op::Finish(service.clone()), Op::Ready(service.clone()));
+    waits_for(Op::DestroyDeposed(tg.clone()), Op::Finish(listener.clone()));
+    waits_for(Op::DestroyDeposed(tg), Op::Finish(service.clone()));
+    // The finish steps complete their applies; they are not steps of their own.
+    assert_eq!(
+        ops::steps(&ops),
+        ops.keys()
+            .filter(|o| matches!(o, Op::Apply(_) | Op::Destroy(_) | Op::DestroyDeposed(_)))
+            .count()
+    );
 }
 
 /// hello-fargate with `[stack] tags` set to `tags` (a TOML inline table).
@@ -669,7 +707,7 @@ fn weather_ops() -> BTreeMap<Op, BTreeSet<Op>> {
     ))
     .unwrap();
     let v = crate::config::parse(std::path::Path::new("stack.toml"), &text, None).unwrap();
-    let desired = crate::config::expand::expand(&v);
+    let desired = crate::config::expand::expand(&v, &crate::engine::zones::lettered(&v));
     let state = State::new("weather");
     let p = plan(&desired, &state, &Observed::new()).unwrap();
     ops::build(&p, &state)

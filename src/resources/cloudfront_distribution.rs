@@ -11,6 +11,7 @@ use super::ownership::{Owner, owner, single};
 use super::tags::{self, TagChanges, Tags as UserTags};
 use super::{Created, Ctx, Live, Lookup, Ref, Resource, WantedAttrs, known, wanted_ref};
 use crate::address::{CloudId, Kind};
+use crate::aws::propagation::BOUND;
 use crate::aws::{Aws, AwsError, NotFoundExt, SdkResultExt, unknown_outcome, wait};
 use aws_sdk_cloudfront::types::{
     Aliases, AllowedMethods, CachedMethods, CustomOriginConfig, DefaultCacheBehavior,
@@ -360,40 +361,72 @@ impl Resource for CloudfrontDistribution {
 
     /// Disable (unless already disabled), wait until that is deployed, then delete
     /// with the ETag of the deployed state. Gone at any step = done.
+    /// Disable, wait until that is deployed, delete with the ETag of the deployed
+    /// state. CloudFront may still refuse: `DistributionNotDisabled` while the disable
+    /// has not reached every edge although GetDistribution says Deployed, and
+    /// `PreconditionFailed` when the config changed since its ETag was read (someone
+    /// else's update). Both are retried from the top, for the propagation bound
+    /// (terraform-provider-aws retries them for a few minutes).
     async fn delete(aws: &Aws, id: &CloudId) -> Result<(), AwsError> {
-        let Some((mut config, etag)) = live_config(aws, id).await? else {
-            return Ok(());
-        };
-        if config.enabled {
-            config.enabled = false;
-            let disabled = aws
-                .cloudfront
-                .update_distribution()
-                .id(id.as_str())
-                .distribution_config(config)
-                .if_match(etag)
-                .send()
-                .await
-                .op("UpdateDistribution")
-                .found()?;
-            if disabled.is_none() {
-                return Ok(());
+        let started = std::time::Instant::now();
+        let mut pause = Duration::from_secs(2);
+        loop {
+            match disable_and_delete(aws, id).await {
+                Err(e) if delete_may_succeed_later(&e) && started.elapsed() < BOUND => {
+                    tracing::debug!("{id}: {e}; trying again in {}s", pause.as_secs());
+                    tokio::time::sleep(pause).await;
+                    pause = (pause * 2).min(Duration::from_secs(20));
+                }
+                other => return other,
             }
         }
-        let Some(etag) = wait_deployed(aws, id, "wait for disabled distribution to deploy").await?
-        else {
-            return Ok(());
-        };
-        aws.cloudfront
-            .delete_distribution()
+    }
+}
+
+/// One attempt at the delete; gone already is success.
+async fn disable_and_delete(aws: &Aws, id: &CloudId) -> Result<(), AwsError> {
+    let Some((mut config, etag)) = live_config(aws, id).await? else {
+        return Ok(());
+    };
+    if config.enabled {
+        config.enabled = false;
+        let disabled = aws
+            .cloudfront
+            .update_distribution()
             .id(id.as_str())
+            .distribution_config(config)
             .if_match(etag)
             .send()
             .await
-            .op("DeleteDistribution")
+            .op("UpdateDistribution")
             .found()?;
-        Ok(())
+        if disabled.is_none() {
+            return Ok(());
+        }
     }
+    let Some(etag) = wait_deployed(aws, id, "wait for disabled distribution to deploy").await?
+    else {
+        return Ok(());
+    };
+    aws.cloudfront
+        .delete_distribution()
+        .id(id.as_str())
+        .if_match(etag)
+        .send()
+        .await
+        .op("DeleteDistribution")
+        .found()?;
+    Ok(())
+}
+
+/// CloudFront's refusals of a delete that a fresh look and another try get past.
+fn delete_may_succeed_later(e: &AwsError) -> bool {
+    [
+        "DistributionNotDisabled",
+        "PreconditionFailed",
+        "InvalidIfMatchVersion",
+    ]
+    .contains(&e.code.as_str())
 }
 
 fn outputs(dist: &aws_sdk_cloudfront::types::Distribution) -> super::Outputs {

@@ -13,7 +13,7 @@ use super::tags::{self, TagChanges, Tags};
 use super::{Created, Ctx, Live, Lookup, Resource, WantedAttrs, known};
 use crate::address::{CloudId, Kind};
 use crate::aws::{Aws, AwsError, NotFoundExt, SdkResultExt, unknown_outcome};
-use aws_sdk_ecr::types::{ImageScanningConfiguration, ImageTagMutability, Tag};
+use aws_sdk_ecr::types::{ImageIdentifier, ImageScanningConfiguration, ImageTagMutability, Tag};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -369,6 +369,25 @@ async fn put_keep_policy(aws: &Aws, id: &CloudId, n: u32) -> Result<(), AwsError
         .await
         .op("PutLifecyclePolicy")?;
     Ok(())
+}
+
+/// Whether repository `name` holds the image `reference` (a tag, or `@sha256:...`):
+/// what a task started on it will pull. A repository that is gone holds nothing.
+pub async fn holds_image(aws: &Aws, name: &str, reference: &str) -> Result<bool, AwsError> {
+    let id = match reference.strip_prefix('@') {
+        Some(digest) => ImageIdentifier::builder().image_digest(digest).build(),
+        None => ImageIdentifier::builder().image_tag(reference).build(),
+    };
+    let found = aws
+        .ecr
+        .describe_images()
+        .repository_name(name)
+        .image_ids(id)
+        .send()
+        .await
+        .op("DescribeImages")
+        .found()?;
+    Ok(found.is_some_and(|out| !out.image_details().is_empty()))
 }
 
 #[cfg(test)]

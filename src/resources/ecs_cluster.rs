@@ -8,6 +8,7 @@ use super::ownership::ensure_ours;
 use super::tags::{self, Tags};
 use super::{Created, Ctx, Live, Lookup, Resource, WantedAttrs, known};
 use crate::address::{CloudId, Kind};
+use crate::aws::propagation::Transient;
 use crate::aws::{Aws, AwsError, SdkResultExt, unknown_outcome, wait};
 use aws_sdk_ecs::types::{
     CapacityProviderStrategyItem, ClusterField, ClusterSetting, ClusterSettingName,
@@ -30,6 +31,21 @@ pub struct EcsCluster;
 impl Resource for EcsCluster {
     const KIND: Kind = Kind::EcsCluster;
     const REPLACE_ON: &'static [&'static str] = &["name"];
+    /// On an account where ECS has never run, its service-linked role is created by
+    /// the first CreateCluster and takes a moment to be usable (terraform-provider-aws
+    /// `retryClusterCreate`, two minutes).
+    const TRANSIENT: &'static [Transient] = &[
+        Transient::says(
+            "CreateCluster",
+            "InvalidParameterException",
+            "Unable to assume the service linked role",
+        ),
+        Transient::says(
+            "PutClusterCapacityProviders",
+            "InvalidParameterException",
+            "Unable to assume the service linked role",
+        ),
+    ];
     const REPLACE_WARNING: Option<&'static str> = Some(
         "the services in the cluster are replaced with it: their tasks stop while new ones start",
     );

@@ -27,6 +27,7 @@ use super::{
     wanted_sorted_refs,
 };
 use crate::address::{CloudId, Kind};
+use crate::aws::propagation::Transient;
 use crate::aws::{Aws, AwsError, NotFoundExt, SdkResultExt, unknown_outcome, wait};
 use aws_sdk_ecs::types::{
     AssignPublicIp, AwsVpcConfiguration, CapacityProviderStrategyItem, DeploymentCircuitBreaker,
@@ -86,9 +87,45 @@ impl Resource for EcsService {
     /// The target group is not here: UpdateService moves a rolling-update service to a
     /// new target group, so a target group replacement never stops the service.
     const REPLACE_ON: &'static [&'static str] = &["name", "cluster", "capacity"];
+    /// ECS checks a service's target group against its listener or rule, and its
+    /// roles, with a view that lags a moment behind ELBv2 and IAM: right after the rule
+    /// is made the target group "does not have an associated load balancer", and on a
+    /// new account the service-linked role cannot be assumed yet
+    /// (terraform-provider-aws `retryServiceCreate`, and the same for UpdateService).
+    const TRANSIENT: &'static [Transient] = &[
+        Transient::says(
+            "CreateService",
+            "InvalidParameterException",
+            "does not have an associated load balancer",
+        ),
+        Transient::says(
+            "CreateService",
+            "InvalidParameterException",
+            "verify that the ECS service role being passed has the proper permissions",
+        ),
+        Transient::says(
+            "CreateService",
+            "InvalidParameterException",
+            "Unable to assume the service linked role",
+        ),
+        Transient::code("CreateService", "ClusterNotFoundException"),
+        Transient::says(
+            "UpdateService",
+            "InvalidParameterException",
+            "does not have an associated load balancer",
+        ),
+        Transient::says(
+            "UpdateService",
+            "InvalidParameterException",
+            "verify that the ECS service role being passed has the proper permissions",
+        ),
+    ];
     /// Nothing in the stack depends on a service; the apply ends when its rollout
     /// has (`wait_for_steady_state`).
     const WAITS: bool = true;
+    /// A move to a new target group is staged (see `forward`): the tasks register in
+    /// both groups until the listener forwards to the new one alone.
+    const STAGED: &'static [&'static str] = &["load_balancer"];
     /// `find`: services are listed per cluster.
     const FIND_NEEDS: &'static [Kind] = &[Kind::EcsCluster];
     const REPLACE_WARNING: Option<&'static str> = Some(
@@ -361,7 +398,9 @@ impl Resource for EcsService {
             call = call.network_configuration(network(ctx, spec)?);
         }
         if is(&["load_balancer"]) {
-            call = call.set_load_balancers(Some(load_balancers(ctx, spec)?));
+            let live = describe(ctx.aws, id).await?;
+            let staged = staged_load_balancers(ctx, spec, live.as_ref())?;
+            call = call.set_load_balancers(Some(staged));
         }
         if is(&["health_check_grace_period"]) {
             call =
@@ -371,6 +410,27 @@ impl Resource for EcsService {
             call = call.deployment_configuration(deployment(spec));
         }
         call.send().await.op("UpdateService")?;
+        Ok(())
+    }
+
+    /// The tasks leave every target group but the spec's, once the listener forwards
+    /// to that one alone; `wait_ready` follows (the engine's finish step).
+    async fn finish(ctx: &Ctx<'_>, id: &CloudId, spec: &EcsServiceSpec) -> Result<(), AwsError> {
+        let wanted = load_balancers(ctx, spec)?;
+        let live = describe(ctx.aws, id).await?;
+        if live.is_none_or(|svc| svc.load_balancers() == wanted.as_slice()) {
+            return Ok(());
+        }
+        let (cluster, service) = locate(id)?;
+        ctx.aws
+            .ecs
+            .update_service()
+            .cluster(cluster)
+            .service(service)
+            .set_load_balancers(Some(wanted))
+            .send()
+            .await
+            .op("UpdateService")?;
         Ok(())
     }
 
@@ -430,6 +490,36 @@ fn load_balancers(ctx: &Ctx<'_>, spec: &EcsServiceSpec) -> Result<Vec<LoadBalanc
         ],
         None => Vec::new(),
     })
+}
+
+/// The first stage of a move to the spec's target group: the groups the service
+/// uses now stay (with the spec's container and port: the new revision's), and the
+/// new one joins, so its tasks are healthy in both before any traffic moves.
+fn staged_load_balancers(
+    ctx: &Ctx<'_>,
+    spec: &EcsServiceSpec,
+    live: Option<&Service>,
+) -> Result<Vec<LoadBalancer>, AwsError> {
+    let wanted = load_balancers(ctx, spec)?;
+    let (Some(target), Some(svc)) = (wanted.first(), live) else {
+        return Ok(wanted);
+    };
+    let mut staged: Vec<LoadBalancer> = svc
+        .load_balancers()
+        .iter()
+        .filter(|lb| {
+            lb.target_group_arn().is_some() && lb.target_group_arn() != target.target_group_arn()
+        })
+        .map(|lb| {
+            LoadBalancer::builder()
+                .set_target_group_arn(lb.target_group_arn().map(str::to_string))
+                .set_container_name(target.container_name().map(str::to_string))
+                .set_container_port(target.container_port())
+                .build()
+        })
+        .collect();
+    staged.push(target.clone());
+    Ok(staged)
 }
 
 fn deployment_settings_stored(svc: &Service, spec: &EcsServiceSpec) -> bool {

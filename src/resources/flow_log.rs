@@ -10,6 +10,8 @@ use super::ownership::{ec2_filters, ec2_ours, single};
 use super::tags::{self, Tags, ec2_tag_spec};
 use super::{Created, Ctx, Live, Lookup, Ref, Resource, WantedAttrs, known, wanted_ref};
 use crate::address::{CloudId, Kind};
+use crate::aws::propagation::Transient;
+use crate::aws::wait::{self, Poll, WaitPolicy};
 use crate::aws::{Aws, AwsError, NotFoundExt, SdkResultExt, unknown_outcome};
 use aws_sdk_ec2::types::{
     FlowLogsResourceType, LogDestinationType, ResourceType, TrafficType, UnsuccessfulItem,
@@ -32,12 +34,30 @@ pub struct FlowLogSpec {
 
 pub struct FlowLog;
 
+/// How long a new flow log may take to report its first delivery status.
+const DELIVERY_WAIT: WaitPolicy = WaitPolicy::within(std::time::Duration::from_secs(60));
+
 impl Resource for FlowLog {
     const KIND: Kind = Kind::FlowLog;
     const REPLACE_ON: &'static [&'static str] = &["vpc_id", "traffic_type", "log_group", "role"];
+    /// The role VPC Flow Logs assumes was made a moment ago: until IAM has
+    /// propagated it, CreateFlowLogs cannot assume it (terraform-provider-aws retries
+    /// "Unable to assume given IAM role" for `iamPropagationTimeout`, two minutes).
+    const TRANSIENT: &'static [Transient] = &[
+        Transient::says(
+            "CreateFlowLogs",
+            "InvalidParameter",
+            "Unable to assume given IAM role",
+        ),
+        Transient::code("CreateFlowLogs", "InvalidVpcID.NotFound"),
+    ];
     /// A second flow log of the same VPC into another group may exist beside the old
     /// one, so the VPC is never without one during a replacement.
     const CREATE_BEFORE_DESTROY: bool = true;
+    /// CreateFlowLogs succeeds even when nothing can be delivered (the role cannot be
+    /// assumed or may not write to the group): the flow log says so in its delivery
+    /// status, which `wait_ready` reads.
+    const WAITS: bool = true;
     type Spec = FlowLogSpec;
 
     fn wanted(spec: &FlowLogSpec, lookup: &dyn Lookup) -> WantedAttrs {
@@ -128,6 +148,36 @@ impl Resource for FlowLog {
             outputs: [("id".into(), id.to_string())].into(),
             id,
         })
+    }
+
+    /// Until EC2 reports how delivery went: SUCCESS is ready, FAILED an error that
+    /// says why ("Access error": the role cannot be assumed or may not write to the
+    /// group) instead of an apply that reports success while no log ever arrives.
+    async fn wait_ready(ctx: &Ctx<'_>, id: &CloudId, spec: &FlowLogSpec) -> Result<(), AwsError> {
+        let aws = ctx.aws;
+        let role = ctx.resolve(&spec.role)?;
+        let group = ctx.resolve(&spec.log_group)?;
+        wait::until("CreateFlowLogs", DELIVERY_WAIT, || async {
+            let Some(flow_log) = describe(aws, id).await? else {
+                return Ok(Poll::Pending("not visible yet".into()));
+            };
+            match flow_log.deliver_logs_status() {
+                Some("FAILED") => Err(AwsError::invalid(
+                    "CreateFlowLogs",
+                    format!(
+                        "flow log {id} cannot deliver to log group {group}: {}. Check that \
+                         role {role} trusts vpc-flow-logs.amazonaws.com and may write to the \
+                         group",
+                        flow_log
+                            .deliver_logs_error_message()
+                            .unwrap_or("no reason given")
+                    ),
+                )),
+                Some("SUCCESS") | None => Ok(Poll::Ready(())),
+                Some(other) => Ok(Poll::Pending(format!("delivery status {other}"))),
+            }
+        })
+        .await
     }
 
     async fn update(

@@ -12,6 +12,7 @@ use super::ownership::ensure_ours;
 use super::tags::{self, TagChanges, Tags};
 use super::{Created, Ctx, Live, Lookup, Resource, WantedAttrs, known};
 use crate::address::{CloudId, Kind};
+use crate::aws::propagation::Transient;
 use crate::aws::{Aws, AwsError, NotFoundExt, SdkResultExt, unknown_outcome};
 use aws_sdk_iam::types::Tag;
 use serde::{Deserialize, Serialize};
@@ -46,6 +47,15 @@ pub struct IamRole;
 impl Resource for IamRole {
     const KIND: Kind = Kind::IamRole;
     const REPLACE_ON: &'static [&'static str] = &["name"];
+    /// IAM is eventually consistent ("Changes that I make are not always immediately
+    /// visible", IAM user guide): a role just created can be unknown for a moment to
+    /// the calls that give it its policies (`cannot be found` names the role; a policy
+    /// that does not exist says so otherwise and is not retried).
+    const TRANSIENT: &'static [Transient] = &[
+        Transient::says("AttachRolePolicy", "NoSuchEntity", "cannot be found"),
+        Transient::says("PutRolePolicy", "NoSuchEntity", "cannot be found"),
+        Transient::says("TagRole", "NoSuchEntity", "cannot be found"),
+    ];
     type Spec = IamRoleSpec;
 
     fn wanted(spec: &IamRoleSpec, _lookup: &dyn Lookup) -> WantedAttrs {

@@ -6,6 +6,7 @@ use super::tags::{self, Tags, ec2_tag_spec};
 use super::{Created, Ctx, Live, Lookup, Ref, Resource, WantedAttrs, batch, known, wanted_ref};
 use crate::address::{CloudId, Kind};
 use crate::aws::blockers::{self, Blocked};
+use crate::aws::propagation::Transient;
 use crate::aws::{Aws, AwsError, NotFoundExt, SdkResultExt, unknown_outcome, wait};
 use aws_sdk_ec2::types::{AttachmentStatus, ResourceType};
 use serde::{Deserialize, Serialize};
@@ -24,6 +25,12 @@ pub struct InternetGateway;
 impl Resource for InternetGateway {
     const KIND: Kind = Kind::InternetGateway;
     const REPLACE_ON: &'static [&'static str] = &[];
+    /// The gateway and the VPC were made a moment ago (terraform-provider-aws retries
+    /// AttachInternetGateway on `InvalidInternetGatewayID.NotFound`).
+    const TRANSIENT: &'static [Transient] = &[
+        Transient::code("AttachInternetGateway", "InvalidInternetGatewayID.NotFound"),
+        Transient::code("AttachInternetGateway", "InvalidVpcID.NotFound"),
+    ];
     type Spec = InternetGatewaySpec;
 
     fn wanted(spec: &InternetGatewaySpec, lookup: &dyn Lookup) -> WantedAttrs {

@@ -3,9 +3,11 @@
 use super::ownership::{elb_tags_by_arn, ensure_elb_ours};
 use super::tags::{self, Tags, elb_tags};
 use super::{
-    Created, Ctx, Live, Lookup, Ref, Resource, Wanted, WantedAttrs, batch, known, wanted_ref,
+    Created, Ctx, Live, Lookup, Ref, Resource, Wanted, WantedAttrs, batch, forward, known,
+    wanted_ref,
 };
 use crate::address::{CloudId, Kind};
+use crate::aws::propagation::Transient;
 use crate::aws::{Aws, AwsError, NotFoundExt, SdkResultExt, unknown_outcome};
 use aws_sdk_elasticloadbalancingv2::types::{
     Action, ActionTypeEnum, Certificate, FixedResponseActionConfig, ProtocolEnum,
@@ -60,6 +62,14 @@ impl Resource for Listener {
     /// A listener cannot move to another load balancer; port, protocol, certificate,
     /// policy and default action all change in place through ModifyListener.
     const REPLACE_ON: &'static [&'static str] = &["load_balancer_arn"];
+    /// A certificate issued a moment ago can be unknown to ELBv2 for a while
+    /// (terraform-provider-aws `retryListenerCreate`).
+    const TRANSIENT: &'static [Transient] = &[
+        Transient::code("CreateListener", "CertificateNotFound"),
+        Transient::code("ModifyListener", "CertificateNotFound"),
+    ];
+    /// A forward to a new target group is staged (see `forward`).
+    const STAGED: &'static [&'static str] = &["default_action"];
     /// `find`: listeners are listed per load balancer.
     const FIND_NEEDS: &'static [Kind] = &[Kind::LoadBalancer];
     const REPLACE_WARNING: Option<&'static str> = Some(
@@ -177,7 +187,9 @@ impl Resource for Listener {
     }
 
     /// ModifyListener takes the whole desired listener at once; sending every
-    /// setting keeps one call whatever changed. Tags have their own calls.
+    /// setting keeps one call whatever changed. Tags have their own calls. A forward
+    /// that moves to another target group keeps the old one beside it for now (the
+    /// new at weight 0); `finish` drops the old one.
     async fn update(
         ctx: &Ctx<'_>,
         id: &CloudId,
@@ -185,23 +197,31 @@ impl Resource for Listener {
         changed: &[String],
     ) -> Result<(), AwsError> {
         if changed.iter().any(|c| c != tags::ATTR) {
-            ctx.aws
-                .elb
-                .modify_listener()
-                .listener_arn(id.as_str())
-                .port(spec.port)
-                .protocol(ProtocolEnum::from(spec.protocol.as_str()))
-                .set_certificates(certificates(spec))
-                .set_ssl_policy(ssl_policy(spec).map(str::to_string))
-                .default_actions(action(ctx, &spec.default_action)?)
-                .send()
-                .await
-                .op("ModifyListener")?;
+            let default_action = match &spec.default_action {
+                ListenerAction::Forward { target_group } => {
+                    let live = live_forward(ctx.aws, id).await?;
+                    forward::staged(&live, &ctx.resolve(target_group)?)
+                }
+                other => action(ctx, other)?,
+            };
+            modify(ctx, id, spec, default_action).await?;
         }
         if changed.iter().any(|c| c == tags::ATTR) {
             tags::sync_elb(ctx.aws, id.as_str(), &spec.tags).await?;
         }
         Ok(())
+    }
+
+    /// Forward to the spec's target group alone, once its service is healthy there.
+    async fn finish(ctx: &Ctx<'_>, id: &CloudId, spec: &ListenerSpec) -> Result<(), AwsError> {
+        let ListenerAction::Forward { target_group } = &spec.default_action else {
+            return Ok(());
+        };
+        let target_group = ctx.resolve(target_group)?;
+        if live_forward(ctx.aws, id).await? == [(target_group.clone(), 1)] {
+            return Ok(());
+        }
+        modify(ctx, id, spec, forward::to(&target_group)).await
     }
 
     async fn delete(aws: &Aws, id: &CloudId) -> Result<(), AwsError> {
@@ -214,6 +234,44 @@ impl Resource for Listener {
             .found()?;
         Ok(())
     }
+}
+
+async fn modify(
+    ctx: &Ctx<'_>,
+    id: &CloudId,
+    spec: &ListenerSpec,
+    default_action: Action,
+) -> Result<(), AwsError> {
+    ctx.aws
+        .elb
+        .modify_listener()
+        .listener_arn(id.as_str())
+        .port(spec.port)
+        .protocol(ProtocolEnum::from(spec.protocol.as_str()))
+        .set_certificates(certificates(spec))
+        .set_ssl_policy(ssl_policy(spec).map(str::to_string))
+        .default_actions(default_action)
+        .send()
+        .await
+        .op("ModifyListener")?;
+    Ok(())
+}
+
+/// Where the listener's default action forwards now (empty when it does not).
+async fn live_forward(aws: &Aws, id: &CloudId) -> Result<Vec<(String, i32)>, AwsError> {
+    let out = aws
+        .elb
+        .describe_listeners()
+        .listener_arns(id.as_str())
+        .send()
+        .await
+        .op("DescribeListeners")?;
+    Ok(out
+        .listeners()
+        .first()
+        .and_then(|l| l.default_actions().first())
+        .map(forward::targets)
+        .unwrap_or_default())
 }
 
 fn is_https(spec: &ListenerSpec) -> bool {
@@ -238,10 +296,7 @@ fn ssl_policy(spec: &ListenerSpec) -> Option<&str> {
 
 fn action(ctx: &Ctx<'_>, action: &ListenerAction) -> Result<Action, AwsError> {
     Ok(match action {
-        ListenerAction::Forward { target_group } => Action::builder()
-            .r#type(ActionTypeEnum::Forward)
-            .target_group_arn(ctx.resolve(target_group)?)
-            .build(),
+        ListenerAction::Forward { target_group } => forward::to(&ctx.resolve(target_group)?),
         // Keeps host, path and query: only the scheme and port change.
         ListenerAction::RedirectHttps { port } => Action::builder()
             .r#type(ActionTypeEnum::Redirect)
@@ -292,15 +347,7 @@ fn number_or_text(text: Option<&str>) -> Value {
 fn action_value(action: &Action) -> Value {
     match action.r#type() {
         Some(ActionTypeEnum::Forward) => {
-            // AWS reports a single target group both ways; a weighted forward only
-            // in ForwardConfig.
-            let arn = action.target_group_arn().or_else(|| {
-                action
-                    .forward_config()
-                    .and_then(|f| f.target_groups().first())
-                    .and_then(|t| t.target_group_arn())
-            });
-            json!({"type": "forward", "target_group_arn": arn})
+            json!({"type": "forward", "target_group_arn": forward::value(&forward::targets(action))})
         }
         Some(ActionTypeEnum::Redirect) => {
             let config = action.redirect_config();

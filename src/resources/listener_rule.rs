@@ -2,7 +2,9 @@
 
 use super::ownership::{Owner, elb_tags_by_arn, owner, single};
 use super::tags::{self, Tags, elb_tags};
-use super::{Created, Ctx, Live, Lookup, Ref, Resource, WantedAttrs, batch, known, wanted_ref};
+use super::{
+    Created, Ctx, Live, Lookup, Ref, Resource, WantedAttrs, batch, forward, known, wanted_ref,
+};
 use crate::address::{CloudId, Kind};
 use crate::aws::{Aws, AwsError, NotFoundExt, SdkResultExt, unknown_outcome, wait};
 use aws_sdk_elasticloadbalancingv2::types::{
@@ -45,6 +47,8 @@ impl Resource for ListenerRule {
     const KIND: Kind = Kind::ListenerRule;
     /// A rule cannot move to another listener; priority, paths and target change in place.
     const REPLACE_ON: &'static [&'static str] = &["listener_arn"];
+    /// A forward to a new target group is staged (see `forward`).
+    const STAGED: &'static [&'static str] = &["target_group_arn"];
     /// `find`: rules are listed per listener.
     const FIND_NEEDS: &'static [Kind] = &[Kind::Listener];
     /// The new rule is on another listener, so its priority is free there.
@@ -124,7 +128,7 @@ impl Resource for ListenerRule {
     async fn create(ctx: &Ctx<'_>, spec: &ListenerRuleSpec) -> Result<Created, AwsError> {
         const OP: &str = "CreateRule";
         let listener = ctx.resolve(&spec.listener)?;
-        let action = forward(ctx, spec)?;
+        let action = forward_action(ctx, spec)?;
         let out = claim_priority(ctx, OP, &listener, spec.priority, None, || async {
             ctx.aws
                 .elb
@@ -177,20 +181,23 @@ impl Resource for ListenerRule {
             .await?;
         }
         if changed("paths") || changed("target_group_arn") {
-            ctx.aws
-                .elb
-                .modify_rule()
-                .rule_arn(id.as_str())
-                .conditions(condition(spec))
-                .actions(forward(ctx, spec)?)
-                .send()
-                .await
-                .op("ModifyRule")?;
+            let live = live_forward(ctx.aws, id).await?;
+            let action = forward::staged(&live, &ctx.resolve(&spec.target_group)?);
+            modify(ctx, id, spec, action).await?;
         }
         if changed(tags::ATTR) {
             tags::sync_elb(ctx.aws, id.as_str(), &spec.tags).await?;
         }
         Ok(())
+    }
+
+    /// Forward to the spec's target group alone, once its service is healthy there.
+    async fn finish(ctx: &Ctx<'_>, id: &CloudId, spec: &ListenerRuleSpec) -> Result<(), AwsError> {
+        let target_group = ctx.resolve(&spec.target_group)?;
+        if live_forward(ctx.aws, id).await? == [(target_group.clone(), 1)] {
+            return Ok(());
+        }
+        modify(ctx, id, spec, forward::to(&target_group)).await
     }
 
     async fn delete(aws: &Aws, id: &CloudId) -> Result<(), AwsError> {
@@ -360,18 +367,48 @@ fn live_paths(rule: &Rule) -> Vec<String> {
     paths
 }
 
-fn target_group_arn(rule: &Rule) -> Option<String> {
+/// Where the rule forwards: the ARN, or every group with its weight while a move is
+/// staged.
+fn target_group_arn(rule: &Rule) -> Value {
+    forward::value(&forward_targets(rule))
+}
+
+fn forward_targets(rule: &Rule) -> Vec<(String, i32)> {
     rule.actions()
         .iter()
         .find(|a| a.r#type() == Some(&ActionTypeEnum::Forward))
-        .and_then(|a| {
-            a.target_group_arn().or_else(|| {
-                a.forward_config()
-                    .and_then(|f| f.target_groups().first())
-                    .and_then(|t| t.target_group_arn())
-            })
-        })
-        .map(str::to_string)
+        .map(forward::targets)
+        .unwrap_or_default()
+}
+
+async fn modify(
+    ctx: &Ctx<'_>,
+    id: &CloudId,
+    spec: &ListenerRuleSpec,
+    action: Action,
+) -> Result<(), AwsError> {
+    ctx.aws
+        .elb
+        .modify_rule()
+        .rule_arn(id.as_str())
+        .conditions(condition(spec))
+        .actions(action)
+        .send()
+        .await
+        .op("ModifyRule")?;
+    Ok(())
+}
+
+/// Where the rule forwards now.
+async fn live_forward(aws: &Aws, id: &CloudId) -> Result<Vec<(String, i32)>, AwsError> {
+    let out = aws
+        .elb
+        .describe_rules()
+        .rule_arns(id.as_str())
+        .send()
+        .await
+        .op("DescribeRules")?;
+    Ok(out.rules().first().map(forward_targets).unwrap_or_default())
 }
 
 fn condition(spec: &ListenerRuleSpec) -> RuleCondition {
@@ -385,11 +422,8 @@ fn condition(spec: &ListenerRuleSpec) -> RuleCondition {
         .build()
 }
 
-fn forward(ctx: &Ctx<'_>, spec: &ListenerRuleSpec) -> Result<Action, AwsError> {
-    Ok(Action::builder()
-        .r#type(ActionTypeEnum::Forward)
-        .target_group_arn(ctx.resolve(&spec.target_group)?)
-        .build())
+fn forward_action(ctx: &Ctx<'_>, spec: &ListenerRuleSpec) -> Result<Action, AwsError> {
+    Ok(forward::to(&ctx.resolve(&spec.target_group)?))
 }
 
 /// Rules and their tags, all at once.
@@ -429,7 +463,7 @@ fn live(rule: &Rule, live_tags: Vec<(String, String)>) -> Live {
         ("listener_arn".to_string(), listener_arn(&id).into()),
         ("priority".into(), priority),
         ("paths".into(), live_paths(rule).into()),
-        ("target_group_arn".into(), target_group_arn(rule).into()),
+        ("target_group_arn".into(), target_group_arn(rule)),
         (tags::ATTR.into(), tags::live_value(live_tags)),
     ]);
     Live {

@@ -7,6 +7,7 @@ use super::ownership::ensure_ours;
 use super::tags::{self, TagChanges, Tags};
 use super::{Created, Ctx, Live, Lookup, Resource, WantedAttrs, batch, known};
 use crate::address::{CloudId, Kind};
+use crate::aws::propagation::Transient;
 use crate::aws::{Aws, AwsError, NotFoundExt, SdkResultExt, unknown_outcome};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -25,6 +26,12 @@ pub struct LogGroup;
 impl Resource for LogGroup {
     const KIND: Kind = Kind::LogGroup;
     const REPLACE_ON: &'static [&'static str] = &["name"];
+    /// A group just created can be unknown for a moment to the calls that set its
+    /// retention and tags.
+    const TRANSIENT: &'static [Transient] = &[
+        Transient::code("PutRetentionPolicy", "ResourceNotFoundException"),
+        Transient::code("TagResource", "ResourceNotFoundException"),
+    ];
     type Spec = LogGroupSpec;
 
     fn wanted(spec: &LogGroupSpec, _lookup: &dyn Lookup) -> WantedAttrs {

@@ -19,6 +19,7 @@ pub mod ecs_rollout;
 pub mod ecs_service;
 pub mod elastic_ip;
 pub mod flow_log;
+pub mod forward;
 pub mod iam_role;
 pub mod internet_gateway;
 pub mod listener;
@@ -34,6 +35,7 @@ pub mod task_definition;
 pub mod vpc;
 
 use crate::address::{Address, CloudId, Kind};
+use crate::aws::propagation::Transient;
 use crate::aws::{Aws, AwsError};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -242,10 +244,22 @@ pub trait Resource {
     /// created; every other dependent starts as soon as the create call answers. Each
     /// kind's file says why for each entry.
     const READY_BEFORE: &'static [Kind] = &[];
+    /// Attributes whose change is made in two stages, so that no request reaches a
+    /// target group before tasks are healthy in it (see `forward`): `update` puts the
+    /// new one beside the old, and `finish` takes the old away once everything that
+    /// depends on this object is ready on the new one.
+    const STAGED: &'static [&'static str] = &[];
     /// The dependency kinds whose outputs `find` needs (a listener is looked for on
     /// its load balancer). Every other lookup runs at once with the rest, so looking
     /// for what a lost state forgot costs one round trip, not one per graph level.
     const FIND_NEEDS: &'static [Kind] = &[];
+
+    /// The errors AWS answers this kind's calls with while what they name was made a
+    /// moment ago and is not visible everywhere yet (an id a create just returned, a
+    /// new IAM role, a listener rule for a new target group). `aws::propagation`
+    /// sends such a call again for a bounded time; each entry says which AWS page or
+    /// terraform-provider-aws retry it comes from.
+    const TRANSIENT: &'static [Transient] = &[];
 
     type Spec: Serialize + DeserializeOwned + Clone + PartialEq + Debug + Send + Sync + 'static;
 
@@ -310,6 +324,16 @@ pub trait Resource {
         spec: &Self::Spec,
         changed: &[String],
     ) -> impl Future<Output = Result<(), AwsError>> + Send;
+
+    /// The second stage of an update of a `STAGED` attribute: the object uses only
+    /// what `spec` names. Nothing to do when it already does.
+    fn finish(
+        _ctx: &Ctx<'_>,
+        _id: &CloudId,
+        _spec: &Self::Spec,
+    ) -> impl Future<Output = Result<(), AwsError>> + Send {
+        async { Ok(()) }
+    }
 
     /// Retires an object a create-before-destroy replacement left behind, once nothing
     /// uses it. Most kinds delete it; a kind that keeps a few for rollback overrides this.

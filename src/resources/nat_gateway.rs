@@ -9,6 +9,7 @@ use super::ownership::{ec2_filters, ec2_ours, single};
 use super::tags::{self, Tags, ec2_tag_spec};
 use super::{Created, Ctx, Live, Lookup, Ref, Resource, WantedAttrs, batch, known, wanted_ref};
 use crate::address::{CloudId, Kind};
+use crate::aws::propagation::Transient;
 use crate::aws::wait::{self, Poll, WaitPolicy};
 use crate::aws::{Aws, AwsError, NotFoundExt, SdkResultExt, unknown_outcome};
 use aws_sdk_ec2::types::{NatGatewayState, ResourceType};
@@ -28,6 +29,12 @@ pub struct NatGateway;
 impl Resource for NatGateway {
     const KIND: Kind = Kind::NatGateway;
     const REPLACE_ON: &'static [&'static str] = &["subnet_id", "allocation_id"];
+    /// Its subnet and address were made a moment ago (EC2 API reference, "Eventual
+    /// consistency").
+    const TRANSIENT: &'static [Transient] = &[
+        Transient::code("CreateNatGateway", "InvalidSubnetID.NotFound"),
+        Transient::code("CreateNatGateway", "InvalidAllocationID.NotFound"),
+    ];
     const WAITS: bool = true;
     /// A route table routes through the gateway only once it is available (a route to
     /// a pending one carries nothing), and the services behind that route pull their

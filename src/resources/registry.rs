@@ -101,6 +101,14 @@ pub fn replace_on(kind: Kind) -> &'static [&'static str] {
     dispatch!(kind, R => R::REPLACE_ON)
 }
 
+pub fn transient(kind: Kind) -> &'static [Transient] {
+    dispatch!(kind, R => R::TRANSIENT)
+}
+
+pub fn staged(kind: Kind) -> &'static [&'static str] {
+    dispatch!(kind, R => R::STAGED)
+}
+
 pub fn waits(kind: Kind) -> bool {
     dispatch!(kind, R => R::WAITS)
 }
@@ -191,6 +199,13 @@ pub async fn update(
     dispatch!(kind, R => {
         let spec = decode::<<R as Resource>::Spec>(kind, spec)?;
         R::update(ctx, id, &spec, changed).await
+    })
+}
+
+pub async fn finish(kind: Kind, ctx: &Ctx<'_>, id: &CloudId, spec: &Value) -> Result<(), AwsError> {
+    dispatch!(kind, R => {
+        let spec = decode::<<R as Resource>::Spec>(kind, spec)?;
+        R::finish(ctx, id, &spec).await
     })
 }
 

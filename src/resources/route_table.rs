@@ -12,6 +12,7 @@ use super::{
     wanted_sorted_refs,
 };
 use crate::address::{CloudId, Kind};
+use crate::aws::propagation::Transient;
 use crate::aws::{Aws, AwsError, NotFoundExt, SdkResultExt, unknown_outcome, wait};
 use aws_sdk_ec2::types::ResourceType;
 use futures::future::try_join_all;
@@ -74,6 +75,15 @@ pub struct RouteTable;
 impl Resource for RouteTable {
     const KIND: Kind = Kind::RouteTable;
     const REPLACE_ON: &'static [&'static str] = &["vpc_id"];
+    /// The table, its VPC, the gateways its routes name and the subnets it is
+    /// associated with are often all a few seconds old (terraform-provider-aws retries
+    /// CreateRoute and AssociateRouteTable on their not-found codes for five minutes).
+    const TRANSIENT: &'static [Transient] = &[
+        Transient::code("CreateRouteTable", "InvalidVpcID.NotFound"),
+        Transient::code("CreateRoute", "*.NotFound"),
+        Transient::code("ReplaceRoute", "*.NotFound"),
+        Transient::code("AssociateRouteTable", "*.NotFound"),
+    ];
     type Spec = RouteTableSpec;
 
     fn wanted(spec: &RouteTableSpec, lookup: &dyn Lookup) -> WantedAttrs {

@@ -23,7 +23,8 @@ use super::{
 };
 use crate::address::{CloudId, Kind};
 use crate::aws::blockers::{self, Blocked};
-use crate::aws::wait::{self, Poll, WaitPolicy};
+use crate::aws::propagation::Transient;
+use crate::aws::wait::{self, WaitPolicy};
 use crate::aws::{Aws, AwsError, NotFoundExt, SdkResultExt, unknown_outcome};
 use aws_sdk_ec2::types::{
     Filter, IpPermission, IpRange, Ipv6Range, PrefixListId, ResourceType, UserIdGroupPair,
@@ -102,6 +103,16 @@ pub struct SecurityGroup;
 impl Resource for SecurityGroup {
     const KIND: Kind = Kind::SecurityGroup;
     const REPLACE_ON: &'static [&'static str] = &["vpc_id", "description"];
+    /// The EC2 API reference's own example: a group just created answers
+    /// `InvalidGroup.NotFound` for a moment, to its rules and to rules that name it as
+    /// their source.
+    const TRANSIENT: &'static [Transient] = &[
+        Transient::code("CreateSecurityGroup", "InvalidVpcID.NotFound"),
+        Transient::code("AuthorizeSecurityGroupIngress", "InvalidGroup.NotFound"),
+        Transient::code("AuthorizeSecurityGroupEgress", "InvalidGroup.NotFound"),
+        Transient::code("RevokeSecurityGroupIngress", "InvalidGroup.NotFound"),
+        Transient::code("RevokeSecurityGroupEgress", "InvalidGroup.NotFound"),
+    ];
     type Spec = SecurityGroupSpec;
 
     fn wanted(spec: &SecurityGroupSpec, lookup: &dyn Lookup) -> WantedAttrs {
@@ -460,10 +471,9 @@ fn to_value(rules: &[FlatRule]) -> Value {
 
 /// The rules of a group just created. Its live rules are known without a describe:
 /// none inbound, and AWS's one default outbound rule (all traffic to 0.0.0.0/0). So
-/// both directions are set at once, right after the create. EC2 is eventually
-/// consistent: for a moment a new group may be unknown to these calls
-/// (`InvalidGroup.NotFound`), so they are retried briefly on that answer; a rule a
-/// first attempt already set counts as done on the next (see `for_each_unless`).
+/// both directions are set at once, right after the create. (A new group unknown for a
+/// moment to these calls, `InvalidGroup.NotFound`, is `TRANSIENT`: each call is sent
+/// again by `aws::propagation`.)
 async fn sync_new(
     aws: &Aws,
     id: &CloudId,
@@ -471,22 +481,11 @@ async fn sync_new(
     egress: &[FlatRule],
 ) -> Result<(), AwsError> {
     let default_egress = [aws_default_egress()];
-    wait::until(
-        "wait for security group visible",
-        WaitPolicy::minutes(1),
-        || async {
-            let result = tokio::try_join!(
-                sync(aws, id, Direction::Ingress, ingress, &[]),
-                sync(aws, id, Direction::Egress, egress, &default_egress),
-            );
-            match result {
-                Ok(_) => Ok(Poll::Ready(())),
-                Err(e) if e.code == GROUP_NOT_FOUND => Ok(Poll::Pending("not visible yet".into())),
-                Err(e) => Err(e),
-            }
-        },
-    )
-    .await
+    tokio::try_join!(
+        sync(aws, id, Direction::Ingress, ingress, &[]),
+        sync(aws, id, Direction::Egress, egress, &default_egress),
+    )?;
+    Ok(())
 }
 
 /// The outbound rule AWS gives every new group.
@@ -557,11 +556,8 @@ async fn sync(
 }
 
 /// EC2's answer to revoking a rule the group does not have. Not any "not found": a
-/// group EC2 does not know yet (`GROUP_NOT_FOUND`) has had nothing revoked.
+/// group EC2 does not know yet (`InvalidGroup.NotFound`) has had nothing revoked.
 const RULE_NOT_FOUND: &str = "InvalidPermission.NotFound";
-
-/// EC2's answer about a group it does not know (or not yet: a group just created).
-const GROUP_NOT_FOUND: &str = "InvalidGroup.NotFound";
 
 /// EC2's answer to authorizing a rule the group already has.
 const DUPLICATE: &str = "InvalidPermission.Duplicate";

@@ -9,6 +9,7 @@ use super::tags::{self, Tags, ec2_tag_spec};
 use super::{Created, Ctx, Live, Lookup, Ref, Resource, WantedAttrs, batch, known, wanted_ref};
 use crate::address::{CloudId, Kind};
 use crate::aws::blockers::{self, Blocked};
+use crate::aws::propagation::Transient;
 use crate::aws::{Aws, AwsError, SdkResultExt, unknown_outcome, wait};
 use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType};
 use serde::{Deserialize, Serialize};
@@ -28,9 +29,19 @@ pub struct SubnetSpec {
 
 pub struct Subnet;
 
+/// The attribute holding the subnet's zone name; `engine::zones` keeps a recorded
+/// subnet in it.
+pub const ZONE_ATTR: &str = "availability_zone";
+
 impl Resource for Subnet {
     const KIND: Kind = Kind::Subnet;
     const REPLACE_ON: &'static [&'static str] = &["vpc_id", "cidr_block", "availability_zone"];
+    /// The VPC just made, and the subnet itself right after its create, can be unknown
+    /// for a moment (EC2 API reference, "Eventual consistency").
+    const TRANSIENT: &'static [Transient] = &[
+        Transient::code("CreateSubnet", "InvalidVpcID.NotFound"),
+        Transient::code("ModifySubnetAttribute", "InvalidSubnetID.NotFound"),
+    ];
     type Spec = SubnetSpec;
 
     fn wanted(spec: &SubnetSpec, lookup: &dyn Lookup) -> WantedAttrs {
@@ -112,7 +123,7 @@ impl Resource for Subnet {
             no_public_ip_on_launch(ctx.aws, &id).await?;
         }
         Ok(Created {
-            outputs: [("id".into(), id.to_string())].into(),
+            outputs: outputs(subnet),
             id,
         })
     }
@@ -186,10 +197,19 @@ fn live(subnet: &aws_sdk_ec2::types::Subnet) -> Live {
             ),
         ]
         .into(),
-        outputs: [(
-            "id".into(),
-            subnet.subnet_id().unwrap_or_default().to_string(),
-        )]
-        .into(),
+        outputs: outputs(subnet),
     }
+}
+
+/// The id, and the zone's id (`euw2-az2`): zone names map to different physical
+/// zones in each account, so the id is what says where the subnet really is.
+fn outputs(subnet: &aws_sdk_ec2::types::Subnet) -> super::Outputs {
+    let mut outputs = super::Outputs::from([(
+        "id".into(),
+        subnet.subnet_id().unwrap_or_default().to_string(),
+    )]);
+    if let Some(zone_id) = subnet.availability_zone_id() {
+        outputs.insert("az_id".into(), zone_id.to_string());
+    }
+    outputs
 }

@@ -13,7 +13,7 @@
 use super::ownership::ensure_ours;
 use super::tags::{self, Tags};
 use super::{Created, Ctx, Live, Lookup, Ref, Resource, Wanted, WantedAttrs, known, wanted_ref};
-use crate::address::{CloudId, Kind};
+use crate::address::{Address, CloudId, Kind};
 use crate::aws::{Aws, AwsError, SdkResultExt, unknown_outcome};
 use aws_sdk_ecs::types::{
     Compatibility, ContainerDefinition, CpuArchitecture, KeyValuePair, LogConfiguration, LogDriver,
@@ -498,6 +498,29 @@ async fn describe(
 }
 
 /// `repository-uri:tag`, `repository-uri@sha256:...`, or the reference alone.
+/// Where the image a revision of `spec` runs comes from, when it is one of the
+/// stack's repositories: the repository's address and the tag or `@digest`. A
+/// deployed image (`apply --image`) is found by the URI of a repository in
+/// `repository_uris`; an image from anywhere else is None.
+pub fn stack_image(
+    spec: &TaskDefinitionSpec,
+    repository_uris: &BTreeMap<Address, String>,
+) -> Option<(Address, String)> {
+    let image = &spec.container.image;
+    match (&image.deployed, &image.repository) {
+        (Some(deployed), _) => repository_uris.iter().find_map(|(repo, uri)| {
+            let rest = deployed.uri.strip_prefix(uri.as_str())?;
+            let reference = match rest.strip_prefix(':') {
+                Some(tag) => tag.to_string(),
+                None => rest.strip_prefix('@').map(|d| format!("@{d}"))?,
+            };
+            Some((repo.clone(), reference))
+        }),
+        (None, Some(repository)) => Some((repository.to.clone(), image.reference.clone())),
+        (None, None) => None,
+    }
+}
+
 fn image_uri(repository_uri: Option<&str>, reference: &str) -> String {
     match repository_uri {
         None => reference.to_string(),

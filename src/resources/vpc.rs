@@ -23,6 +23,7 @@ use super::tags::{self, Tags, ec2_tag_spec};
 use super::{Created, Ctx, Live, Lookup, Resource, WantedAttrs, known};
 use crate::address::{CloudId, Kind};
 use crate::aws::blockers::{self, Blocked};
+use crate::aws::propagation::Transient;
 use crate::aws::{Aws, AwsError, NotFoundExt, SdkResultExt, unknown_outcome, wait};
 use aws_sdk_ec2::types::{AttributeBooleanValue, Filter, ResourceType, VpcAttributeName};
 use serde::{Deserialize, Serialize};
@@ -44,6 +45,15 @@ const DEFAULT_SECURITY_GROUP: &str = "default_security_group";
 impl Resource for Vpc {
     const KIND: Kind = Kind::Vpc;
     const REPLACE_ON: &'static [&'static str] = &["cidr_block"];
+    /// A VPC just made can be unknown for a moment to the calls of its ready step,
+    /// which read and turn on its DNS settings and strip its default group (EC2 API reference, "Eventual consistency";
+    /// terraform-provider-aws `ec2PropagationTimeout`).
+    const TRANSIENT: &'static [Transient] = &[
+        Transient::code("DescribeVpcAttribute", "InvalidVpcID.NotFound"),
+        Transient::code("ModifyVpcAttribute", "InvalidVpcID.NotFound"),
+        Transient::code("RevokeSecurityGroupIngress", "InvalidGroup.NotFound"),
+        Transient::code("RevokeSecurityGroupEgress", "InvalidGroup.NotFound"),
+    ];
     const REPLACE_WARNING: Option<&'static str> = Some(
         "everything inside the VPC is replaced with it: the app is down until the new network, load balancer and service are up",
     );

@@ -9,7 +9,6 @@ use crate::support::leftovers;
 use stackctl::address::{Address, Kind};
 use stackctl::aws::Aws;
 use stackctl::aws::call_log::CallLog;
-use stackctl::state::State;
 use stackctl::state::file::backup_path;
 use std::path::Path;
 
@@ -47,69 +46,27 @@ fn assert_only_reads(log: &Path) {
     assert!(writes.is_empty(), "calls that change AWS: {writes:#?}");
 }
 
-/// What AWS holds of the stack: the leftovers sweep (VPC objects by tag, named
-/// objects by name) plus the services and listeners it does not cover.
-async fn inventory(aws: &Aws, stack: &str, state: &State) -> Vec<String> {
+/// What AWS holds of the stack: the leftovers sweep (every kind, services, listeners
+/// and rules included).
+async fn inventory(aws: &Aws, stack: &str) -> Vec<String> {
     let mut all = leftovers::of_stack(aws, stack).await;
-    let cluster = state.resources[&"ecs_cluster.main".parse::<Address>().unwrap()]
-        .id
-        .to_string();
-    let services = aws
-        .ecs
-        .list_services()
-        .cluster(&cluster)
-        .send()
-        .await
-        .unwrap();
-    all.extend(
-        services
-            .service_arns()
-            .iter()
-            .map(|s| format!("service {s}")),
-    );
-    let lb = state.resources[&"load_balancer.main".parse::<Address>().unwrap()]
-        .id
-        .to_string();
-    let listeners = aws
-        .elb
-        .describe_listeners()
-        .load_balancer_arn(&lb)
-        .send()
-        .await
-        .unwrap();
-    for l in listeners.listeners() {
-        let arn = l.listener_arn().unwrap_or_default();
-        all.push(format!("listener {arn}"));
-        let rules = aws
-            .elb
-            .describe_rules()
-            .listener_arn(arn)
-            .send()
-            .await
-            .unwrap();
-        all.extend(
-            rules
-                .rules()
-                .iter()
-                .map(|r| format!("rule {}", r.rule_arn().unwrap_or_default())),
-        );
-    }
     all.sort();
     all
 }
 
-/// Apply, lose the state, plan (adopts in memory, writes nothing, plans nothing),
-/// apply (adopts and records, creates nothing), destroy (leaves nothing).
+/// Apply (the images pushed when the first apply asks), lose the state, plan (adopts
+/// in memory, writes nothing, plans nothing), apply (adopts and records, creates
+/// nothing), destroy (the images deleted when it asks; leaves nothing).
 async fn lost_state_is_rebuilt(example_name: &str) {
     let emulator = Emulator::start();
     let ws = Workspace::new(&emulator, &example(example_name));
-    ws.run(&["apply", "--auto-approve"]).ok();
+    ws.apply(&[]).ok();
     let applied = ws.state();
     let region = stackctl::config::load(&ws.stack, None, None)
         .unwrap()
         .region;
     let aws = Aws::for_emulator(&region, &emulator.endpoint).await;
-    let before = inventory(&aws, &applied.stack, &applied).await;
+    let before = inventory(&aws, &applied.stack).await;
 
     std::fs::remove_file(ws.state_path()).unwrap();
     let _ = std::fs::remove_file(backup_path(&ws.state_path()));
@@ -160,7 +117,7 @@ async fn lost_state_is_rebuilt(example_name: &str) {
         );
     }
     assert_only_reads(&apply_log);
-    let after = inventory(&aws, &applied.stack, &applied).await;
+    let after = inventory(&aws, &applied.stack).await;
     assert_eq!(before, after, "AWS holds other objects after adoption");
     let adopted = ws.state();
     assert_eq!(
@@ -208,7 +165,7 @@ async fn lost_state_is_rebuilt(example_name: &str) {
     assert!(count(&plan_log, TAG_LISTINGS) > reads_listing_tags);
     assert!(CallLog::read(&quiet_log).unwrap().len() < CallLog::read(&plan_log).unwrap().len());
 
-    let run = ws.run(&["destroy", "--auto-approve"]).ok();
+    let run = ws.destroy(&[]).ok();
     assert!(run.stdout.contains("Destroy complete:"), "{}", run.stdout);
     let left = leftovers::of_stack(&aws, &applied.stack).await;
     assert!(left.is_empty(), "left behind after destroy: {left:#?}");
@@ -248,7 +205,7 @@ fn forget(ws: &Workspace, address: &str) -> String {
 fn apply_adopts_what_an_interrupted_run_did_not_record() {
     let emulator = Emulator::start();
     let ws = Workspace::new(&emulator, &example("hello-fargate"));
-    ws.run(&["apply", "--auto-approve"]).ok();
+    ws.apply(&[]).ok();
     let forgotten = ["ecs_service.hello", "listener.http", "nat_gateway.nat-0"];
     let ids: Vec<String> = forgotten.iter().map(|a| forget(&ws, a)).collect();
     let log = ws.dir.join("apply.calls.jsonl");
@@ -285,7 +242,7 @@ fn apply_adopts_what_an_interrupted_run_did_not_record() {
 fn import_records_an_existing_object_and_refuses_what_it_cannot() {
     let emulator = Emulator::start();
     let ws = Workspace::new(&emulator, &example("hello-fargate"));
-    ws.run(&["apply", "--auto-approve"]).ok();
+    ws.apply(&[]).ok();
     let applied = ws.state();
     let log_group = forget(&ws, "log_group.hello");
     let target_group = forget(&ws, "target_group.hello");

@@ -111,7 +111,7 @@ async fn running_image(aws: &Aws, state: &State, service: &str) -> (String, Stri
 async fn drift_is_reported_read_only_and_told_apart_from_edits() {
     let emulator = Emulator::start();
     let ws = Workspace::new(&emulator, &example("hello-fargate"));
-    ws.run(&["apply", "--auto-approve"]).ok();
+    ws.apply(&[]).ok();
     let state = ws.state();
     let aws = Aws::for_emulator("eu-central-1", &emulator.endpoint).await;
 
@@ -252,7 +252,7 @@ async fn drift_is_reported_read_only_and_told_apart_from_edits() {
 async fn a_saved_plan_applies_exactly_what_was_reviewed_and_nothing_stale() {
     let emulator = Emulator::start();
     let ws = Workspace::new(&emulator, &example("hello-fargate"));
-    ws.run(&["apply", "--auto-approve"]).ok();
+    ws.apply(&[]).ok();
     let aws = Aws::for_emulator("eu-central-1", &emulator.endpoint).await;
 
     ws.edit("desired_count = 2", "desired_count = 3");
@@ -317,16 +317,17 @@ async fn a_saved_plan_applies_exactly_what_was_reviewed_and_nothing_stale() {
 async fn a_ci_image_deploy_rolls_only_its_service_and_later_applies_keep_it() {
     let emulator = Emulator::start();
     let ws = Workspace::new(&emulator, &example("hello-fargate"));
-    ws.run(&["apply", "--auto-approve"]).ok();
+    ws.apply(&[]).ok();
     let aws = Aws::for_emulator("eu-central-1", &emulator.endpoint).await;
     let state = ws.state();
     let (first_td, first_image) = running_image(&aws, &state, "hello").await;
     let repository =
         state.resources[&"ecr_repository.hello".parse::<Address>().unwrap()].outputs["uri"].clone();
-    assert_eq!(first_image, format!("{repository}:latest"));
+    assert_eq!(first_image, format!("{repository}:1.0.0"));
 
-    // The pipeline: one command.
+    // The pipeline: it builds and pushes the image, then one command.
     let built = format!("{repository}:3f2c1a9");
+    ws.push(&built);
     let log = ws.dir.join("deploy.calls.jsonl");
     let deploy = ws
         .run(&[
@@ -423,8 +424,9 @@ async fn a_ci_image_deploy_rolls_only_its_service_and_later_applies_keep_it() {
         3
     );
 
-    // stack.toml names another image: it wins, labelled as a deploy.
-    ci.edit("hello:latest", "hello:v2");
+    // stack.toml names another image (pushed): it wins, labelled as a deploy.
+    ci.edit("hello:1.0.0", "hello:v2");
+    ci.push(&format!("{repository}:v2"));
     let plan = json_of(&ci.run(&["plan", "--json"]));
     let image_field = field(&plan, "task_definition.hello", "image");
     assert_eq!(image_field["before"], json!(built));
@@ -451,7 +453,7 @@ async fn a_ci_image_deploy_rolls_only_its_service_and_later_applies_keep_it() {
 async fn a_target_group_replacement_is_created_before_the_old_group_goes() {
     let emulator = Emulator::start();
     let ws = Workspace::new(&emulator, &example("hello-fargate"));
-    ws.run(&["apply", "--auto-approve"]).ok();
+    ws.apply(&[]).ok();
     let aws = Aws::for_emulator("eu-central-1", &emulator.endpoint).await;
     let old_tg = id(&ws.state(), "target_group.hello");
 

@@ -3,6 +3,7 @@
 
 use crate::support::cli::Workspace;
 use crate::support::emulator::Emulator;
+use crate::support::images::HELD;
 use stackctl::state::lock::{Holder, Lock};
 use std::path::Path;
 use std::time::Duration;
@@ -52,9 +53,12 @@ fn plan_exit_codes_tell_changes_from_no_changes() {
     let ws = weather(&emulator);
     let run = ws.run(&["plan", "--detailed-exitcode"]);
     assert_eq!(run.code, 2, "{}", run.stderr);
+    // The service and its task definition wait for the image, which the new
+    // repository cannot hold yet.
     assert!(
-        run.stdout
-            .contains("Plan: 22 to add, 0 to change, 0 to destroy."),
+        run.stdout.contains(
+            "Plan: 20 to add, 0 to change, 0 to destroy; 2 held back until an image is pushed."
+        ),
         "{}",
         run.stdout
     );
@@ -65,7 +69,7 @@ fn plan_exit_codes_tell_changes_from_no_changes() {
         run.stdout
     );
     assert_eq!(ws.run(&["plan"]).code, 0);
-    ws.run(&["apply", "--auto-approve"]).ok();
+    ws.apply(&[]).ok();
     assert_eq!(ws.run(&["plan", "--detailed-exitcode"]).code, 0);
     // Removing the CDN from stack.toml plans exactly its delete.
     let text = std::fs::read_to_string(&ws.stack)
@@ -88,14 +92,14 @@ fn plan_exit_codes_tell_changes_from_no_changes() {
     );
     ws.run(&["apply", "--auto-approve"]).ok();
     assert_eq!(ws.run(&["plan", "--detailed-exitcode"]).code, 0);
-    ws.run(&["destroy", "--auto-approve"]).ok();
+    ws.destroy(&[]).ok();
 }
 
 #[test]
 fn output_prints_one_value_all_values_or_json() {
     let emulator = Emulator::start();
     let ws = weather(&emulator);
-    ws.run(&["apply", "--auto-approve"]).ok();
+    ws.apply(&[]).ok();
     let url = ws.run(&["output", "url"]).ok().stdout;
     assert!(
         url.starts_with("https://") && url.trim_end().ends_with(".cloudfront.net"),
@@ -117,7 +121,7 @@ fn output_prints_one_value_all_values_or_json() {
         "{}",
         missing.stderr
     );
-    ws.run(&["destroy", "--auto-approve"]).ok();
+    ws.destroy(&[]).ok();
 }
 
 #[test]
@@ -186,7 +190,9 @@ fn a_held_lock_stops_a_second_run_names_its_holder_and_is_taken_over_once_its_ru
     std::fs::write(&lock, serde_json::to_string(&dead).unwrap()).unwrap();
     let run = ws.run(&["plan"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    let run = ws.run(&["apply", "--auto-approve"]).ok();
+    // (The first apply holds the service back until its image is pushed: exit 3.)
+    let run = ws.run(&["apply", "--auto-approve"]);
+    assert_eq!(run.code, HELD, "{}\n{}", run.stdout, run.stderr);
     assert!(
         run.stderr
             .contains("took over the lock of `apply` (pid 999999"),
@@ -194,6 +200,7 @@ fn a_held_lock_stops_a_second_run_names_its_holder_and_is_taken_over_once_its_ru
         run.stderr
     );
     assert!(!lock.exists(), "the lock is released when the run ends");
+    ws.push_images();
 
     // A live holder: refused at once, or waited for with --lock-timeout.
     let held = Lock::acquire(&ws.state_path(), "destroy", Duration::ZERO).unwrap();
@@ -253,14 +260,37 @@ fn of_two_concurrent_applies_the_second_refuses_and_names_the_first() {
         "{}",
         second.stderr
     );
-    assert_eq!(first_code, Some(0));
-    assert_eq!(ws.run(&["plan", "--detailed-exitcode"]).code, 0);
+    // A first apply: everything but the service, which waits for its image.
+    assert_eq!(first_code, Some(HELD));
+    let plan = ws.run(&["plan"]).ok();
+    assert!(
+        plan.stdout.trim_end().ends_with(
+            "Plan: 0 to add, 0 to change, 0 to destroy; 2 held back until an image is pushed."
+        ),
+        "{}",
+        plan.stdout
+    );
 }
 
 #[test]
 fn quiet_prints_no_progress_and_verbose_shows_every_call_without_colors() {
     let emulator = Emulator::start();
     let ws = Workspace::new(&emulator, &crate::support::cli::example("hello-fargate"));
+    // The first apply holds the service back: quiet, it still says what to push, and
+    // nothing else.
+    let quiet = ws.run(&["-q", "apply", "--auto-approve"]);
+    assert_eq!(quiet.code, HELD, "{}\n{}", quiet.stdout, quiet.stderr);
+    assert!(
+        quiet.stderr.trim_start().starts_with("Held back: ") && !quiet.stderr.contains("creating"),
+        "{}",
+        quiet.stderr
+    );
+    assert!(
+        quiet.stdout.contains("Apply incomplete"),
+        "{}",
+        quiet.stdout
+    );
+    ws.push_images();
     let quiet = ws.run(&["-q", "apply", "--auto-approve"]).ok();
     assert!(quiet.stderr.trim().is_empty(), "{}", quiet.stderr);
     assert!(quiet.stdout.contains("Apply complete"), "{}", quiet.stdout);
@@ -290,6 +320,7 @@ fn quiet_prints_no_progress_and_verbose_shows_every_call_without_colors() {
         filtered.stderr
     );
 
+    ws.delete_images();
     let normal = ws.run(&["destroy", "--auto-approve"]).ok();
     assert!(normal.stderr.contains("of 21]"), "{}", normal.stderr);
 }
@@ -308,12 +339,12 @@ fn a_long_step_reports_that_it_is_still_running() {
     );
     let mut ws = Workspace::new(&emulator, &crate::support::cli::example("hello-fargate"));
     ws.endpoint = proxy.endpoint.clone();
-    let run = ws
-        .run_with_env(
-            &[("STACKCTL_PROGRESS_INTERVAL", "1s")],
-            &["apply", "--auto-approve"],
-        )
-        .ok();
+    // A first apply: the slow steps, and the service held back for its image.
+    let run = ws.run_with_env(
+        &[("STACKCTL_PROGRESS_INTERVAL", "1s")],
+        &["apply", "--auto-approve"],
+    );
+    assert_eq!(run.code, HELD, "{}\n{}", run.stdout, run.stderr);
     assert!(
         run.stderr
             .contains("nat_gateway.nat-0: still creating (1s)")
@@ -373,13 +404,22 @@ fn the_live_view_redraws_in_a_terminal() {
         .output()
         .expect("run python3");
     let text = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(0), "{text}");
-    assert!(text.contains("of 21 done"), "{text}");
-    assert!(text.contains("21 of 21 done, 0 in flight"), "{text}");
+    // A first apply: 19 steps, the service and its task definition held back until
+    // the image is pushed (exit 3).
+    assert_eq!(out.status.code(), Some(HELD), "{text}");
+    assert!(text.contains("of 19 done"), "{text}");
+    assert!(text.contains("19 of 19 done, 0 in flight"), "{text}");
     // Redrawn in place: the cursor goes back up over the block and erases it.
     assert!(text.contains("F\u{1b}[J"), "{text}");
     assert!(text.contains("vpc.main: created in"), "{text}");
-    assert!(text.contains("Apply complete: 21 added"), "{text}");
+    assert!(
+        text.contains("Apply incomplete: 19 added, 0 changed, 0 destroyed; 2 held back."),
+        "{text}"
+    );
+    assert!(
+        text.contains("Held back: task_definition.hello, ecs_service.hello."),
+        "{text}"
+    );
     // Colors on a terminal: the plan's additions are green.
     assert!(text.contains("\u{1b}[32m  + vpc.main"), "{text}");
     ws.run(&["destroy", "--auto-approve"]).ok();

@@ -156,8 +156,10 @@ async fn a_rollout_whose_tasks_fail_fails_apply_fast_with_the_reasons_and_last_l
     let ws = Workspace::new(&emulator, &example("hello-fargate"));
     let aws = Aws::for_emulator("eu-central-1", &emulator.endpoint).await;
 
+    // The first apply holds the service back until its image is pushed; the one
+    // after the push creates the service, whose rollout fails.
     let started = Instant::now();
-    let first = ws.run(&["apply", "--auto-approve"]);
+    let first = ws.apply(&[]);
     assert!(
         started.elapsed() < BOUND,
         "took {:?}:\n{}",
@@ -227,12 +229,14 @@ async fn a_rollout_whose_tasks_fail_fails_apply_fast_with_the_reasons_and_last_l
         .unwrap()
         .to_string();
     let repository = record(&state, "ecr_repository.hello").outputs["uri"].clone();
+    let image = format!("{repository}:2");
+    ws.push(&image);
     let started = Instant::now();
     let deploy = ws.run(&[
         "apply",
         "--auto-approve",
         "--image",
-        &format!("hello={repository}:2"),
+        &format!("hello={image}"),
     ]);
     assert!(
         started.elapsed() < BOUND,

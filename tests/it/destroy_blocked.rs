@@ -23,7 +23,9 @@ const BOUND: Duration = Duration::from_secs(60);
 async fn a_destroy_blocked_by_a_stray_interface_names_it_and_finishes_once_it_is_gone() {
     let emulator = Emulator::start();
     let ws = Workspace::new(&emulator, &example("hello-fargate"));
-    ws.run(&["apply", "--auto-approve"]).ok();
+    ws.apply(&[]).ok();
+    // Stackctl never deletes images; the owner deleted them before tearing down.
+    ws.delete_images();
     let aws = Aws::for_emulator("eu-central-1", &emulator.endpoint).await;
     let vpc: Address = "vpc.main".parse().unwrap();
     let vpc_id = ws.state().resources[&vpc].id.to_string();

@@ -3,6 +3,7 @@
 
 use crate::support::cli::{Workspace, example};
 use crate::support::emulator::Emulator;
+use crate::support::images::HELD;
 use crate::support::leftovers;
 
 const ENVIRONMENTS: &str = r#"
@@ -37,9 +38,19 @@ async fn environments_are_separate_stacks_with_separate_states() {
         "{validate}"
     );
 
-    ws.run(&["--env", "dev", "apply", "--auto-approve"]).ok();
-    ws.run_with_env(&[("STACKCTL_ENV", "prod")], &["apply", "--auto-approve"])
-        .ok();
+    ws.apply(&["--env", "dev"]).ok();
+    // Each environment has its own repository, new and empty: its first apply holds
+    // the service back until the image is pushed there.
+    let prod = [("STACKCTL_ENV", "prod")];
+    let first = ws.run_with_env(&prod, &["apply", "--auto-approve"]);
+    assert_eq!(first.code, HELD, "{}\n{}", first.stdout, first.stderr);
+    assert!(
+        first.stderr.contains("/envs-prod-hello:1.0.0"),
+        "{}",
+        first.stderr
+    );
+    assert_eq!(ws.push_images_of("prod"), ["envs-prod-hello:1.0.0"]);
+    ws.run_with_env(&prod, &["apply", "--auto-approve"]).ok();
     let dev_state = ws.dir.join("stack.dev.state.json");
     let prod_state = ws.dir.join("stack.prod.state.json");
     assert!(dev_state.exists() && prod_state.exists());
@@ -71,7 +82,7 @@ async fn environments_are_separate_stacks_with_separate_states() {
     assert!(prod_plan.contains("No changes"), "{prod_plan}");
 
     // Destroying dev leaves prod alone.
-    ws.run(&["--env", "dev", "destroy", "--auto-approve"]).ok();
+    ws.destroy(&["--env", "dev"]).ok();
     assert!(leftovers::of_stack(&aws, "envs-dev").await.is_empty());
     assert_eq!(leftovers::of_stack(&aws, "envs-prod").await, prod_objects);
     let prod_plan = ws.run(&["--env", "prod", "plan"]).ok().stdout;

@@ -1,6 +1,7 @@
 //! `stackctl init`: what every template writes validates, applies against the
-//! emulator, plans clean and destroys; an existing stack file is never overwritten
-//! unless asked.
+//! emulator (its images pushed when the first apply asks for them), plans clean and
+//! destroys (its images deleted when destroy asks); an existing stack file is never
+//! overwritten unless asked.
 
 use crate::support::cli::Workspace;
 use crate::support::emulator::Emulator;
@@ -32,14 +33,14 @@ async fn every_template_validates_applies_plans_clean_and_destroys() {
             "{}",
             valid.stdout
         );
-        ws.run(&["apply", "--auto-approve"]).ok();
+        ws.apply(&[]).ok();
         let plan = ws.run(&["plan", "--detailed-exitcode"]);
         assert_eq!(
             plan.code, 0,
             "{}: {}{}",
             template.name, plan.stdout, plan.stderr
         );
-        ws.run(&["destroy", "--auto-approve"]).ok();
+        ws.destroy(&[]).ok();
         let left = leftovers::of_stack(&aws, &name).await;
         assert!(left.is_empty(), "{}: left {left:#?}", template.name);
     }

@@ -1,11 +1,13 @@
-//! Every example through the real binary: apply, check in AWS, plan again (no
-//! changes), destroy, and nothing tagged with the stack is left. The API call log
+//! Every example through the real binary: apply (the first one holds the services
+//! back until their images are pushed, the next one creates them), check in AWS, plan
+//! again (no changes), destroy, and nothing tagged with the stack is left. The API call log
 //! proves the order the engine really used, since the emulator does not enforce it.
 
 use crate::support::cli::{Workspace, example};
 use crate::support::emulator::Emulator;
-use crate::support::leftovers;
-use stackctl::address::Address;
+use crate::support::images::HELD;
+use crate::support::{aws_order, leftovers};
+use stackctl::address::{Address, Kind};
 use stackctl::aws::Aws;
 use stackctl::aws::call_log::{CallLog, CallRecord};
 use stackctl::resources::registry;
@@ -16,8 +18,17 @@ use std::collections::BTreeMap;
 /// any call for the dependent starts (on destroy, the other way round). On apply, a
 /// dependent that needs only the dependency's outputs may start while the dependency
 /// still waits to be ready (`Resource::READY_BEFORE`): then only the dependency's
-/// calls outside its wait must have ended.
-fn assert_ordered(calls: &[CallRecord], state: &State, destroy: bool) {
+/// calls outside its wait must have ended. `in_run` picks the resources this run
+/// made (or deleted): only their edges are checked, and a dependency the run did not
+/// make counts only where the run read it (an apply after an earlier one reads what
+/// exists, some kinds in batches without an address). Returns how many edges were
+/// checked.
+fn assert_ordered(
+    calls: &[CallRecord],
+    state: &State,
+    destroy: bool,
+    in_run: impl Fn(&Address) -> bool,
+) -> usize {
     let mut span: BTreeMap<&Address, (u128, u128)> = BTreeMap::new();
     let mut made: BTreeMap<&Address, u128> = BTreeMap::new();
     for c in calls {
@@ -31,8 +42,11 @@ fn assert_ordered(calls: &[CallRecord], state: &State, destroy: bool) {
         }
     }
     let mut edges = 0;
-    for (address, record) in &state.resources {
+    for (address, record) in state.resources.iter().filter(|(a, _)| in_run(a)) {
         for dep in &record.depends_on {
+            if !in_run(dep) && !span.contains_key(dep) {
+                continue;
+            }
             let (first, then) = if destroy {
                 (address, dep)
             } else {
@@ -55,10 +69,13 @@ fn assert_ordered(calls: &[CallRecord], state: &State, destroy: bool) {
             edges += 1;
         }
     }
-    assert!(edges > 10, "only {edges} dependency edges checked");
+    edges
 }
 
-/// Apply, check, re-plan, destroy, check nothing is left. Returns nothing; `check`
+/// Apply as a new user does (the first apply makes the stack's repositories and
+/// everything but the services, which wait for their images: exit 3; the images are
+/// pushed; the next apply creates the services), check, re-plan, destroy (the images
+/// deleted first: destroy never deletes them), check nothing is left. `check`
 /// inspects AWS between apply and destroy.
 async fn full_cycle<F, Fut>(example_name: &str, check: F)
 where
@@ -67,6 +84,40 @@ where
 {
     let emulator = Emulator::start();
     let ws = Workspace::new(&emulator, &example(example_name));
+    let first_log = ws.dir.join("first.calls.jsonl");
+    let first = ws.run(&[
+        "--api-log",
+        first_log.to_str().unwrap(),
+        "apply",
+        "--auto-approve",
+    ]);
+    assert_eq!(
+        first.code, HELD,
+        "the first apply does not hold the services back\nstdout:\n{}\nstderr:\n{}",
+        first.stdout, first.stderr
+    );
+    assert!(
+        first.stdout.contains("Apply incomplete:"),
+        "{}",
+        first.stdout
+    );
+    assert!(first.stderr.contains("Held back: "), "{}", first.stderr);
+    let partial = ws.state();
+    let held = |a: &Address| matches!(a.kind(), Kind::TaskDefinition | Kind::EcsService);
+    assert!(!partial.resources.is_empty());
+    assert!(
+        !partial.resources.keys().any(held),
+        "a service or task definition made before its image was pushed: {:?}",
+        partial.resources.keys()
+    );
+    let first_calls = CallLog::read(&first_log).unwrap();
+    let edges = assert_ordered(&first_calls, &partial, false, |_| true);
+    assert!(edges > 10, "only {edges} dependency edges checked");
+    let aws_rules = aws_order::check(&first_calls, false, &partial);
+    assert!(aws_rules >= 1, "none of AWS's orderings checked");
+
+    let pushed = ws.push_images();
+    assert!(!pushed.is_empty(), "nothing to push");
     let apply_log = ws.dir.join("apply.calls.jsonl");
     let run = ws
         .run(&[
@@ -78,8 +129,22 @@ where
         .ok();
     assert!(run.stdout.contains("Apply complete:"), "{}", run.stdout);
     let state = ws.state();
-    assert!(!state.resources.is_empty());
-    assert_ordered(&CallLog::read(&apply_log).unwrap(), &state, false);
+    let made_now: Vec<&Address> = state.resources.keys().filter(|a| held(a)).collect();
+    assert_eq!(
+        state.resources.len(),
+        partial.resources.len() + made_now.len()
+    );
+    assert!(made_now.len() >= 2, "no service made after the push");
+    let apply_calls = CallLog::read(&apply_log).unwrap();
+    let edges = assert_ordered(&apply_calls, &state, false, |a| made_now.contains(&a));
+    // The services start after their listeners and rules (made by the first apply).
+    let mut both = first_calls.clone();
+    both.extend(apply_calls);
+    assert!(aws_order::check(&both, false, &state) > 0);
+    assert!(
+        edges > made_now.len(),
+        "only {edges} dependency edges checked after the push"
+    );
 
     let stack_name = state.stack.clone();
     let region = stackctl::config::load(&ws.stack, None, None)
@@ -96,6 +161,7 @@ where
     );
     assert!(plan.stdout.contains("No changes."), "{}", plan.stdout);
 
+    assert_eq!(ws.delete_images(), pushed.len());
     let destroy_log = ws.dir.join("destroy.calls.jsonl");
     let run = ws
         .run(&[
@@ -106,10 +172,47 @@ where
         ])
         .ok();
     assert!(run.stdout.contains("Destroy complete:"), "{}", run.stdout);
-    assert_ordered(&CallLog::read(&destroy_log).unwrap(), &state, true);
+    let destroy_calls = CallLog::read(&destroy_log).unwrap();
+    let edges = assert_ordered(&destroy_calls, &state, true, |_| true);
+    assert!(edges > 10, "only {edges} dependency edges checked");
+    let aws_rules = aws_order::check(&destroy_calls, true, &state);
+    assert!(
+        aws_rules >= 10,
+        "only {aws_rules} of AWS's orderings checked"
+    );
     assert!(ws.state().resources.is_empty());
     let left = leftovers::of_stack(&aws, &stack_name).await;
     assert!(left.is_empty(), "left behind after destroy: {left:#?}");
+}
+
+/// The leftovers sweep behind every "destroy left nothing" finds every kind: after an
+/// apply of a stack that has each of them, it lists an object of each kind, and as
+/// many as the state records (task definitions: at least as many revisions).
+#[tokio::test(flavor = "multi_thread")]
+async fn the_leftovers_sweep_finds_every_kind_after_an_apply() {
+    let emulator = Emulator::start();
+    let ws = Workspace::new(&emulator, &example("frontend-backend"));
+    let text = std::fs::read_to_string(&ws.stack).unwrap();
+    std::fs::write(&ws.stack, format!("{text}\n[cdn]\nenabled = true\n")).unwrap();
+    ws.apply(&[]).ok();
+    let state = ws.state();
+    let aws = Aws::for_emulator("eu-west-2", &emulator.endpoint).await;
+    let found = leftovers::of_stack(&aws, "shop").await;
+    for kind in Kind::ALL {
+        let recorded = state.resources.keys().filter(|a| a.kind() == kind).count();
+        let swept = found
+            .iter()
+            .filter(|line| line.starts_with(leftovers::label(kind)))
+            .count();
+        assert!(recorded > 0, "the stack has no {kind} to look for");
+        assert!(
+            swept == recorded || (kind == Kind::TaskDefinition && swept >= recorded),
+            "{kind}: {recorded} recorded, the sweep found {swept}: {found:#?}"
+        );
+    }
+    assert_eq!(ws.destroy(&[]).code, 0);
+    let left = leftovers::of_stack(&aws, "shop").await;
+    assert!(left.is_empty(), "{left:#?}");
 }
 
 fn id(state: &State, address: &str) -> String {
@@ -338,7 +441,7 @@ async fn weather_matches_its_architecture_point_by_point() {
             container
                 .image()
                 .unwrap()
-                .ends_with("weather-weather:latest")
+                .ends_with("weather-weather:1.0.0")
         );
         // The secret is passed by ARN, and the execution role may read exactly it.
         let secret = "arn:aws:secretsmanager:eu-west-2:123456789012:secret:weather-api-key";
@@ -393,7 +496,7 @@ async fn blog_cdn_applies_replans_clean_and_destroys() {
         );
         assert_eq!(
             behavior.cache_policy_id(),
-            Some("658327ea-f89d-4fab-a63d-7e88639e58f6")
+            Some("4cc15a8a-d715-48a4-82b8-cc0b614638fe")
         );
         let tgs = aws
             .elb

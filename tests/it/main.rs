@@ -2,6 +2,7 @@
 //! started per test on a free loopback port (see support/emulator.rs).
 
 mod adoption;
+mod aws_true;
 mod changes;
 mod commands;
 mod crash;
@@ -11,9 +12,11 @@ mod environments;
 mod fault_proxy;
 mod faults;
 mod golden;
+mod images;
 mod init;
 mod kinds;
 mod lifecycle;
+mod realism;
 mod remote_state;
 mod security;
 mod state_commands;

@@ -4,6 +4,7 @@
 
 use crate::support::cli::{Run, Workspace, example};
 use crate::support::emulator::{Emulator, REGION};
+use crate::support::images::HELD;
 use crate::support::leftovers;
 use stackctl::state::error::StateError;
 use stackctl::state::location::{Location, S3Location};
@@ -100,9 +101,11 @@ async fn two_applies_started_together_one_runs_and_the_other_names_the_holder() 
     let first_run = spawn(&first, &["apply", "--auto-approve"]);
     std::thread::sleep(Duration::from_millis(100));
     let runs = [first_run, spawn(&second, &["apply", "--auto-approve"])].map(wait);
-    let (ok, refused): (Vec<&Run>, Vec<&Run>) = runs.iter().partition(|r| r.code == 0);
+    // The one that runs makes a new stack: everything but the service, which waits
+    // for its image (exit 3).
+    let (ran, refused): (Vec<&Run>, Vec<&Run>) = runs.iter().partition(|r| r.code == HELD);
     assert_eq!(
-        (ok.len(), refused.len()),
+        (ran.len(), refused.len()),
         (1, 1),
         "one runs, one is refused: {runs:#?}"
     );
@@ -125,8 +128,14 @@ async fn two_applies_started_together_one_runs_and_the_other_names_the_holder() 
             .is_none(),
         "the winner released its lock"
     );
+    assert!(
+        remote_state(&s3, "twins").await.resources.len() > 10,
+        "the winner's state"
+    );
+    // The pipeline pushes the image; the service is created.
+    first.push_images();
+    first.run(&["apply", "--auto-approve"]).ok();
     let state = remote_state(&s3, "twins").await;
-    assert!(state.resources.len() > 10, "{state:?}");
 
     // Started together again with --lock-timeout: the second waits, then finds the
     // first one's work done.
@@ -396,17 +405,19 @@ fn a_holder_killed_mid_apply_leaves_a_lock_that_expires_and_is_taken_over() {
     );
 
     // Its last renewal was a while ago: the lock expires in 2 s. A run that waits takes
-    // it over then, with a warning, and converges.
+    // it over then, with a warning, and converges: everything but the service, which
+    // waits for its image (exit 3); once that is pushed, the service too.
     holder.expires = Some(stackctl::state::lock::now() + 2);
     put(&holder);
-    let next = ws
-        .run(&["apply", "--auto-approve", "--lock-timeout", "1m"])
-        .ok();
+    let next = ws.run(&["apply", "--auto-approve", "--lock-timeout", "1m"]);
+    assert_eq!(next.code, HELD, "{}\n{}", next.stdout, next.stderr);
     assert!(
         next.stderr.contains("took over the lock of `apply`") && next.stderr.contains("it expired"),
         "{}",
         next.stderr
     );
+    ws.push_images();
+    ws.run(&["apply", "--auto-approve"]).ok();
     let plan = ws.run(&["plan"]).ok();
     assert!(plan.stdout.contains("No changes"), "{}", plan.stdout);
     let state = runtime.block_on(object(&s3, &key("killed"))).unwrap();
@@ -443,7 +454,7 @@ async fn ci_runs_from_fresh_working_directories_share_one_state() {
     let emulator = Emulator::start();
     let s3 = emulator.bucket(BUCKET).await;
     let runner = workspace(&emulator, "shared");
-    runner.run(&["apply", "--auto-approve"]).ok();
+    runner.apply(&[]).ok();
     assert!(
         std::fs::read_dir(&runner.dir).unwrap().all(|e| !e
             .unwrap()
@@ -471,7 +482,7 @@ async fn ci_runs_from_fresh_working_directories_share_one_state() {
     assert!(output.stdout.starts_with("http"), "{}", output.stdout);
 
     // Another job destroys it.
-    next.elsewhere().run(&["destroy", "--auto-approve"]).ok();
+    next.elsewhere().destroy(&[]).ok();
     assert!(remote_state(&s3, "shared").await.resources.is_empty());
     assert!(
         leftovers::of_stack(&emulator.aws().await, "shared")
@@ -517,7 +528,7 @@ async fn unlock_removes_an_s3_lock_left_by_another_machine() {
     assert!(object(&s3, &lock_key).await.is_none());
     let again = ws.run(&["unlock"]).ok();
     assert!(again.stdout.contains("is not locked"), "{}", again.stdout);
-    ws.run(&["apply", "--auto-approve"]).ok();
+    ws.apply(&[]).ok();
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -560,7 +571,9 @@ async fn a_run_whose_lock_is_taken_over_stops_and_keeps_its_state() {
         lock.contains("ci-runner-7"),
         "the other run's lock is left alone: {lock}"
     );
-    let total = 22;
+    // All a first apply makes: everything but the service and its task definition,
+    // which wait for the image.
+    let total = 20;
     let recorded = object(&s3, &key("robbed"))
         .await
         .map(|t| serde_json::from_str::<State>(&t).unwrap().resources.len())

@@ -6,6 +6,7 @@
 
 use crate::support::cli::{Workspace, example};
 use crate::support::emulator::{Emulator, REGION};
+use crate::support::images::HELD;
 use crate::support::leftovers;
 use serde_json::{Value, json};
 use stackctl::address::Address;
@@ -288,15 +289,19 @@ async fn the_example_is_secure_by_default_and_its_secret_value_goes_nowhere() {
     let secret = create_secret(&emulator.endpoint, "weather-api-key", &marker);
     ws.edit(EXAMPLE_SECRET, &secret);
 
+    // Both applies of a new stack: the first holds the service back until its image
+    // is pushed, the second creates it. The log has the calls of both.
     let apply_log = ws.dir.join("apply.calls.jsonl");
-    let apply = ws
-        .run(&[
-            "--api-log",
-            apply_log.to_str().unwrap(),
-            "apply",
-            "--auto-approve",
-        ])
-        .ok();
+    let apply_args = [
+        "--api-log",
+        apply_log.to_str().unwrap(),
+        "apply",
+        "--auto-approve",
+    ];
+    let held = ws.run(&apply_args);
+    assert_eq!(held.code, HELD, "{}\n{}", held.stdout, held.stderr);
+    ws.push_images();
+    let apply = ws.run(&apply_args).ok();
     let state = ws.state();
     let aws = Aws::for_emulator("eu-west-2", &emulator.endpoint).await;
     assert_secure(&aws, &state).await;
@@ -319,6 +324,8 @@ async fn the_example_is_secure_by_default_and_its_secret_value_goes_nowhere() {
     let log_text = std::fs::read_to_string(&apply_log).unwrap();
     for (what, text) in [
         ("state", &state_text),
+        ("first apply output", &held.stdout),
+        ("first apply errors", &held.stderr),
         ("apply output", &apply.stdout),
         ("apply errors", &apply.stderr),
         ("plan", &plan.stdout),
@@ -382,7 +389,9 @@ async fn the_example_is_secure_by_default_and_its_secret_value_goes_nowhere() {
         "http_port = 80",
     );
 
-    // Destroy deletes the protected load balancer, turning protection off first.
+    // Destroy deletes the protected load balancer, turning protection off first (the
+    // images deleted before: destroy never deletes them).
+    ws.delete_images();
     let destroy_log = ws.dir.join("destroy.calls.jsonl");
     let destroy = ws
         .run(&[
@@ -424,7 +433,7 @@ async fn the_options_apply_plan_clean_and_a_default_turned_off_keeps_warning() {
         "log_retention_days = 14",
         "log_retention_days = 14\nread_only_root_filesystem = true\nlog_mode = \"blocking\"",
     );
-    ws.run(&["apply", "--auto-approve"]).ok();
+    ws.apply(&[]).ok();
     let state = ws.state();
     let aws = Aws::for_emulator("eu-west-1", &emulator.endpoint).await;
 
@@ -493,7 +502,7 @@ async fn the_options_apply_plan_clean_and_a_default_turned_off_keeps_warning() {
         .collect();
     assert_eq!(keys, ["services.blog.log_mode"]);
 
-    ws.run(&["destroy", "--auto-approve"]).ok();
+    ws.destroy(&[]).ok();
     let left = leftovers::of_stack(&aws, "blog").await;
     assert!(left.is_empty(), "left behind after destroy: {left:#?}");
 }

@@ -30,7 +30,7 @@ async fn exercise(emulator: &Emulator, stack: &str, backend: &str) {
     let empty = ws.run(&["state", "list"]);
     assert_eq!(empty.code, 1);
     assert!(empty.stderr.contains("no state at"), "{}", empty.stderr);
-    ws.run(&["apply", "--auto-approve"]).ok();
+    ws.apply(&[]).ok();
     let before = pulled(&ws);
     assert_eq!(ws.state_path().exists(), backend == "local");
 
@@ -120,7 +120,7 @@ async fn exercise(emulator: &Emulator, stack: &str, backend: &str) {
     let after = pulled(&ws);
     assert!(after.serial > current.serial, "the serial only grows");
     assert_eq!(after.resources, before.resources);
-    ws.run(&["destroy", "--auto-approve"]).ok();
+    ws.destroy(&[]).ok();
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -136,7 +136,7 @@ async fn migrate_moves_the_state_and_its_lineage_to_s3_and_back_without_touching
     let emulator = Emulator::start();
     let s3 = emulator.bucket(BUCKET).await;
     let ws = workspace(&emulator, "moving", "local");
-    ws.run(&["apply", "--auto-approve"]).ok();
+    ws.apply(&[]).ok();
     let local = ws.state();
     let log = ws.dir.join("migrate.calls.jsonl");
     let log_arg = log.to_str().unwrap();

@@ -168,7 +168,7 @@ async fn user_tags_are_applied_and_changed_in_place_everywhere() {
     let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/hello-fargate/stack.toml");
     let ws = Workspace::new(&emulator, &example);
     set_tags(&ws, r#"{ team = "a", tier = "web" }"#);
-    let run = ws.run(&["apply", "--auto-approve"]).ok();
+    let run = ws.apply(&[]).ok();
     assert!(run.stdout.contains("Apply complete:"), "{}", run.stdout);
     let first = load_state(&ws);
     let kinds: std::collections::BTreeSet<Kind> =
@@ -227,5 +227,5 @@ async fn user_tags_are_applied_and_changed_in_place_everywhere() {
     ws.run(&["apply", "--auto-approve"]).ok();
     assert_tags(&aws, &load_state(&ws), &[]).await;
     assert_eq!(ws.run(&["plan", "--detailed-exitcode"]).code, 0);
-    ws.run(&["destroy", "--auto-approve"]).ok();
+    ws.destroy(&[]).ok();
 }

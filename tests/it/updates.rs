@@ -17,9 +17,14 @@ use serde_json::{Value, json};
 
 const S3_READ_ONLY: &str = "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess";
 const SECRET: &str = "arn:aws:secretsmanager:eu-west-2:123456789012:secret:upd-token";
-const CDN_CERTIFICATE: &str = "arn:aws:acm:us-east-1:123456789012:certificate/upd-cdn";
+/// What the execution role may read for SECRET, an ARN without the six random
+/// characters AWS ends every secret's ARN with: the pattern that matches them.
+const SECRET_GRANTED: &str =
+    "arn:aws:secretsmanager:eu-west-2:123456789012:secret:upd-token-??????";
 const CACHING_DISABLED: &str = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad";
-const CACHING_OPTIMIZED: &str = "658327ea-f89d-4fab-a63d-7e88639e58f6";
+/// What `caching = "optimized"` asks for: the managed policy that caches what the
+/// app's Cache-Control headers allow.
+const CACHING_OPTIMIZED: &str = "4cc15a8a-d715-48a4-82b8-cc0b614638fe";
 const POLICY_2021: &str = "ELBSecurityPolicy-TLS13-1-2-2021-06";
 const POLICY_TLS13: &str = "ELBSecurityPolicy-TLS13-1-3-2021-06";
 
@@ -460,7 +465,7 @@ async fn updates_service_and_task_definition() {
                     vec![
                         field("readable_secrets")
                             .before(json!([]))
-                            .after(json!([SECRET])),
+                            .after(json!([SECRET_GRANTED])),
                     ],
                 )
                 .replace(
@@ -485,7 +490,7 @@ async fn updates_service_and_task_definition() {
                 )
                 .update("ecs_service.web", "in_place", vec![new_revision()])
                 .check(Probe::Secrets("web"), json!({}), json!({"TOKEN": SECRET}))
-                .check(Probe::ReadableSecrets, json!([]), json!([SECRET]))
+                .check(Probe::ReadableSecrets, json!([]), json!([SECRET_GRANTED]))
                 .check(
                     Probe::Revisions("web"),
                     json!({"running": 4, "active": [2, 3, 4]}),
@@ -997,57 +1002,95 @@ async fn updates_cdn() {
                     json!("PriceClass_100"),
                     json!("PriceClass_All"),
                 ),
-            case("aliases with their certificate")
+            case("aliases with their certificate changed")
                 .set(
                     "cdn.aliases",
                     json!(["www.upd.example.com", "upd.example.com"]),
                 )
-                .set("cdn.certificate_arn", json!(CDN_CERTIFICATE))
+                .set("cdn.certificate_arn", json!("${cdn_cert2}"))
                 .update(
                     CDN,
                     "in_place",
                     vec![
-                        field("aliases").before(json!([])).after(names.clone()),
+                        field("aliases")
+                            .before(json!(["app.example.com"]))
+                            .after(names.clone()),
                         field("certificate_arn")
-                            .before(json!(null))
-                            .after(json!(CDN_CERTIFICATE)),
-                        field("minimum_tls")
-                            .before(json!(null))
-                            .after(json!("TLSv1.2_2021")),
+                            .before(json!("${cdn_cert}"))
+                            .after(json!("${cdn_cert2}")),
                     ],
                 )
-                .check(Probe::Cdn("aliases"), json!([]), names.clone())
                 .check(
-                    Probe::Cdn("minimum_tls"),
-                    json!(null),
-                    json!("TLSv1.2_2021"),
+                    Probe::Cdn("aliases"),
+                    json!(["app.example.com"]),
+                    names.clone(),
                 )
                 .check(
                     Probe::Cdn("certificate"),
-                    json!(null),
-                    json!(CDN_CERTIFICATE),
+                    json!("${cdn_cert}"),
+                    json!("${cdn_cert2}"),
                 ),
-            case("aliases and certificate removed")
+            // Without HTTPS at the load balancer, CloudFront needs no aliases (with it,
+            // validate refuses to drop them): both go in one edit.
+            case("https at the load balancer, aliases and certificate removed")
+                .remove("load_balancer.https")
                 .remove("cdn.aliases")
                 .remove("cdn.certificate_arn")
                 .update(
                     CDN,
                     "in_place",
                     vec![
+                        field("origin_protocol")
+                            .before(json!("https-only"))
+                            .after(json!("http-only")),
                         field("aliases").before(names.clone()).after(json!([])),
                         field("certificate_arn")
-                            .before(json!(CDN_CERTIFICATE))
+                            .before(json!("${cdn_cert2}"))
                             .after(json!(null)),
                         field("minimum_tls")
                             .before(json!("TLSv1.2_2021"))
                             .after(json!(null)),
                     ],
                 )
+                .update(
+                    "security_group.alb",
+                    "in_place",
+                    vec![
+                        field("ingress")
+                            .before(json!([http_rule(80), https_rule(443)]))
+                            .after(json!([http_rule(80)])),
+                    ],
+                )
+                .update(
+                    "listener.http",
+                    "in_place",
+                    vec![field("default_action").before(redirect(443)).after(
+                        json!({"target_group_arn": "${target_group.web.id}", "type": "forward"}),
+                    )],
+                )
+                .create("listener_rule.api-http")
+                .delete("listener_rule.api-https")
+                .delete("listener.https")
                 .check(Probe::Cdn("aliases"), names.clone(), json!([]))
                 .check(
                     Probe::Cdn("certificate"),
-                    json!(CDN_CERTIFICATE),
+                    json!("${cdn_cert2}"),
                     json!(null),
+                )
+                .check(
+                    Probe::Cdn("minimum_tls"),
+                    json!("TLSv1.2_2021"),
+                    json!(null),
+                )
+                .check(
+                    Probe::Cdn("origin"),
+                    origin("https-only", 80, 443),
+                    origin("http-only", 80, 443),
+                )
+                .check(
+                    Probe::Listeners,
+                    json!(["HTTP:80", "HTTPS:443"]),
+                    json!(["HTTP:80"]),
                 ),
         ])
         .await;

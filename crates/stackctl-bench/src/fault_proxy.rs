@@ -21,6 +21,11 @@
 //! gives every request one fixed round trip, and a `Readiness` (readiness.rs) makes
 //! objects take time to become ready.
 //!
+//! `start_realistic` adds the realism layer (realism.rs): AWS behaviours moto lacks
+//! (eventual consistency, IAM propagation, image pulls, CloudFront's delete rules).
+//! Its refusals are answered here like faults, through `error_response`, and never
+//! reach moto. Its answer rewrites come after readiness's.
+//!
 //! The client side keeps connections alive (the SDK pools them); each forwarded request
 //! opens its own upstream connection with `Connection: close`, as moto's werkzeug
 //! server closes every connection anyway (and answers chunked when it has no length).
@@ -33,7 +38,10 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use crate::readiness::{Readiness, Request};
+use crate::readiness::Readiness;
+use crate::realism::{
+    Answer, Call, Layer, Realism, RealismCounts, Upstream, UpstreamAnswer, UpstreamRequest, Verdict,
+};
 
 /// What the proxy does to requests; probabilities are per request, in 0..=1, and
 /// their sum must not exceed 1.
@@ -211,11 +219,22 @@ impl FaultPlan {
 /// The service a SigV4-signed request is for: the fourth part of the credential scope
 /// in `Authorization: AWS4-HMAC-SHA256 Credential=AKID/DATE/REGION/SERVICE/aws4_request, ...`.
 pub fn service_of(authorization: &str) -> Option<&str> {
+    credential_scope(authorization).map(|(_, service)| service)
+}
+
+/// The region of the same credential scope: the realism layer's own requests to the
+/// emulator are signed for it, so that moto answers from the same region's data.
+pub fn region_of(authorization: &str) -> Option<&str> {
+    credential_scope(authorization).map(|(region, _)| region)
+}
+
+/// Region and service of `Credential=AKID/DATE/REGION/SERVICE/aws4_request`.
+fn credential_scope(authorization: &str) -> Option<(&str, &str)> {
     let scope = authorization.split("Credential=").nth(1)?;
     let scope = scope.split([',', ' ']).next()?;
     let parts: Vec<&str> = scope.split('/').collect();
     match parts.as_slice() {
-        [_, _, _, service, "aws4_request"] if !service.is_empty() => Some(service),
+        [_, _, region, service, "aws4_request"] if !service.is_empty() => Some((region, service)),
         _ => None,
     }
 }
@@ -313,14 +332,29 @@ pub fn error_of(service: &str, fault: Fault) -> (u16, &'static str, &'static str
 /// The complete HTTP response for a throttling or server error of `service`, or None
 /// when the proxy does not know the service's protocol (then it never faults it).
 pub fn fault_response(service: &str, fault: Fault, request_id: &str) -> Option<Vec<u8>> {
-    let protocol = protocol_of(service)?;
     let (status, code, message) = error_of(service, fault);
+    error_response(service, status, code, message, request_id)
+}
+
+/// The complete HTTP response for any error AWS answers itself (faults here, the
+/// realism layer's refusals in realism.rs), in the service's own wire format, so that
+/// the SDK parses code and message exactly as it would from AWS; None when the proxy
+/// does not know the service's protocol.
+pub fn error_response(
+    service: &str,
+    status: u16,
+    code: &str,
+    message: &str,
+    request_id: &str,
+) -> Option<Vec<u8>> {
+    let protocol = protocol_of(service)?;
     let mut headers: Vec<(&str, String)> = Vec::new();
+    let text = xml_escape(message);
     let body = match protocol {
         Protocol::Ec2Query => {
             headers.push(("Content-Type", "text/xml;charset=UTF-8".into()));
             format!(
-                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Response><Errors><Error><Code>{code}</Code><Message>{message}</Message></Error></Errors><RequestID>{request_id}</RequestID></Response>"
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Response><Errors><Error><Code>{code}</Code><Message>{text}</Message></Error></Errors><RequestID>{request_id}</RequestID></Response>"
             )
         }
         Protocol::ErrorResponse { xmlns } => {
@@ -328,27 +362,31 @@ pub fn fault_response(service: &str, fault: Fault, request_id: &str) -> Option<V
             headers.push(("x-amzn-RequestId", request_id.into()));
             let kind = if status < 500 { "Sender" } else { "Receiver" };
             format!(
-                "<ErrorResponse xmlns=\"{xmlns}\">\n  <Error>\n    <Type>{kind}</Type>\n    <Code>{code}</Code>\n    <Message>{message}</Message>\n  </Error>\n  <RequestId>{request_id}</RequestId>\n</ErrorResponse>\n"
+                "<ErrorResponse xmlns=\"{xmlns}\">\n  <Error>\n    <Type>{kind}</Type>\n    <Code>{code}</Code>\n    <Message>{text}</Message>\n  </Error>\n  <RequestId>{request_id}</RequestId>\n</ErrorResponse>\n"
             )
         }
         Protocol::Json => {
             headers.push(("Content-Type", "application/x-amz-json-1.1".into()));
             headers.push(("x-amzn-RequestId", request_id.into()));
             headers.push(("x-amzn-ErrorType", code.into()));
-            format!("{{\"__type\":\"{code}\",\"message\":\"{message}\"}}")
+            serde_json::json!({ "__type": code, "message": message }).to_string()
         }
         Protocol::S3 => {
             headers.push(("Content-Type", "application/xml".into()));
             headers.push(("x-amz-request-id", request_id.into()));
             format!(
-                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>{code}</Code><Message>{message}</Message><RequestId>{request_id}</RequestId><HostId>fault-proxy</HostId></Error>"
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>{code}</Code><Message>{text}</Message><RequestId>{request_id}</RequestId><HostId>fault-proxy</HostId></Error>"
             )
         }
     };
     let reason = match status {
         400 => "Bad Request",
+        404 => "Not Found",
+        409 => "Conflict",
+        412 => "Precondition Failed",
         500 => "Internal Server Error",
-        _ => "Service Unavailable",
+        503 => "Service Unavailable",
+        _ => "Error",
     };
     let mut out = format!("HTTP/1.1 {status} {reason}\r\n");
     for (name, value) in headers {
@@ -356,6 +394,13 @@ pub fn fault_response(service: &str, fault: Fault, request_id: &str) -> Option<V
     }
     out.push_str(&format!("Content-Length: {}\r\n\r\n{body}", body.len()));
     Some(out.into_bytes())
+}
+
+/// Text as XML character data (error messages quote ARNs and ids, never markup).
+fn xml_escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 /// One HTTP message head: the start line and the headers in order.
@@ -371,6 +416,17 @@ impl Head {
             .iter()
             .find(|(n, _)| n.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_str())
+    }
+
+    /// Replaces the value of header `name` (the realism layer's If-Match).
+    fn set_header(&mut self, name: &str, value: String) {
+        if let Some((_, v)) = self
+            .headers
+            .iter_mut()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        {
+            *v = value;
+        }
     }
 
     fn has_token(&self, name: &str, token: &str) -> bool {
@@ -485,12 +541,14 @@ fn read_body(reader: &mut impl BufRead, head: &Head, to_eof: bool) -> io::Result
     Ok(body)
 }
 
-/// A response as the client gets it: framed by Content-Length, connection kept, its
-/// body passed through `rewrite` (the timing mode's readiness; identity otherwise).
+/// A response as the client gets it: framed by Content-Length, connection kept. The
+/// answer passes through `rewrite` first (the timing mode's readiness and the realism
+/// layer; nothing otherwise), which sees a bodiless answer too, with an empty body
+/// that is then not sent.
 fn relay_response(
     raw: &[u8],
     head_request: bool,
-    rewrite: impl FnOnce(Vec<u8>) -> Vec<u8>,
+    rewrite: impl FnOnce(&mut Answer),
 ) -> io::Result<Vec<u8>> {
     let mut reader = BufReader::new(raw);
     let head = read_head(&mut reader)?
@@ -502,6 +560,22 @@ fn relay_response(
         .and_then(|s| s.parse().ok())
         .unwrap_or(502);
     let bodiless = head_request || (100..200).contains(&status) || status == 204 || status == 304;
+    let body = if bodiless {
+        Vec::new()
+    } else {
+        read_body(&mut reader, &head, true)?
+    };
+    let mut answer = Answer {
+        status,
+        headers: head.headers,
+        body,
+        bodiless,
+    };
+    rewrite(&mut answer);
+    let head = Head {
+        start: head.start,
+        headers: answer.headers,
+    };
     if bodiless {
         let mut extra = Vec::new();
         if let Some(length) = head.header("Content-Length") {
@@ -509,9 +583,8 @@ fn relay_response(
         }
         return Ok(head.render(&extra));
     }
-    let body = rewrite(read_body(&mut reader, &head, true)?);
-    let mut out = head.render(&[("Content-Length", body.len().to_string())]);
-    out.extend_from_slice(&body);
+    let mut out = head.render(&[("Content-Length", answer.body.len().to_string())]);
+    out.extend_from_slice(&answer.body);
     Ok(out)
 }
 
@@ -562,8 +635,20 @@ pub struct FaultProxy {
     pub endpoint: String,
     addr: SocketAddr,
     shared: Arc<Mutex<Shared>>,
+    /// The realism layer (realism.rs), when any of its behaviours is on. A lock of its
+    /// own: it is held while the layer asks the emulator something (a few ms), which
+    /// must not hold up the fault plan and counts of every other request.
+    realism: Option<Arc<Mutex<Layer>>>,
     stop: Arc<AtomicBool>,
     accept: Option<JoinHandle<()>>,
+}
+
+/// What one connection's requests share.
+struct Context {
+    upstream: SocketAddr,
+    shared: Arc<Mutex<Shared>>,
+    realism: Option<Arc<Mutex<Layer>>>,
+    stop: Arc<AtomicBool>,
 }
 
 impl FaultProxy {
@@ -575,6 +660,18 @@ impl FaultProxy {
     /// `start`, and with `readiness` the objects it names are reported not ready yet
     /// for a while after their create (see readiness.rs).
     pub fn start_with(upstream: &str, faults: Faults, readiness: Option<Readiness>) -> FaultProxy {
+        Self::start_realistic(upstream, faults, readiness, Realism::none())
+    }
+
+    /// `start_with`, and the AWS behaviours moto lacks that `realism` switches on
+    /// (eventual consistency, propagation, image pulls, CloudFront's delete rules; see
+    /// realism.rs). `realism_counts` tells how often each one fired.
+    pub fn start_realistic(
+        upstream: &str,
+        faults: Faults,
+        readiness: Option<Readiness>,
+        realism: Realism,
+    ) -> FaultProxy {
         let upstream: SocketAddr = upstream
             .trim_start_matches("http://")
             .trim_end_matches('/')
@@ -589,28 +686,36 @@ impl FaultProxy {
             in_flight: BTreeMap::new(),
             peak_in_flight: BTreeMap::new(),
         }));
+        let realism = realism.any().then(|| {
+            Arc::new(Mutex::new(Layer::new(
+                realism,
+                Box::new(EmulatorUpstream(upstream)),
+            )))
+        });
         let stop = Arc::new(AtomicBool::new(false));
-        let accept = {
-            let shared = shared.clone();
-            let stop = stop.clone();
-            std::thread::spawn(move || {
-                for client in listener.incoming() {
-                    if stop.load(Ordering::SeqCst) {
-                        break;
-                    }
-                    let Ok(client) = client else { continue };
-                    let shared = shared.clone();
-                    let stop = stop.clone();
-                    std::thread::spawn(move || {
-                        let _ = serve(client, upstream, &shared, &stop);
-                    });
+        let context = Arc::new(Context {
+            upstream,
+            shared: shared.clone(),
+            realism: realism.clone(),
+            stop: stop.clone(),
+        });
+        let accept = std::thread::spawn(move || {
+            for client in listener.incoming() {
+                if context.stop.load(Ordering::SeqCst) {
+                    break;
                 }
-            })
-        };
+                let Ok(client) = client else { continue };
+                let context = context.clone();
+                std::thread::spawn(move || {
+                    let _ = serve(client, &context);
+                });
+            }
+        });
         FaultProxy {
             endpoint: format!("http://{addr}"),
             addr,
             shared,
+            realism,
             stop,
             accept: Some(accept),
         }
@@ -622,9 +727,18 @@ impl FaultProxy {
     }
 
     /// What the proxy did so far, by service (`unsigned` for requests without a
-    /// signature).
+    /// signature). Requests the realism layer refused are not in these (they are in
+    /// `realism_counts`).
     pub fn counts(&self) -> BTreeMap<String, Counts> {
         self.shared.lock().unwrap().counts.clone()
+    }
+
+    /// How often each behaviour of the realism layer fired (all zero without one).
+    pub fn realism_counts(&self) -> RealismCounts {
+        self.realism
+            .as_ref()
+            .map(|layer| layer.lock().unwrap().counts())
+            .unwrap_or_default()
     }
 
     /// The most requests of each service the proxy held at once, from the moment a
@@ -646,30 +760,24 @@ impl Drop for FaultProxy {
 }
 
 /// Serves one client connection until it closes, the proxy stops, or a fault closes it.
-fn serve(
-    client: TcpStream,
-    upstream: SocketAddr,
-    shared: &Mutex<Shared>,
-    stop: &AtomicBool,
-) -> io::Result<()> {
+fn serve(client: TcpStream, context: &Context) -> io::Result<()> {
     // Longer than the SDK's pool idle timeout (90 s), so that it is always the client
     // that closes an idle connection: a close from here could race a reuse.
     client.set_read_timeout(Some(Duration::from_secs(120)))?;
+    let shared = &*context.shared;
     let mut writer = client.try_clone()?;
     let mut reader = BufReader::new(client);
-    while !stop.load(Ordering::SeqCst) {
-        let Some(head) = read_head(&mut reader)? else {
+    while !context.stop.load(Ordering::SeqCst) {
+        let Some(mut head) = read_head(&mut reader)? else {
             return Ok(());
         };
         if head.has_token("Expect", "100-continue") {
             writer.write_all(b"HTTP/1.1 100 Continue\r\n\r\n")?;
         }
         let body = read_body(&mut reader, &head, false)?;
-        let service = head
-            .header("Authorization")
-            .and_then(service_of)
-            .unwrap_or("unsigned")
-            .to_string();
+        let authorization = head.header("Authorization").unwrap_or_default();
+        let service = service_of(authorization).unwrap_or("unsigned").to_string();
+        let region = region_of(authorization).unwrap_or_default().to_string();
         let _in_flight = InFlight::enter(shared, &service);
         // Requests of services whose errors the proxy cannot spell pass untouched.
         let decision = match protocol_of(&service) {
@@ -703,34 +811,23 @@ fn serve(
                 writer.write_all(&answer)?;
             }
             Fault::Forward | Fault::LostResponse => {
-                let mut request = head.render(&[
-                    ("Content-Length", body.len().to_string()),
-                    ("Connection", "close".to_string()),
-                ]);
-                request.extend_from_slice(&body);
-                let body_sent = body;
-                // An emulator that does not answer closes the client's connection too.
-                let raw = exchange(upstream, &request)?;
-                if decision.fault == Fault::LostResponse {
-                    record(Fault::LostResponse);
-                    return writer.shutdown(Shutdown::Both);
-                }
-                let answer = relay_response(&raw, head.start.starts_with("HEAD "), |body| {
-                    match shared.lock().unwrap().readiness.as_mut() {
-                        Some(readiness) => {
-                            let request = Request {
-                                service: &service,
-                                start_line: &head.start,
-                                target: head.header("X-Amz-Target"),
-                                body: &body_sent,
-                            };
-                            readiness.answer(&request, body, Instant::now())
-                        }
-                        None => body,
+                let request = Exchange {
+                    service: &service,
+                    region: &region,
+                    body: &body,
+                    lose_answer: decision.fault == Fault::LostResponse,
+                };
+                match forward(context, &mut head, &request)? {
+                    Outcome::Refused(answer) => writer.write_all(&answer)?,
+                    Outcome::Answered(answer) => {
+                        record(Fault::Forward);
+                        writer.write_all(&answer)?;
                     }
-                })?;
-                record(Fault::Forward);
-                writer.write_all(&answer)?;
+                    Outcome::Lost => {
+                        record(Fault::LostResponse);
+                        return writer.shutdown(Shutdown::Both);
+                    }
+                }
             }
         }
         writer.flush()?;
@@ -739,6 +836,127 @@ fn serve(
         }
     }
     Ok(())
+}
+
+/// One request on its way to the emulator.
+struct Exchange<'a> {
+    service: &'a str,
+    region: &'a str,
+    body: &'a [u8],
+    /// Forward, then lose the answer (AWS did the work; the caller cannot know).
+    lose_answer: bool,
+}
+
+/// What became of a request that no fault stopped.
+enum Outcome {
+    /// The realism layer answered it with AWS's refusal; the emulator never saw it.
+    Refused(Vec<u8>),
+    Answered(Vec<u8>),
+    Lost,
+}
+
+/// The request as the realism layer sees it.
+fn call_of<'a>(head: &'a Head, request: &Exchange<'a>) -> Call<'a> {
+    Call {
+        service: request.service,
+        region: request.region,
+        start_line: &head.start,
+        target: head.header("X-Amz-Target"),
+        if_match: head.header("If-Match"),
+        body: request.body,
+    }
+}
+
+/// Asks the realism layer, forwards the request (with the If-Match the layer maps back
+/// to the emulator's ETag), and passes the answer through readiness and the layer.
+fn forward(context: &Context, head: &mut Head, request: &Exchange) -> io::Result<Outcome> {
+    let realism = context.realism.as_deref();
+    if let Some(realism) = realism {
+        let verdict = realism
+            .lock()
+            .unwrap()
+            .before(&call_of(head, request), Instant::now());
+        match verdict {
+            Verdict::Refuse(refusal) => {
+                let id = uuid::Uuid::new_v4().to_string();
+                let answer = error_response(
+                    request.service,
+                    refusal.status,
+                    refusal.code,
+                    &refusal.message,
+                    &id,
+                )
+                .expect("the realism layer refuses only services whose protocol is known");
+                return Ok(Outcome::Refused(answer));
+            }
+            Verdict::Forward {
+                if_match: Some(etag),
+            } => head.set_header("If-Match", etag),
+            Verdict::Forward { if_match: None } => {}
+        }
+    }
+    let mut raw_request = head.render(&[
+        ("Content-Length", request.body.len().to_string()),
+        ("Connection", "close".to_string()),
+    ]);
+    raw_request.extend_from_slice(request.body);
+    // An emulator that does not answer closes the client's connection too.
+    let raw = exchange(context.upstream, &raw_request)?;
+    let call = call_of(head, request);
+    let relayed = relay_response(&raw, head.start.starts_with("HEAD "), |answer| {
+        if !request.lose_answer
+            && !answer.bodiless
+            && let Some(readiness) = context.shared.lock().unwrap().readiness.as_mut()
+        {
+            let body = std::mem::take(&mut answer.body);
+            answer.body = readiness.answer(&call.request(), body, Instant::now());
+        }
+        // A lost answer still tells the layer what AWS did.
+        if let Some(realism) = realism {
+            realism.lock().unwrap().after(&call, answer, Instant::now());
+        }
+    });
+    if request.lose_answer {
+        return Ok(Outcome::Lost);
+    }
+    Ok(Outcome::Answered(relayed?))
+}
+
+/// The realism layer's own requests to the emulator: plain HTTP on loopback, signed
+/// only as far as moto reads a signature (the credential scope names service and
+/// region: moto_server/werkzeug_app.py infer_service_region_host).
+struct EmulatorUpstream(SocketAddr);
+
+impl Upstream for EmulatorUpstream {
+    fn send(&self, request: &UpstreamRequest) -> Option<UpstreamAnswer> {
+        let mut text = format!(
+            "{} {} HTTP/1.1\r\nHost: {}\r\nAuthorization: AWS4-HMAC-SHA256 Credential=test/20250101/{}/{}/aws4_request, SignedHeaders=host, Signature=0\r\nConnection: close\r\nContent-Length: {}\r\n",
+            request.method,
+            request.path,
+            self.0,
+            request.region,
+            request.service,
+            request.body.len()
+        );
+        if let Some(target) = request.target {
+            text.push_str(&format!(
+                "X-Amz-Target: {target}\r\nContent-Type: application/x-amz-json-1.1\r\n"
+            ));
+        }
+        text.push_str("\r\n");
+        let mut bytes = text.into_bytes();
+        bytes.extend_from_slice(request.body);
+        let raw = exchange(self.0, &bytes).ok()?;
+        let mut reader = BufReader::new(raw.as_slice());
+        let head = read_head(&mut reader).ok()??;
+        let status = head.start.split_whitespace().nth(1)?.parse().ok()?;
+        let body = read_body(&mut reader, &head, true).ok()?;
+        Some(UpstreamAnswer {
+            status,
+            headers: head.headers,
+            body,
+        })
+    }
 }
 
 /// One request to the emulator on its own connection; the whole raw answer.
@@ -848,13 +1066,13 @@ mod tests {
     #[test]
     fn a_chunked_answer_is_relayed_with_a_length_and_without_close() {
         let raw = b"HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n";
-        let relayed = String::from_utf8(relay_response(raw, false, |b| b).unwrap()).unwrap();
+        let relayed = String::from_utf8(relay_response(raw, false, |_| {}).unwrap()).unwrap();
         assert_eq!(
             relayed,
             "HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nContent-Length: 11\r\n\r\nhello world"
         );
         let unframed = b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nuntil the end";
-        let relayed = String::from_utf8(relay_response(unframed, false, |b| b).unwrap()).unwrap();
+        let relayed = String::from_utf8(relay_response(unframed, false, |_| {}).unwrap()).unwrap();
         assert_eq!(
             relayed,
             "HTTP/1.1 200 OK\r\nContent-Length: 13\r\n\r\nuntil the end"

@@ -89,7 +89,7 @@ fn cloudfront_operation(start_line: &str) -> Option<String> {
 }
 
 /// The distribution id in a CloudFront path `/2020-05-31/distribution/ID/...`.
-fn distribution_in_path(start_line: &str) -> Option<&str> {
+pub(crate) fn distribution_in_path(start_line: &str) -> Option<&str> {
     let target = start_line.split_whitespace().nth(1)?;
     let path = target.split('?').next()?;
     let mut segments = path.trim_matches('/').split('/');
@@ -319,7 +319,7 @@ fn next_tag(xml: &str, from: usize) -> Option<Tag<'_>> {
 
 /// The byte ranges of the outermost `<name>...</name>` elements (nested elements of
 /// the same name, such as EC2's `<item>` in `<item>`, belong to their outer one).
-fn elements(xml: &str, name: &str) -> Vec<Range<usize>> {
+pub(crate) fn elements(xml: &str, name: &str) -> Vec<Range<usize>> {
     let mut found = Vec::new();
     let mut depth = 0;
     let mut open_at = 0;
@@ -346,7 +346,7 @@ fn elements(xml: &str, name: &str) -> Vec<Range<usize>> {
 
 /// The text range of the element at `path` below `element`, direct children only
 /// (so an item's `<state>` is never taken from an element nested in it).
-fn child_text(xml: &str, element: Range<usize>, path: &[&str]) -> Option<Range<usize>> {
+pub(crate) fn child_text(xml: &str, element: Range<usize>, path: &[&str]) -> Option<Range<usize>> {
     let open = next_tag(xml, element.start)?;
     let mut at = open.end;
     let mut depth = 0;

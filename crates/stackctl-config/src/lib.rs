@@ -5,8 +5,10 @@
 pub mod diagnostic;
 pub mod environments;
 pub mod error;
+pub mod fargate;
 pub mod locate;
 pub mod names;
+pub mod regions;
 pub mod schema;
 pub mod security;
 pub mod suggest;
@@ -14,7 +16,7 @@ pub mod validate;
 
 pub use error::{ConfigError, Problem};
 pub use schema::Config;
-pub use validate::Validated;
+pub use validate::{Validated, Zones};
 
 use std::path::Path;
 

@@ -217,8 +217,13 @@ pub struct Service {
     #[serde(default)]
     pub env: BTreeMap<String, String>,
     /// Name -> ARN (Secrets Manager or SSM); the value never passes through stackctl.
+    /// A Secrets Manager ARN may leave out the random `-AbCdEf` suffix.
     #[serde(default)]
     pub secrets: BTreeMap<String, String>,
+    /// The ARN of the customer-managed KMS key that encrypts these secrets or
+    /// SecureString parameters: the execution role may decrypt with it. Not needed
+    /// for the AWS-managed keys.
+    pub secrets_kms_key: Option<String>,
     #[serde(default = "defaults::log_retention_days")]
     pub log_retention_days: u32,
     /// How the awslogs driver delivers: non-blocking buffers (and drops what overflows
@@ -374,8 +379,11 @@ pub enum ViewerProtocol {
     HttpsOnly,
 }
 
-/// Dynamic apps want CachingDisabled (every request reaches Flask); `optimized`
-/// caches by the managed CachingOptimized policy.
+/// `disabled`: every request reaches the app (the managed CachingDisabled policy).
+/// `optimized`: CloudFront caches what the app marks cacheable with Cache-Control or
+/// Expires, keyed by host, path, every query string and every cookie (the managed
+/// UseOriginCacheControlHeaders-QueryStrings policy); a response without them is not
+/// cached, and a page that differs per user should say `Cache-Control: private`.
 #[derive(Debug, Clone, Copy, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
 pub enum Caching {

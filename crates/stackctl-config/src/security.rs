@@ -183,6 +183,8 @@ certificate_arn = "arn:aws:acm:eu-west-2:123456789012:certificate/x"
 
 [cdn]
 enabled = true
+aliases = ["app.example.com"]
+certificate_arn = "arn:aws:acm:us-east-1:123456789012:certificate/cf"
 "#;
 
     fn warnings_of(text: &str) -> Vec<Warning> {
@@ -362,7 +364,7 @@ enabled = true
         // No routed service: no load balancer (and no CDN), nothing to warn about.
         let text = DEFAULTS
             .replace("port = 5000", "port = 5000\nroutes = []")
-            .replace("[cdn]\nenabled = true\n", "")
+            .replace("[cdn]\nenabled = true\n", "[cdn]\n")
             .replace(
                 "[load_balancer.https]",
                 "[load_balancer]\ndeletion_protection = false\n\n[load_balancer.https]",

@@ -37,7 +37,8 @@ fn defaults_are_the_documented_ones() {
     assert!(s.circuit_breaker);
     assert_eq!(s.log_retention_days, 30);
     assert_eq!(v.config.network.nat, schema::NatMode::Single);
-    assert_eq!(v.azs, vec!["eu-west-2a", "eu-west-2b"]);
+    assert_eq!(v.azs, Zones::Count(2));
+    assert_eq!(v.partition.name, "aws");
     assert_eq!(
         v.public_cidrs
             .iter()
@@ -234,6 +235,106 @@ fn at_most_40_tags() {
     assert!(p[0].message.contains("at most 40"), "{}", p[0].message);
 }
 
+/// What AWS refuses and the emulator takes, refused before any call, each at its key.
+#[test]
+fn validate_refuses_what_aws_refuses() {
+    let cases: &[(&str, &str, &str, &str)] = &[
+        (
+            "memory = 512",
+            "memory = 1536",
+            "services.web.memory",
+            "512, 1024 or 2048",
+        ),
+        (
+            "port = 5000",
+            "port = 5000\narch = \"arm64\"\nspot = true",
+            "services.web.spot",
+            "X86_64",
+        ),
+        (
+            "name = \"demo\"",
+            "name = \"internal\"",
+            "stack.name",
+            "internal-",
+        ),
+        (
+            "region = \"eu-west-2\"",
+            "region = \"mars-north-1\"",
+            "stack.region",
+            "not an AWS region",
+        ),
+        (
+            "region = \"eu-west-2\"",
+            "region = \"eu-west-22\"",
+            "stack.region",
+            "did you mean `eu-west-2`",
+        ),
+    ];
+    let text = MINIMAL.replace("port = 5000", "port = 5000\nmemory = 512");
+    for (from, to, key, says) in cases {
+        assert!(text.contains(from), "{from}");
+        let p = problems(&text.replacen(from, to, 1));
+        assert_eq!(p.len(), 1, "{to}: {p:?}");
+        assert_eq!(p[0].key, *key, "{to}: {p:?}");
+        assert!(p[0].message.contains(says), "{to}: {}", p[0].message);
+    }
+    // A stack without a load balancer names no ALB.
+    let no_lb = text
+        .replace("port = 5000", "port = 5000\nroutes = []")
+        .replace("name = \"demo\"", "name = \"internal\"");
+    assert!(parse_str(&no_lb).is_ok());
+}
+
+const HTTPS_BEHIND_CLOUDFRONT: &str = r#"
+[load_balancer.https]
+certificate_arn = "arn:aws:acm:eu-west-2:123456789012:certificate/abc"
+
+[cdn]
+enabled = true
+"#;
+
+#[test]
+fn an_https_load_balancer_behind_cloudfront_needs_aliases() {
+    let text = format!("{MINIMAL}{HTTPS_BEHIND_CLOUDFRONT}");
+    let p = problems(&text);
+    assert_eq!(p.len(), 1, "{p:?}");
+    assert_eq!(p[0].key, "cdn.aliases");
+    assert!(p[0].message.contains("502"), "{}", p[0].message);
+    let with_aliases = text.replace(
+        "enabled = true",
+        "enabled = true\naliases = [\"app.example.com\"]\ncertificate_arn = \"arn:aws:acm:us-east-1:123456789012:certificate/cf\"",
+    );
+    assert!(parse_str(&with_aliases).is_ok());
+}
+
+#[test]
+fn cloudfront_is_refused_where_the_partition_has_no_such_thing() {
+    let cdn = format!("{MINIMAL}\n[cdn]\nenabled = true\n");
+    let in_region = |region: &str| cdn.replace("eu-west-2", region);
+    let china = problems(&in_region("cn-north-1"));
+    assert_eq!(china.len(), 1, "{china:?}");
+    assert_eq!(china[0].key, "cdn.enabled");
+    assert!(china[0].message.contains("China"), "{china:?}");
+    let acm = in_region("cn-north-1").replace(
+        "enabled = true",
+        "enabled = true\ncertificate_arn = \"arn:aws:acm:us-east-1:1:certificate/x\"\naliases = [\"a.example.cn\"]",
+    );
+    let acm = problems(&acm);
+    assert!(
+        acm.iter()
+            .any(|p| p.key == "cdn.certificate_arn" && p.message.contains("ACM")),
+        "{acm:?}"
+    );
+    let gov = problems(&in_region("us-gov-west-1"));
+    assert_eq!(gov[0].key, "cdn.enabled");
+    assert!(
+        gov[0].message.contains("not available in AWS GovCloud"),
+        "{gov:?}"
+    );
+    let v = parse_str(&MINIMAL.replace("eu-west-2", "cn-north-1")).unwrap();
+    assert_eq!(v.partition.name, "aws-cn");
+}
+
 #[test]
 fn a_load_balancer_needs_two_availability_zones() {
     let text = MINIMAL.replace(
@@ -246,7 +347,7 @@ fn a_load_balancer_needs_two_availability_zones() {
     assert!(p[0].message.contains("two availability zones"), "{p:?}");
     // Without routed services there is no load balancer, and one AZ is allowed.
     let internal = text.replace("port = 5000", "port = 5000\nroutes = []");
-    assert_eq!(parse_str(&internal).unwrap().azs, vec!["eu-west-2a"]);
+    assert_eq!(parse_str(&internal).unwrap().azs, Zones::Count(1));
 }
 
 /// docs/stack.schema.json is the schema these types make, so an editor that
@@ -258,7 +359,7 @@ fn the_committed_json_schema_is_the_one_the_types_make() {
         .expect("the schema serializes");
     schema.push('\n');
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/stack.schema.json");
-    if std::env::var_os("STACKCTL_BLESS").is_some() {
+    if std::env::var("STACKCTL_BLESS").as_deref() == Ok("1") {
         std::fs::write(&path, &schema).unwrap();
     }
     let committed = std::fs::read_to_string(&path).unwrap_or_default();

@@ -1,10 +1,13 @@
 //! Semantic checks of a parsed stack.toml, and the values derived from it that the
-//! expansion needs (region, AZ names, subnet CIDRs, routing). Pure: no AWS calls.
+//! expansion needs (region and partition, zones, subnet CIDRs, routing). Pure: no AWS
+//! calls; what only AWS can tell (which zones a region has) is checked before planning.
 
 use super::error::Problem;
+use super::fargate;
 use super::names::{
     AWS_PREFIX, NAME_TAG, STACKCTL_PREFIX, TARGET_GROUP_NAME_SUFFIX_LEN as NAME_SUFFIX_LEN,
 };
+use super::regions::{self, Partition};
 use super::schema::*;
 use ipnet::Ipv4Net;
 use std::collections::{BTreeMap, BTreeSet};
@@ -16,7 +19,9 @@ pub struct Validated {
     /// The environment chosen (`--env`), whose overrides `config` includes.
     pub environment: Option<String>,
     pub region: String,
-    pub azs: Vec<String>,
+    /// The region's partition: its ARN prefix and what it offers.
+    pub partition: &'static Partition,
+    pub azs: Zones,
     pub vpc_cidr: Ipv4Net,
     pub public_cidrs: Vec<Ipv4Net>,
     pub private_cidrs: Vec<Ipv4Net>,
@@ -26,6 +31,31 @@ pub struct Validated {
     pub rules: BTreeMap<String, (u32, Vec<String>)>,
     /// Image of each service, resolved against the stack's repositories.
     pub images: BTreeMap<String, Image>,
+}
+
+/// The availability zones stack.toml asks for. Zone letters differ per region (there
+/// is no ap-northeast-1b) and per account, so a count is not turned into names here:
+/// the names come from DescribeAvailabilityZones before planning, and explicit names
+/// are checked against the same list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Zones {
+    /// `azs = N`: the first N zones AWS lists as available, in name order.
+    Count(usize),
+    /// Zones named in stack.toml.
+    Named(Vec<String>),
+}
+
+impl Zones {
+    pub fn len(&self) -> usize {
+        match self {
+            Zones::Count(n) => *n,
+            Zones::Named(names) => names.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,16 +84,6 @@ impl Validated {
 /// Longest stack name that keeps every derived AWS name within its limit
 /// (ALB and target group names: 32 characters).
 const MAX_NAME_LEN: usize = 32;
-const FARGATE_SIZES: &[(u32, u32, u32, u32)] = &[
-    // cpu, min memory, max memory, memory step (MiB)
-    (256, 512, 2048, 512),
-    (512, 1024, 4096, 1024),
-    (1024, 2048, 8192, 1024),
-    (2048, 4096, 16384, 1024),
-    (4096, 8192, 30720, 1024),
-    (8192, 16384, 61440, 4096),
-    (16384, 32768, 122880, 8192),
-];
 const RETENTION_DAYS: &[u32] = &[
     1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
     3288, 3653,
@@ -94,23 +114,24 @@ pub fn validate(config: Config, env_region: Option<String>) -> Result<Validated,
         .clone()
         .or(env_region)
         .unwrap_or_default();
+    let partition = regions::partition_of(&region);
     if region.is_empty() {
         problem(
             "stack.region",
             "no region: set stack.region or AWS_REGION".into(),
         );
+    } else if partition.is_none() {
+        problem("stack.region", regions::unknown(&region));
     }
 
     check_tags(&config.stack.tags, &mut problem);
     check_state(&config.state, &mut problem);
 
     let azs = match &config.network.azs {
-        Azs::Count(n) if (1..=6).contains(n) => (0..*n)
-            .map(|i| format!("{region}{}", (b'a' + i as u8) as char))
-            .collect(),
+        Azs::Count(n) if (1..=6).contains(n) => Zones::Count(*n as usize),
         Azs::Count(n) => {
             problem("network.azs", format!("{n} AZs: use 1 to 6"));
-            Vec::new()
+            Zones::Count(0)
         }
         Azs::Names(names) => {
             if names.is_empty() || names.len() > 6 {
@@ -124,7 +145,7 @@ pub fn validate(config: Config, env_region: Option<String>) -> Result<Validated,
                     );
                 }
             }
-            names.clone()
+            Zones::Named(names.clone())
         }
     };
 
@@ -273,25 +294,14 @@ pub fn validate(config: Config, env_region: Option<String>) -> Result<Validated,
                 ),
             );
         }
-        match FARGATE_SIZES.iter().find(|(cpu, ..)| *cpu == s.cpu) {
-            None => problem(
-                &key("cpu"),
-                format!(
-                    "{} is not a Fargate CPU size; use one of 256, 512, 1024, 2048, 4096, 8192, 16384",
-                    s.cpu
-                ),
-            ),
-            Some((cpu, min, max, step)) => {
-                if s.memory < *min || s.memory > *max || (s.memory - min) % step != 0 {
-                    problem(
-                        &key("memory"),
-                        format!(
-                            "{} MiB does not fit cpu = {cpu}: Fargate takes {min} to {max} MiB in steps of {step}",
-                            s.memory
-                        ),
-                    );
-                }
-            }
+        if let Some(message) = fargate::cpu_problem(s.cpu) {
+            problem(&key("cpu"), message);
+        }
+        if let Some(message) = fargate::memory_problem(s.cpu, s.memory) {
+            problem(&key("memory"), message);
+        }
+        if s.spot && s.arch == Arch::Arm64 {
+            problem(&key("spot"), fargate::SPOT_ARCHITECTURE.into());
         }
         if s.port == Some(0) {
             problem(&key("port"), "port 0 is not a port".into());
@@ -351,6 +361,19 @@ pub fn validate(config: Config, env_region: Option<String>) -> Result<Validated,
                         .into(),
                 );
             }
+        }
+        if let Some(key_arn) = &s.secrets_kms_key
+            && !(key_arn.starts_with("arn:")
+                && key_arn.contains(":kms:")
+                && key_arn.contains(":key/"))
+        {
+            problem(
+                &key("secrets_kms_key"),
+                format!(
+                    "`{key_arn}` is not the ARN of a KMS key (arn:aws:kms:REGION:ACCOUNT:key/ID); \
+                     an alias does not work here, as IAM authorizes kms:Decrypt on the key"
+                ),
+            );
         }
         for path in &s.routes {
             if !path.starts_with('/') {
@@ -476,6 +499,13 @@ pub fn validate(config: Config, env_region: Option<String>) -> Result<Validated,
                 "one of PriceClass_100, PriceClass_200, PriceClass_All".into(),
             );
         }
+        check_https_origin(&config, &mut problem);
+        if let Some(partition) = partition {
+            check_cdn_partition(cdn, partition, &mut problem);
+        }
+    }
+    if has_lb {
+        check_load_balancer_name(stack, &mut problem);
     }
 
     if !p.is_empty() {
@@ -483,6 +513,7 @@ pub fn validate(config: Config, env_region: Option<String>) -> Result<Validated,
     }
     Ok(Validated {
         region,
+        partition: partition.expect("an unknown region is a problem"),
         azs,
         vpc_cidr: vpc_cidr.expect("checked above"),
         public_cidrs,
@@ -493,6 +524,73 @@ pub fn validate(config: Config, env_region: Option<String>) -> Result<Validated,
         config,
         environment: None,
     })
+}
+
+/// The ALB is named `{stack}-alb`, and AWS refuses load balancer names that begin with
+/// `internal-` (CreateLoadBalancer: "must not begin with \"internal-\"").
+fn check_load_balancer_name(stack: &str, problem: &mut impl FnMut(&str, String)) {
+    let name = format!("{stack}-alb");
+    if name.starts_with("internal-") {
+        problem(
+            "stack.name",
+            format!(
+                "`{stack}` names the load balancer `{name}`, and AWS refuses load balancer \
+                 names that begin with `internal-`: choose another stack name"
+            ),
+        );
+    }
+}
+
+/// CloudFront checks the certificate of an `https-only` origin against the name it
+/// asks for: the Host it forwards (the viewer's, with the AllViewer origin request
+/// policy), else the origin's domain. Without aliases that is the distribution's own
+/// `*.cloudfront.net` name or the ALB's `*.elb.amazonaws.com`, which no certificate
+/// of the user's can cover, so every request would be a 502. Sending HTTP instead
+/// loops when the ALB redirects HTTP to HTTPS. So an HTTPS load balancer behind
+/// CloudFront needs aliases its certificate covers.
+fn check_https_origin(config: &Config, problem: &mut impl FnMut(&str, String)) {
+    if config.load_balancer.https.is_some() && config.cdn.aliases.is_empty() {
+        problem(
+            "cdn.aliases",
+            "CloudFront reaches the load balancer over HTTPS (load_balancer.https is set) \
+             and checks its certificate against the requested host name; without aliases \
+             that is the distribution's own *.cloudfront.net name, which no certificate of \
+             yours covers, so every request would fail with a 502. Add cdn.aliases with the \
+             names your load balancer's certificate covers (and cdn.certificate_arn for \
+             them, in us-east-1), or remove load_balancer.https"
+                .into(),
+        );
+    }
+}
+
+/// CloudFront exists with ACM certificates in the commercial partition only: in
+/// China it takes IAM server certificates and serves only on an ICP-registered
+/// alternate domain; GovCloud and the isolated partitions have none.
+fn check_cdn_partition(cdn: &Cdn, partition: &Partition, problem: &mut impl FnMut(&str, String)) {
+    let title = partition.title;
+    match partition.cdn {
+        regions::Cdn::WithAcm => {}
+        regions::Cdn::ChinaOnly if cdn.certificate_arn.is_some() => problem(
+            "cdn.certificate_arn",
+            format!(
+                "CloudFront in {title} does not take ACM certificates (it needs a \
+                 certificate uploaded to IAM, which stackctl does not manage): remove \
+                 the [cdn] table, or run the stack in a commercial region"
+            ),
+        ),
+        regions::Cdn::ChinaOnly => problem(
+            "cdn.enabled",
+            format!(
+                "CloudFront in {title} cannot serve on its default domain: it needs an \
+                 ICP-registered alternate domain with a certificate uploaded to IAM, which \
+                 stackctl does not manage; set cdn.enabled = false"
+            ),
+        ),
+        regions::Cdn::Unavailable => problem(
+            "cdn.enabled",
+            format!("CloudFront is not available in {title}; set cdn.enabled = false"),
+        ),
+    }
 }
 
 /// User tags stackctl allows: AWS allows 50 per object, stackctl sets 3 itself, and

@@ -1,6 +1,6 @@
 use crate::support::kinds::{Harness, user_tags};
 use serde_json::json;
-use stackctl::address::{Address, CloudId};
+use stackctl::address::{Address, CloudId, Kind};
 use stackctl::resources::Ref;
 use stackctl::resources::Resource;
 use stackctl::resources::elastic_ip::{ElasticIp, ElasticIpSpec};
@@ -365,6 +365,48 @@ async fn flow_log_writes_to_its_group_with_its_role_and_is_deleted() {
     h.delete::<IamRole>(&role_created.id).await;
     h.delete::<LogGroup>(&group_created.id).await;
     h.delete::<Vpc>(&vpc_id).await;
+}
+
+/// CreateFlowLogs succeeds even when nothing can be delivered; the flow log says so
+/// in its delivery status, and the apply must not report success. (The emulator
+/// reports FAILED for a group that does not exist; AWS also for a role that cannot
+/// write to it.)
+#[tokio::test]
+async fn a_flow_log_that_cannot_deliver_fails_its_ready_step() {
+    let mut h = Harness::start().await;
+    let (vpc_address, _) = vpc(&mut h, "main", "10.1.0.0/16").await;
+    let role_spec = IamRoleSpec {
+        name: "kindtest-flow-logs".into(),
+        trusted_service: "vpc-flow-logs.amazonaws.com".into(),
+        managed_policies: Vec::new(),
+        readable_secrets: Vec::new(),
+        writable_logs: Vec::new(),
+        tags: Tags::new(),
+    };
+    let (role, _) = h.create::<IamRole>("flow_logs", &role_spec).await;
+    let missing = Address::new(Kind::LogGroup, "missing");
+    h.outputs.insert(
+        missing.clone(),
+        [("id".to_string(), "/vpc/kindtest/missing".to_string())].into(),
+    );
+    let spec = FlowLogSpec {
+        vpc: Ref::id(vpc_address),
+        traffic_type: "ALL".into(),
+        log_group: Ref::id(missing),
+        role: Ref::new(role, "arn"),
+        tags: Tags::new(),
+    };
+    let address = Address::new(Kind::FlowLog, "vpc");
+    let created = FlowLog::create(&h.ctx(&address), &spec).await.unwrap();
+    let error = FlowLog::wait_ready(&h.ctx(&address), &created.id, &spec)
+        .await
+        .expect_err("a flow log that cannot deliver is not ready");
+    let text = error.to_string();
+    assert!(
+        text.contains("cannot deliver to log group /vpc/kindtest/missing")
+            && text.contains("Access error"),
+        "{text}"
+    );
 }
 
 #[tokio::test]

@@ -80,6 +80,16 @@ impl Harness {
         R::wait_ready(&self.ctx(address), id, spec)
             .await
             .unwrap_or_else(|e| panic!("wait for {address}: {e}"));
+        // A staged change (a move to another target group) is finished as the engine
+        // does once what depends on the object is ready.
+        if changed.iter().any(|c| R::STAGED.contains(&c.as_str())) {
+            R::finish(&self.ctx(address), id, spec)
+                .await
+                .unwrap_or_else(|e| panic!("finish {address}: {e}"));
+            R::wait_ready(&self.ctx(address), id, spec)
+                .await
+                .unwrap_or_else(|e| panic!("wait for {address}: {e}"));
+        }
     }
 
     pub async fn read<R: Resource>(&self, id: &CloudId) -> Option<Live> {

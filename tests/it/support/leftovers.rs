@@ -133,6 +133,8 @@ pub async fn of_stack(aws: &Aws, stack: &str) -> Vec<String> {
             ));
         }
     }
+    left.extend(services_of(aws, stack).await);
+    left.extend(listeners_of(aws, stack).await);
     let clusters = aws.ecs.list_clusters().send().await.unwrap();
     for arn in clusters.cluster_arns() {
         let d = aws
@@ -213,18 +215,21 @@ pub async fn of_stack(aws: &Aws, stack: &str) -> Vec<String> {
             ));
         }
     }
-    let groups = aws
-        .logs
-        .describe_log_groups()
-        .log_group_name_prefix(format!("/ecs/{stack}/"))
-        .send()
-        .await
-        .unwrap();
-    for g in groups.log_groups() {
-        left.push(format!(
-            "log group {}",
-            g.log_group_name().unwrap_or_default()
-        ));
+    // The services' groups, and the VPC flow logs' group.
+    for prefix in [format!("/ecs/{stack}/"), format!("/vpc/{stack}/")] {
+        let groups = aws
+            .logs
+            .describe_log_groups()
+            .log_group_name_prefix(prefix)
+            .send()
+            .await
+            .unwrap();
+        for g in groups.log_groups() {
+            left.push(format!(
+                "log group {}",
+                g.log_group_name().unwrap_or_default()
+            ));
+        }
     }
     for r in aws.iam.list_roles().send().await.unwrap().roles() {
         if r.role_name().starts_with(&format!("{stack}-")) {
@@ -240,4 +245,100 @@ pub async fn of_stack(aws: &Aws, stack: &str) -> Vec<String> {
         }
     }
     left
+}
+
+/// The services of the stack's cluster (named after the stack) that are not gone:
+/// AWS refuses to delete a cluster that still has any, where moto deletes it and
+/// keeps them.
+async fn services_of(aws: &Aws, stack: &str) -> Vec<String> {
+    let mut left = Vec::new();
+    let Ok(listed) = aws.ecs.list_services().cluster(stack).send().await else {
+        return left;
+    };
+    for arn in listed.service_arns() {
+        let described = aws
+            .ecs
+            .describe_services()
+            .cluster(stack)
+            .services(arn)
+            .send()
+            .await
+            .unwrap();
+        for s in described.services() {
+            if s.status() != Some("INACTIVE") {
+                left.push(format!("ecs service {arn}"));
+            }
+        }
+    }
+    left
+}
+
+/// The listeners of the stack's load balancers (named `{stack}-...`), and their rules.
+async fn listeners_of(aws: &Aws, stack: &str) -> Vec<String> {
+    let mut left = Vec::new();
+    let balancers = aws.elb.describe_load_balancers().send().await.unwrap();
+    for lb in balancers.load_balancers() {
+        if !lb
+            .load_balancer_name()
+            .is_some_and(|n| n.starts_with(&format!("{stack}-")))
+        {
+            continue;
+        }
+        let listeners = aws
+            .elb
+            .describe_listeners()
+            .load_balancer_arn(lb.load_balancer_arn().unwrap_or_default())
+            .send()
+            .await
+            .unwrap();
+        for l in listeners.listeners() {
+            let arn = l.listener_arn().unwrap_or_default();
+            left.push(format!("listener {arn}"));
+            let rules = aws
+                .elb
+                .describe_rules()
+                .listener_arn(arn)
+                .send()
+                .await
+                .unwrap();
+            for r in rules
+                .rules()
+                .iter()
+                .filter(|r| r.is_default() != Some(true))
+            {
+                left.push(format!(
+                    "listener rule {}",
+                    r.rule_arn().unwrap_or_default()
+                ));
+            }
+        }
+    }
+    left
+}
+
+/// How the sweep names an object of `kind`: the start of its line. Exhaustive, so a
+/// new kind does not compile until the sweep says how it finds it.
+pub fn label(kind: stackctl::address::Kind) -> &'static str {
+    use stackctl::address::Kind;
+    match kind {
+        Kind::Vpc => "vpc ",
+        Kind::Subnet => "subnet ",
+        Kind::InternetGateway => "internet gateway ",
+        Kind::ElasticIp => "elastic ip ",
+        Kind::NatGateway => "nat gateway ",
+        Kind::RouteTable => "route table ",
+        Kind::SecurityGroup => "security group ",
+        Kind::EcrRepository => "repository ",
+        Kind::LogGroup => "log group ",
+        Kind::IamRole => "iam role ",
+        Kind::FlowLog => "flow log ",
+        Kind::EcsCluster => "ecs cluster ",
+        Kind::LoadBalancer => "load balancer ",
+        Kind::TargetGroup => "target group ",
+        Kind::Listener => "listener arn",
+        Kind::ListenerRule => "listener rule ",
+        Kind::TaskDefinition => "task definition ",
+        Kind::EcsService => "ecs service ",
+        Kind::CloudfrontDistribution => "cloudfront distribution ",
+    }
 }

@@ -21,6 +21,9 @@ use std::net::TcpStream;
 use std::path::Path;
 use std::time::Instant;
 
+/// Where CloudFront takes its certificates from.
+const CDN_REGION: &str = "us-east-1";
+
 /// One edit of stack.toml: a dotted key set (tables created as needed) or removed.
 enum Edit {
     Set(&'static str, Value),
@@ -173,26 +176,39 @@ pub struct Group {
 }
 
 impl Group {
-    /// Starts an emulator, requests two certificates from it (`${cert}` is the
-    /// base stack's HTTPS certificate, `${cert2}` another one) and applies the base.
+    /// Starts an emulator, requests four certificates from it (`${cert}` is the
+    /// base stack's HTTPS certificate, `${cert2}` another one; `${cdn_cert}` is the
+    /// base stack's CloudFront certificate, in us-east-1 as CloudFront takes them,
+    /// `${cdn_cert2}` another one there) and applies the base, its images pushed when
+    /// the first apply asks for them.
     pub async fn start() -> Group {
         let started = Instant::now();
         let emulator = Emulator::start();
+        let endpoint = &emulator.endpoint;
         let vars = BTreeMap::from([
             (
                 "cert".to_string(),
-                request_certificate(&emulator.endpoint, "upd.example.com"),
+                request_certificate(endpoint, REGION, "upd.example.com"),
             ),
             (
                 "cert2".to_string(),
-                request_certificate(&emulator.endpoint, "www.upd.example.com"),
+                request_certificate(endpoint, REGION, "www.upd.example.com"),
+            ),
+            (
+                "cdn_cert".to_string(),
+                request_certificate(endpoint, CDN_REGION, "app.example.com"),
+            ),
+            (
+                "cdn_cert2".to_string(),
+                request_certificate(endpoint, CDN_REGION, "upd.example.com"),
             ),
         ]);
         let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/fixtures/updates.toml");
         let ws = Workspace::new(&emulator, &fixture);
         let text = std::fs::read_to_string(&fixture)
             .expect("read the fixture")
-            .replace("CERTIFICATE_ARN", &vars["cert"]);
+            .replace("CERTIFICATE_ARN", &vars["cert"])
+            .replace("CDN_ACM_ARN", &vars["cdn_cert"]);
         std::fs::write(&ws.stack, &text).expect("write stack.toml");
         let stack: toml::Table = toml::from_str(&text).expect("the fixture is TOML");
         let aws = Aws::for_emulator(REGION, &emulator.endpoint).await;
@@ -204,7 +220,7 @@ impl Group {
             started,
             _emulator: emulator,
         };
-        group.ws.run(&["apply", "--auto-approve"]).ok();
+        group.ws.apply(&[]).ok();
         group.assert_clean("the base stack");
         group
     }
@@ -240,6 +256,10 @@ impl Group {
         }
         let text = toml::to_string(&self.stack).expect("stack.toml serializes");
         std::fs::write(&self.ws.stack, text).expect("write stack.toml");
+        // The pipeline builds and pushes the images stack.toml now names (a new tag, a
+        // new service's) before it plans: a task definition is made only on an image
+        // its repository holds.
+        self.ws.push_images();
 
         // The probes see the old values: a check that cannot fail proves nothing.
         for c in &case.checks {
@@ -484,8 +504,9 @@ fn remove(table: &mut toml::Table, key: &str) {
 /// not include ACM, and the request is one unsigned JSON call: the emulator takes the
 /// service and region from the credential scope and does not check signatures. An
 /// ACM certificate is what stack.toml takes; the emulator's load balancer checks that
-/// a listener's certificate exists in its ACM (or IAM).
-fn request_certificate(endpoint: &str, domain: &str) -> String {
+/// a listener's certificate exists in its ACM (or IAM). `region` is the certificate's
+/// (CloudFront takes certificates from us-east-1 only).
+fn request_certificate(endpoint: &str, region: &str, domain: &str) -> String {
     let host = endpoint.trim_start_matches("http://");
     let body = json!({ "DomainName": domain }).to_string();
     let mut stream = TcpStream::connect(host).expect("connect to the emulator");
@@ -493,7 +514,7 @@ fn request_certificate(endpoint: &str, domain: &str) -> String {
         stream,
         "POST / HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/x-amz-json-1.1\r\n\
          X-Amz-Target: CertificateManager.RequestCertificate\r\n\
-         Authorization: AWS4-HMAC-SHA256 Credential=test/20250101/{REGION}/acm/aws4_request, \
+         Authorization: AWS4-HMAC-SHA256 Credential=test/20250101/{region}/acm/aws4_request, \
          SignedHeaders=host, Signature=0\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     )

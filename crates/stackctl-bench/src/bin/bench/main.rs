@@ -126,6 +126,7 @@ fn bench_in(a: &Args, dir: &std::path::Path) -> Result<(), String> {
     let text =
         std::fs::read_to_string(&a.stack).map_err(|e| format!("{}: {e}", a.stack.display()))?;
     let stack = dir.join("stack.toml");
+    let text = stackctl_bench::scale::with_public_images(&text);
     let mut text = stackctl_bench::scale::with_services(&text, a.services);
     let emulator = emulator::Emulator::start(&a.moto)?;
     if a.s3_state {
