@@ -14,18 +14,14 @@
 //! arrived), never across a retry's backoff, so a throttled call does not hold up the
 //! others while it waits.
 
+use super::http_layer::Layered;
 use aws_smithy_runtime_api::client::behavior_version::BehaviorVersion;
-use aws_smithy_runtime_api::client::connector_metadata::ConnectorMetadata;
 use aws_smithy_runtime_api::client::http::{
-    HttpClient, HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpClient,
-    SharedHttpConnector,
+    HttpConnector, HttpConnectorFuture, SharedHttpClient, SharedHttpConnector,
 };
 use aws_smithy_runtime_api::client::orchestrator::HttpRequest;
-use aws_smithy_runtime_api::client::runtime_components::{
-    RuntimeComponents, RuntimeComponentsBuilder,
-};
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponentsBuilder;
 use aws_smithy_runtime_api::client::runtime_plugin::RuntimePlugin;
-use aws_smithy_types::config_bag::ConfigBag;
 use std::sync::Arc;
 use tokio::sync::Semaphore;
 
@@ -57,53 +53,15 @@ pub fn sdk_default_client() -> SharedHttpClient {
         .expect("the SDK's default HTTPS client is compiled in")
 }
 
-/// An HTTP client that lets at most `limit` requests through at once.
-#[derive(Debug, Clone)]
-pub struct InFlightLimit {
-    inner: SharedHttpClient,
-    permits: Arc<Semaphore>,
-}
-
-impl InFlightLimit {
-    pub fn new(inner: SharedHttpClient, limit: usize) -> InFlightLimit {
-        InFlightLimit {
-            inner,
-            permits: Arc::new(Semaphore::new(limit)),
-        }
-    }
-}
-
-impl HttpClient for InFlightLimit {
-    fn http_connector(
-        &self,
-        settings: &HttpConnectorSettings,
-        components: &RuntimeComponents,
-    ) -> SharedHttpConnector {
+/// `inner`, letting at most `limit` requests through at once.
+pub fn limit(inner: SharedHttpClient, limit: usize) -> Layered {
+    let permits = Arc::new(Semaphore::new(limit));
+    Layered::new("InFlightLimit", inner, move |connector| {
         SharedHttpConnector::new(Limited {
-            inner: self.inner.http_connector(settings, components),
-            permits: self.permits.clone(),
+            inner: connector,
+            permits: permits.clone(),
         })
-    }
-
-    fn validate_base_client_config(
-        &self,
-        components: &RuntimeComponentsBuilder,
-        cfg: &ConfigBag,
-    ) -> Result<(), aws_smithy_runtime_api::box_error::BoxError> {
-        self.inner.validate_base_client_config(components, cfg)
-    }
-
-    fn validate_final_config(
-        &self,
-        components: &RuntimeComponents,
-        cfg: &ConfigBag,
-    ) -> Result<(), aws_smithy_runtime_api::box_error::BoxError> {
-        self.inner.validate_final_config(components, cfg)
-    }
-
-    fn connector_metadata(&self) -> Option<ConnectorMetadata> {
-        self.inner.connector_metadata()
-    }
+    })
 }
 
 #[derive(Debug)]

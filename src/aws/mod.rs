@@ -7,6 +7,7 @@ pub mod blockers;
 pub mod call_log;
 pub mod error;
 pub mod hint;
+pub mod http_layer;
 pub mod in_flight;
 pub mod propagation;
 pub mod retry;
@@ -45,9 +46,10 @@ pub struct Aws {
 macro_rules! client {
     ($sdk:ident, $shared:expr, $log:expr, $http:expr, $service:literal, $in_flight:expr) => {{
         let mut builder = $sdk::config::Builder::from($shared)
-            .http_client(propagation::PropagationRetry::new(
-                in_flight::InFlightLimit::new($http.clone(), $in_flight),
-            ))
+            .http_client(propagation::retrying(in_flight::limit(
+                $http.clone(),
+                $in_flight,
+            )))
             .retry_partition(retry::partition($service))
             .retry_classifier(retry::RefusedConnectionIsFinal);
         builder = builder.interceptor(match $log {
@@ -156,7 +158,7 @@ impl Aws {
             .any(|v| std::env::var(v).is_ok_and(|v| !v.is_empty()));
         let builder = aws_sdk_s3::config::Builder::from(shared)
             .region(Region::new(region.to_string()))
-            .http_client(in_flight::InFlightLimit::new(http, in_flight::S3))
+            .http_client(in_flight::limit(http, in_flight::S3))
             .retry_partition(retry::partition("s3"))
             .retry_classifier(retry::RefusedConnectionIsFinal)
             .force_path_style(endpoint_set)

@@ -24,18 +24,13 @@
 //! minutes; the bound is well inside that), and any other answer, throttling
 //! included, goes up to the SDK's own retries unchanged.
 
-use aws_smithy_runtime_api::client::connector_metadata::ConnectorMetadata;
+use super::http_layer::Layered;
 use aws_smithy_runtime_api::client::http::{
-    HttpClient, HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpClient,
-    SharedHttpConnector,
+    HttpClient, HttpConnector, HttpConnectorFuture, SharedHttpConnector,
 };
 use aws_smithy_runtime_api::client::orchestrator::{HttpRequest, HttpResponse};
-use aws_smithy_runtime_api::client::runtime_components::{
-    RuntimeComponents, RuntimeComponentsBuilder,
-};
 use aws_smithy_types::body::SdkBody;
 use aws_smithy_types::byte_stream::ByteStream;
-use aws_smithy_types::config_bag::ConfigBag;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::time::Instant;
@@ -124,49 +119,10 @@ tokio::task_local! {
 }
 
 /// The HTTP client of every service's SDK client: `inner` with the retries above.
-#[derive(Debug, Clone)]
-pub struct PropagationRetry {
-    inner: SharedHttpClient,
-}
-
-impl PropagationRetry {
-    pub fn new(inner: impl HttpClient + 'static) -> PropagationRetry {
-        PropagationRetry {
-            inner: SharedHttpClient::new(inner),
-        }
-    }
-}
-
-impl HttpClient for PropagationRetry {
-    fn http_connector(
-        &self,
-        settings: &HttpConnectorSettings,
-        components: &RuntimeComponents,
-    ) -> SharedHttpConnector {
-        SharedHttpConnector::new(Connector {
-            inner: self.inner.http_connector(settings, components),
-        })
-    }
-
-    fn validate_base_client_config(
-        &self,
-        components: &RuntimeComponentsBuilder,
-        cfg: &ConfigBag,
-    ) -> Result<(), aws_smithy_runtime_api::box_error::BoxError> {
-        self.inner.validate_base_client_config(components, cfg)
-    }
-
-    fn validate_final_config(
-        &self,
-        components: &RuntimeComponents,
-        cfg: &ConfigBag,
-    ) -> Result<(), aws_smithy_runtime_api::box_error::BoxError> {
-        self.inner.validate_final_config(components, cfg)
-    }
-
-    fn connector_metadata(&self) -> Option<ConnectorMetadata> {
-        self.inner.connector_metadata()
-    }
+pub fn retrying(inner: impl HttpClient + 'static) -> Layered {
+    Layered::new("PropagationRetry", inner, |connector| {
+        SharedHttpConnector::new(Connector { inner: connector })
+    })
 }
 
 #[derive(Debug)]

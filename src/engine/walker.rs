@@ -457,10 +457,7 @@ async fn finish(shared: &Shared, a: &Address) -> Result<(), String> {
         .await
         .map_err(err)?;
     if registry::waits(a.kind()) {
-        WAITING
-            .scope((), registry::wait_ready(a.kind(), &ctx, &id, spec))
-            .await
-            .map_err(err)?;
+        WAITING.scope((), ready(shared, a)).await?;
     }
     Ok(())
 }
