@@ -26,6 +26,8 @@ pub struct Session {
     pub _lock: Option<StateLock>,
     /// `--quiet`: no progress or notes on stderr, results and errors only.
     pub quiet: bool,
+    /// The region's availability zones, once asked for (`engine::zones`).
+    zones_listed: tokio::sync::OnceCell<Vec<String>>,
 }
 
 pub fn env_region() -> Option<String> {
@@ -114,6 +116,7 @@ impl Session {
             aws,
             _lock: lock,
             quiet: cli.quiet,
+            zones_listed: tokio::sync::OnceCell::new(),
         })
     }
 
@@ -121,7 +124,9 @@ impl Session {
     /// the state and, for subnets not made yet, AWS (`engine::zones`). Asked again
     /// after adoption, whose found subnets keep their zones.
     pub async fn desired(&self) -> anyhow::Result<Vec<Desired>> {
-        let zones = crate::engine::zones::resolve(&self.aws, &self.config, &self.state).await?;
+        let zones =
+            crate::engine::zones::resolve(&self.aws, &self.config, &self.state, &self.zones_listed)
+                .await?;
         Ok(crate::config::expand::expand(&self.config, &zones))
     }
 

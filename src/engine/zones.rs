@@ -48,8 +48,15 @@ pub enum ZoneError {
     Aws(#[from] AwsError),
 }
 
-/// The zone names of the stack's subnets, position by position.
-pub async fn resolve(aws: &Aws, v: &Validated, state: &State) -> Result<Vec<String>, ZoneError> {
+/// The zone names of the stack's subnets, position by position. `listed` holds the
+/// region's list once a command has asked for it (see `available`), so a command
+/// that resolves twice (before and after adoption) asks once.
+pub async fn resolve(
+    aws: &Aws,
+    v: &Validated,
+    state: &State,
+    listed: &tokio::sync::OnceCell<Vec<String>>,
+) -> Result<Vec<String>, ZoneError> {
     let recorded = recorded(state, v.azs.len());
     let complete = match &v.azs {
         Zones::Count(_) => recorded.iter().all(Option::is_some),
@@ -58,11 +65,11 @@ pub async fn resolve(aws: &Aws, v: &Validated, state: &State) -> Result<Vec<Stri
             .zip(&recorded)
             .all(|(n, r)| r.as_ref() == Some(n)),
     };
-    let available = match complete {
-        true => Vec::new(),
-        false => available(aws).await?,
+    let available: &[String] = match complete {
+        true => &[],
+        false => listed.get_or_try_init(|| available(aws)).await?,
     };
-    choose(&v.region, &v.azs, &recorded, &available)
+    choose(&v.region, &v.azs, &recorded, available)
 }
 
 /// Names for commands that never ask AWS (`validate`, `graph`): the named zones, or
