@@ -99,14 +99,27 @@ pub fn build(plan: &Plan, state: &State) -> BTreeMap<Op, BTreeSet<Op>> {
     for a in applies {
         ops.insert(Op::Ready(a), BTreeSet::new());
     }
+    // What a held change (waiting for its image) uses keeps its old side: the service
+    // is not moved yet, so a listener must not move its traffic, nor the object it
+    // still uses be retired. The apply after the push completes both.
+    let held_uses: BTreeSet<&Address> = plan
+        .held
+        .iter()
+        .flat_map(|h| &h.change.depends_on)
+        .collect();
     for c in changes.values().filter(|c| is_staged(c)) {
-        ops.insert(Op::Finish(c.address.clone()), BTreeSet::new());
+        if !held_uses.contains(&c.address) {
+            ops.insert(Op::Finish(c.address.clone()), BTreeSet::new());
+        }
     }
     // Also pick up deposed objects a crashed run left in state.
     for (a, r) in &state.resources {
         if !r.deposed.is_empty() {
             ops.entry(Op::DestroyDeposed(a.clone())).or_default();
         }
+    }
+    for a in held_uses {
+        ops.remove(&Op::DestroyDeposed(a.clone()));
     }
     // An apply's first stage done: ready, where it waits.
     let ready = |a: &Address| {

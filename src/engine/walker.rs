@@ -459,7 +459,14 @@ async fn finish(shared: &Shared, a: &Address) -> Result<(), String> {
     if registry::waits(a.kind()) {
         WAITING.scope((), ready(shared, a)).await?;
     }
-    Ok(())
+    let attrs = applied_attrs(change, &deps)?;
+    shared
+        .save(|state| {
+            if let Some(r) = state.resources.get_mut(a) {
+                r.attrs = attrs;
+            }
+        })
+        .await
 }
 
 fn err(e: AwsError) -> String {
@@ -559,13 +566,21 @@ async fn update(shared: &Shared, change: &Change) -> Result<(), String> {
     let a = &change.address;
     let spec = change.spec.as_ref().expect("updates have a spec");
     let deps = shared.outputs_of(&change.depends_on);
-    let attrs = applied_attrs(change, &deps)?;
+    let mut attrs = applied_attrs(change, &deps)?;
     let id = recorded_id(shared, a)?;
     let ctx = Ctx::new(&shared.aws, &shared.stack, a, &deps);
     let changed: Vec<String> = change.diffs.iter().map(|d| d.name.clone()).collect();
     registry::update(a.kind(), &ctx, &id, spec, &changed)
         .await
         .map_err(err)?;
+    // A staged attribute is only half applied until the finish step: until then it
+    // is recorded as unknown, so a plan in between (the finish held back or cut
+    // short) shows the rest of the move as a change of stack.toml, not as drift.
+    for staged in registry::staged(a.kind()) {
+        if changed.iter().any(|c| c == staged) {
+            attrs.remove(*staged);
+        }
+    }
     let recorded = shared.edit(|state| {
         if let Some(r) = state.resources.get_mut(a) {
             r.spec = spec.clone();

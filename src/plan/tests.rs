@@ -625,6 +625,47 @@ fn a_target_group_replacement_moves_traffic_only_to_healthy_targets() {
     );
 }
 
+/// A new port and a new image whose tag is not pushed yet: the task definition and
+/// the service wait for the image, so the listener keeps sending traffic to the old
+/// target group (its move is not finished) and the old group stays (not retired);
+/// the apply after the push completes both.
+#[test]
+fn what_a_held_service_uses_keeps_its_old_side() {
+    let (state, observed) = applied(&hello("hello:latest"));
+    let desired = hello_edited(|t| {
+        t.replace("port = 8080", "port = 9090")
+            .replace("\"hello:1.0.0\"", "\"hello:2.0.0\"")
+    });
+    let p = plan(&desired, &state, &observed).unwrap();
+    let missing = BTreeMap::from([(
+        a("task_definition.hello"),
+        crate::plan::MissingImage {
+            repository: a("ecr_repository.hello"),
+            repository_uri: None,
+            reference: "2.0.0".into(),
+            new_repository: false,
+        },
+    )]);
+    let p = crate::plan::hold_back(p, &missing);
+    let held: Vec<String> = p.held.iter().map(|h| h.address().to_string()).collect();
+    assert_eq!(held, ["task_definition.hello", "ecs_service.hello"]);
+    let ops = ops::build(&p, &state);
+    assert!(ops.contains_key(&Op::Apply(a("target_group.hello"))));
+    assert!(
+        ops.contains_key(&Op::Apply(a("listener.http"))),
+        "attached at weight 0"
+    );
+    assert!(
+        !ops.contains_key(&Op::Finish(a("listener.http"))),
+        "{ops:?}"
+    );
+    assert!(
+        !ops.contains_key(&Op::DestroyDeposed(a("target_group.hello"))),
+        "{ops:?}"
+    );
+    assert!(!ops.keys().any(|o| o.address() == &a("ecs_service.hello")));
+}
+
 /// hello-fargate with `[stack] tags` set to `tags` (a TOML inline table).
 fn hello_tagged(tags: &str) -> Vec<Desired> {
     hello_edited(|t| t.replacen("[stack]\n", &format!("[stack]\ntags = {tags}\n"), 1))
