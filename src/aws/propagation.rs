@@ -20,8 +20,10 @@
 //!
 //! Re-sending is safe because every one of these errors is a refusal: AWS did
 //! nothing, so no create can be doubled, whether or not it carries an idempotency
-//! token. The request is sent again as signed (AWS accepts a signature for five
-//! minutes; the bound is well inside that), and any other answer, throttling
+//! token. The request is sent again as signed: AWS accepts a signature for five
+//! minutes from its time (which the SDK keeps in step with AWS's clock), and the
+//! bound is well inside that; the SDK signs with credentials it refreshes minutes
+//! before they expire, so they outlast the bound too. Any other answer, throttling
 //! included, goes up to the SDK's own retries unchanged.
 
 use super::http_layer::Layered;

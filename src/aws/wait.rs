@@ -6,6 +6,12 @@ use super::error::AwsError;
 use std::future::Future;
 use std::time::{Duration, Instant};
 
+tokio::task_local! {
+    /// Set by the engine around the wait that follows a create: there, and only
+    /// there, an object AWS does not find is one it does not show yet.
+    pub static JUST_CREATED: ();
+}
+
 /// What one poll saw.
 pub enum Poll<T> {
     Ready(T),
@@ -58,9 +64,13 @@ where
             Ok(Poll::Ready(v)) => return Ok(v),
             Ok(Poll::Pending(seen)) => seen,
             // An object just made can be unknown to reads for a while (EC2's and
-            // ELBv2's eventual consistency): waits begin right after creates, so a
+            // ELBv2's eventual consistency): in the wait that follows its create, a
             // "not found" is "not visible yet" until the propagation bound has passed.
-            Err(e) if e.is_not_found() && started.elapsed() < super::propagation::BOUND => {
+            Err(e)
+                if e.is_not_found()
+                    && JUST_CREATED.try_with(|_| ()).is_ok()
+                    && started.elapsed() < super::propagation::BOUND =>
+            {
                 format!("not visible yet ({e})")
             }
             Err(e) => return Err(e),
@@ -126,15 +136,25 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_wait_takes_not_found_for_not_visible_yet() {
         let polls = std::sync::atomic::AtomicU32::new(0);
-        let ready = until("wait for a new object", WaitPolicy::minutes(1), || async {
+        let poll = || async {
             match polls.fetch_add(1, std::sync::atomic::Ordering::SeqCst) {
                 0 | 1 => Err(AwsError::not_found("DescribeLoadBalancers", "not found")),
                 _ => Ok(Poll::Ready("active")),
             }
-        })
-        .await;
+        };
+        let ready = JUST_CREATED
+            .scope(
+                (),
+                until("wait for a new object", WaitPolicy::minutes(1), poll),
+            )
+            .await;
         assert_eq!(ready.unwrap(), "active");
         assert_eq!(polls.load(std::sync::atomic::Ordering::SeqCst), 3);
+        // Anywhere else, gone is gone.
+        polls.store(0, std::sync::atomic::Ordering::SeqCst);
+        let gone = until("wait for an old object", WaitPolicy::minutes(1), poll).await;
+        assert!(gone.unwrap_err().is_not_found());
+        assert_eq!(polls.load(std::sync::atomic::Ordering::SeqCst), 1);
     }
 
     #[test]

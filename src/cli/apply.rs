@@ -69,6 +69,11 @@ pub async fn run(cli: &Cli, args: &Args) -> anyhow::Result<Code> {
         report.done(None, &plan, &session.state);
         return Ok(Code::Ok);
     }
+    if !plan.has_work() {
+        // Everything waits for an image: nothing to ask about.
+        report.held(&plan, &session.state, &session.config.region);
+        return Ok(Code::ImageMissing);
+    }
     if !confirm("apply these changes", args.auto_approve).await? {
         report.cancelled("Apply");
         return Ok(Code::Ok);

@@ -9,7 +9,7 @@ use super::recover;
 use crate::address::{Address, CloudId};
 use crate::aws::call_log::{CURRENT_ADDRESS, WAITING};
 use crate::aws::propagation::{self, StepErrors};
-use crate::aws::{Aws, AwsError};
+use crate::aws::{Aws, AwsError, wait};
 use crate::plan::{Action, Change, Plan};
 use crate::resources::{Ctx, Lookup, Outputs, Ref, Wanted, registry};
 use crate::state::error::StateError;
@@ -239,14 +239,7 @@ pub async fn apply(
                         .collect();
                     for d in dependents {
                         waits.remove(&d);
-                        if d.is_step() {
-                            skipped += 1;
-                            shared.emit(Event::Skipped {
-                                address: d.address().clone(),
-                                action: action_of(&shared, &d),
-                                because: b.address().clone(),
-                            });
-                        }
+                        skipped += report_skipped(&shared, &d, b.address());
                         blocked.push(d);
                     }
                 }
@@ -317,16 +310,30 @@ fn skip_all_not_started(
     let mut skipped = 0;
     for op in not_started {
         waits.remove(&op);
-        if op.is_step() {
-            skipped += 1;
-            shared.emit(Event::Skipped {
-                address: op.address().clone(),
-                action: action_of(shared, &op),
-                because: because.clone(),
-            });
-        }
+        skipped += report_skipped(shared, &op, because);
     }
     skipped
+}
+
+/// Says that `op` will not run because `because` failed; returns 1 for a step of its
+/// own (the count of skipped steps). A ready or finish step is reported too when its
+/// apply has started, so that every started address ends with an event.
+fn report_skipped(shared: &Shared, op: &Op, because: &Address) -> usize {
+    let started = shared
+        .started
+        .lock()
+        .expect("started lock")
+        .contains_key(op.address());
+    // The address's own failure has ended it already.
+    let completes = shared.completed_by.get(op.address()) == Some(op) && op.address() != because;
+    if op.is_step() || (completes && started) {
+        shared.emit(Event::Skipped {
+            address: op.address().clone(),
+            action: action_of(shared, op),
+            because: because.clone(),
+        });
+    }
+    usize::from(op.is_step())
 }
 
 /// The errors AWS gives while what a step's kind depends on is still propagating,
@@ -387,6 +394,10 @@ async fn run(shared: &Shared, op: &Op) -> Result<(), String> {
     if let Op::Ready(a) | Op::Finish(a) = op {
         match op {
             Op::Finish(_) => finish(shared, a).await?,
+            _ if matches!(action, Action::Create | Action::Replace) => {
+                let wait = WAITING.scope((), ready(shared, a));
+                wait::JUST_CREATED.scope((), wait).await?
+            }
             _ => WAITING.scope((), ready(shared, a)).await?,
         }
         if shared.completed_by.get(a) == Some(op) {

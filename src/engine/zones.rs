@@ -4,9 +4,11 @@
 //! no 1b), nor, in the older regions, in every account, and a region may have a zone
 //! that is closed to new subnets. So `azs = N` takes the first N zones that
 //! DescribeAvailabilityZones lists as available (real availability zones, not local
-//! or wavelength zones), in name order; and zones named in stack.toml are checked
-//! against the same list, so that a wrong name is an error naming the region's zones
-//! rather than CreateSubnet's refusal half-way through an apply.
+//! or wavelength zones, and only those where Fargate runs: in us-west-1 and
+//! ap-northeast-1 it runs in some zones only), in name order; and zones named in
+//! stack.toml are checked against the same list, so that a wrong name is an error
+//! naming the region's zones rather than CreateSubnet's refusal half-way through an
+//! apply.
 //!
 //! Once a subnet exists its zone never moves: the zone recorded in the state for
 //! subnet N is kept for position N, whatever the list says today (a zone AWS has
@@ -24,7 +26,7 @@ use aws_sdk_ec2::types::Filter;
 pub enum ZoneError {
     #[error(
         "network.azs = {wanted}, but {region} has only {} availability zone(s) this account \
-         can use: {}. Set network.azs to at most {}",
+         can use with Fargate: {}. Set network.azs to at most {}",
         available.len(),
         available.join(", "),
         available.len()
@@ -36,7 +38,7 @@ pub enum ZoneError {
     },
     #[error(
         "network.azs names `{zone}`, which is not an availability zone of {region} that this \
-         account can use; its zones are {}",
+         account can use with Fargate; its zones are {}",
         available.join(", ")
     )]
     Unknown {
@@ -152,7 +154,24 @@ fn recorded(state: &State, count: usize) -> Vec<Option<String>> {
         .collect()
 }
 
-/// The region's availability zones open to new subnets, in name order.
+/// Regions where Fargate runs in some of the zones only, by zone id (zone names
+/// differ per account; ids do not): "Supported Regions for Amazon ECS on AWS
+/// Fargate", https://docs.aws.amazon.com/AmazonECS/latest/developerguide/AWS_Fargate-Regions.html
+const FARGATE_ZONES: &[(&str, &[&str])] = &[
+    ("us-west-1", &["usw1-az1", "usw1-az3"]),
+    ("ap-northeast-1", &["apne1-az1", "apne1-az2", "apne1-az4"]),
+];
+
+/// Whether Fargate tasks can run in zone `zone_id` of `region`.
+fn fargate_runs_in(region: &str, zone_id: Option<&str>) -> bool {
+    match FARGATE_ZONES.iter().find(|(r, _)| *r == region) {
+        Some((_, ids)) => zone_id.is_some_and(|id| ids.contains(&id)),
+        None => true,
+    }
+}
+
+/// The region's availability zones open to new subnets where Fargate runs, in name
+/// order.
 async fn available(aws: &Aws) -> Result<Vec<String>, AwsError> {
     let filter = |name: &str, value: &str| Filter::builder().name(name).values(value).build();
     let out = aws
@@ -169,6 +188,7 @@ async fn available(aws: &Aws) -> Result<Vec<String>, AwsError> {
         // Filters again here: an endpoint may ignore one it does not know.
         .filter(|z| z.zone_type().is_none_or(|t| t == "availability-zone"))
         .filter(|z| z.state().is_none_or(|s| s.as_str() == "available"))
+        .filter(|z| fargate_runs_in(&aws.region, z.zone_id()))
         .filter_map(|z| z.zone_name().map(str::to_string))
         .collect();
     names.sort();
@@ -232,6 +252,14 @@ mod tests {
         let text = e.to_string();
         assert!(text.contains("network.azs = 3"), "{text}");
         assert!(text.contains("cn-north-1a, cn-north-1b"), "{text}");
+    }
+
+    #[test]
+    fn fargate_runs_only_in_the_zones_aws_lists_for_it() {
+        assert!(fargate_runs_in("ap-northeast-1", Some("apne1-az4")));
+        assert!(!fargate_runs_in("ap-northeast-1", Some("apne1-az3")));
+        assert!(!fargate_runs_in("us-west-1", Some("usw1-az2")));
+        assert!(fargate_runs_in("eu-west-2", Some("euw2-az1")));
     }
 
     #[test]

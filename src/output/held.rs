@@ -13,20 +13,31 @@ pub fn missing_images(
 ) -> impl Iterator<Item = (&crate::address::Address, &MissingImage)> {
     plan.held.iter().filter_map(|h| match &h.hold {
         Hold::ImageMissing(m) => Some((h.address(), m)),
-        Hold::Needs { .. } => None,
+        Hold::Needs { .. } | Hold::UsedBy { .. } => None,
     })
+}
+
+/// `tag 1.0.0` or `digest sha256:...`.
+fn reference(m: &MissingImage) -> String {
+    match m.reference.strip_prefix('@') {
+        Some(digest) => format!("digest {digest}"),
+        None => format!("tag {}", m.reference),
+    }
 }
 
 /// Why `hold` holds a change back, for the plan.
 pub fn reason(hold: &Hold) -> String {
     match hold {
         Hold::ImageMissing(m) if m.new_repository => format!(
-            "its image (tag {} of {}) cannot be there yet: the repository is new",
-            m.reference.trim_start_matches('@'),
+            "its image ({} of {}) cannot be there yet: the repository is new",
+            reference(m),
             m.repository
         ),
         Hold::ImageMissing(m) => format!("its image {} is not in the repository", m.image()),
         Hold::Needs { address } => format!("it needs {address}"),
+        Hold::UsedBy { address } => {
+            format!("{address} uses it, and runs as it is until its image is pushed")
+        }
     }
 }
 
@@ -35,8 +46,12 @@ pub fn reason(hold: &Hold) -> String {
 /// once they are pushed.
 pub fn after_apply(plan: &Plan, state: &State, region: &str, then: &str) -> String {
     let held: Vec<String> = plan.held.iter().map(|h| h.address().to_string()).collect();
+    let images = match missing_images(plan).count() {
+        1 => "The image is not in its repository yet; push it",
+        _ => "The images are not in their repositories yet; push them",
+    };
     let mut out = format!(
-        "Held back: {}. The image is not in its repository yet; push it, then apply again:\n",
+        "Held back: {}. {images}, then apply again:\n",
         held.join(", ")
     );
     for (task_definition, m) in missing_images(plan) {

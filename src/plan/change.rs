@@ -173,6 +173,12 @@ impl Plan {
             || !self.held.is_empty()
     }
 
+    /// Something for the walk to do now (a plan may hold changes back and have
+    /// nothing else).
+    pub fn has_work(&self) -> bool {
+        self.pending().next().is_some() || !self.deposed.is_empty()
+    }
+
     pub fn pending(&self) -> impl Iterator<Item = &Change> {
         self.changes.iter().filter(|c| c.action != Action::NoOp)
     }

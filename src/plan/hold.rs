@@ -49,6 +49,9 @@ pub enum Hold {
     ImageMissing(MissingImage),
     /// It needs a change that is held back.
     Needs { address: Address },
+    /// A running object held back for its image uses it: changing it now would
+    /// change what the old tasks run on (their port, their target group).
+    UsedBy { address: Address },
 }
 
 /// A change the apply leaves for later.
@@ -65,23 +68,22 @@ impl Held {
 }
 
 /// `plan` without the changes of the task definitions in `missing` and of everything
-/// that needs them, which move to `plan.held`.
+/// that needs them, which move to `plan.held`. Where a held change touches an object
+/// that exists (a running service rolling to an image not pushed yet), the changes of
+/// what it uses wait too (a new port on its security group, a new target group):
+/// the service keeps running as it is, on the old side of every move, until the next
+/// apply after the push. A first apply holds only the new service and what needs it.
 pub fn hold_back(mut plan: Plan, missing: &BTreeMap<Address, MissingImage>) -> Plan {
     let mut held_now: BTreeMap<Address, Hold> = missing
         .iter()
         .map(|(a, m)| (a.clone(), Hold::ImageMissing(m.clone())))
         .collect();
-    // Dependents are planned after what they depend on, so one pass in plan order
-    // reaches every transitive dependent.
-    for c in &plan.changes {
-        if c.action == Action::NoOp || held_now.contains_key(&c.address) {
-            continue;
-        }
-        if let Some(needed) = c.depends_on.iter().find(|d| held_now.contains_key(*d)) {
-            let hold = Hold::Needs {
-                address: needed.clone(),
-            };
-            held_now.insert(c.address.clone(), hold);
+    loop {
+        let before = held_now.len();
+        hold_dependents(&plan, &mut held_now);
+        hold_what_running_objects_use(&plan, &mut held_now);
+        if held_now.len() == before {
+            break;
         }
     }
     let (held, kept): (Vec<Change>, Vec<Change>) = plan
@@ -94,4 +96,43 @@ pub fn hold_back(mut plan: Plan, missing: &BTreeMap<Address, MissingImage>) -> P
         change,
     }));
     plan
+}
+
+/// Holds every change that needs a held one. Dependents are planned after what they
+/// depend on, so one pass in plan order reaches every transitive dependent.
+fn hold_dependents(plan: &Plan, held: &mut BTreeMap<Address, Hold>) {
+    for c in &plan.changes {
+        if c.action == Action::NoOp || held.contains_key(&c.address) {
+            continue;
+        }
+        if let Some(needed) = c.depends_on.iter().find(|d| held.contains_key(*d)) {
+            let hold = Hold::Needs {
+                address: needed.clone(),
+            };
+            held.insert(c.address.clone(), hold);
+        }
+    }
+}
+
+/// Holds the changes to existing objects that a held change of an existing object
+/// uses. In reverse plan order, so what a held object uses through another is reached.
+fn hold_what_running_objects_use(plan: &Plan, held: &mut BTreeMap<Address, Hold>) {
+    let by_address: BTreeMap<&Address, &Change> =
+        plan.changes.iter().map(|c| (&c.address, c)).collect();
+    for c in plan.changes.iter().rev() {
+        if !held.contains_key(&c.address) || c.action == Action::Create {
+            continue;
+        }
+        for d in &c.depends_on {
+            let touches_existing = by_address
+                .get(d)
+                .is_some_and(|dc| matches!(dc.action, Action::Update | Action::Replace));
+            if touches_existing && !held.contains_key(d) {
+                let hold = Hold::UsedBy {
+                    address: c.address.clone(),
+                };
+                held.insert(d.clone(), hold);
+            }
+        }
+    }
 }

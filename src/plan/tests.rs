@@ -625,12 +625,13 @@ fn a_target_group_replacement_moves_traffic_only_to_healthy_targets() {
     );
 }
 
-/// A new port and a new image whose tag is not pushed yet: the task definition and
-/// the service wait for the image, so the listener keeps sending traffic to the old
-/// target group (its move is not finished) and the old group stays (not retired);
-/// the apply after the push completes both.
+/// A new port and a new image whose tag is not pushed yet, on a running service: the
+/// task definition waits for the image, and so does everything the running service
+/// uses that would change under it (the new port on its security group, the new
+/// target group and the listener's move to it): it keeps running as it is until the
+/// apply after the push. Nothing of the move starts, nothing is retired.
 #[test]
-fn what_a_held_service_uses_keeps_its_old_side() {
+fn a_running_service_held_for_its_image_keeps_everything_it_uses() {
     let (state, observed) = applied(&hello("hello:latest"));
     let desired = hello_edited(|t| {
         t.replace("port = 8080", "port = 9090")
@@ -647,23 +648,61 @@ fn what_a_held_service_uses_keeps_its_old_side() {
         },
     )]);
     let p = crate::plan::hold_back(p, &missing);
-    let held: Vec<String> = p.held.iter().map(|h| h.address().to_string()).collect();
-    assert_eq!(held, ["task_definition.hello", "ecs_service.hello"]);
+    let hold = |address: &str| {
+        p.held
+            .iter()
+            .find(|h| h.address() == &a(address))
+            .map(|h| h.hold.clone())
+            .unwrap_or_else(|| panic!("{address} not held: {:?}", p.held))
+    };
+    let used_by_service = crate::plan::Hold::UsedBy {
+        address: a("ecs_service.hello"),
+    };
+    assert_eq!(hold("security_group.hello"), used_by_service);
+    assert_eq!(hold("target_group.hello"), used_by_service);
+    assert_eq!(hold("listener.http"), used_by_service);
+    assert!(matches!(
+        hold("ecs_service.hello"),
+        crate::plan::Hold::Needs { .. }
+    ));
     let ops = ops::build(&p, &state);
-    assert!(ops.contains_key(&Op::Apply(a("target_group.hello"))));
-    assert!(
-        ops.contains_key(&Op::Apply(a("listener.http"))),
-        "attached at weight 0"
-    );
-    assert!(
-        !ops.contains_key(&Op::Finish(a("listener.http"))),
-        "{ops:?}"
-    );
-    assert!(
-        !ops.contains_key(&Op::DestroyDeposed(a("target_group.hello"))),
-        "{ops:?}"
-    );
-    assert!(!ops.keys().any(|o| o.address() == &a("ecs_service.hello")));
+    for held in &p.held {
+        assert!(
+            !ops.keys().any(|o| o.address() == held.address()),
+            "{} runs: {ops:?}",
+            held.address()
+        );
+    }
+    assert!(p.has_changes());
+}
+
+/// What a held change uses keeps its old side in the walk: no finish of a staged move
+/// towards it, no retirement of an old object it still uses (here: an old target
+/// group an interrupted run left deposed).
+#[test]
+fn what_a_held_change_uses_is_neither_finished_nor_retired() {
+    let (mut state, observed) = applied(&hello("hello:latest"));
+    let tg = a("target_group.hello");
+    state
+        .resources
+        .get_mut(&tg)
+        .unwrap()
+        .deposed
+        .push(crate::address::CloudId::new("arn:old-target-group"));
+    let desired = hello("hello:2.0.0");
+    let p = plan(&desired, &state, &observed).unwrap();
+    let missing = BTreeMap::from([(
+        a("task_definition.hello"),
+        crate::plan::MissingImage {
+            repository: a("ecr_repository.hello"),
+            repository_uri: None,
+            reference: "2.0.0".into(),
+            new_repository: false,
+        },
+    )]);
+    let held = crate::plan::hold_back(p.clone(), &missing);
+    assert!(ops::build(&p, &state).contains_key(&Op::DestroyDeposed(tg.clone())));
+    assert!(!ops::build(&held, &state).contains_key(&Op::DestroyDeposed(tg)));
 }
 
 /// hello-fargate with `[stack] tags` set to `tags` (a TOML inline table).

@@ -360,19 +360,25 @@ impl Resource for CloudfrontDistribution {
     }
 
     /// Disable (unless already disabled), wait until that is deployed, then delete
-    /// with the ETag of the deployed state. Gone at any step = done.
-    /// Disable, wait until that is deployed, delete with the ETag of the deployed
-    /// state. CloudFront may still refuse: `DistributionNotDisabled` while the disable
-    /// has not reached every edge although GetDistribution says Deployed, and
+    /// with the ETag of the deployed state; gone at any step is done. CloudFront may
+    /// still refuse: `DistributionNotDisabled` while the disable has not reached every
+    /// edge although GetDistribution says Deployed, and
     /// `PreconditionFailed` when the config changed since its ETag was read (someone
     /// else's update). Both are retried from the top, for the propagation bound
     /// (terraform-provider-aws retries them for a few minutes).
     async fn delete(aws: &Aws, id: &CloudId) -> Result<(), AwsError> {
-        let started = std::time::Instant::now();
+        // From the first refusal: the disable's deployment before it takes minutes.
+        let mut first_refusal: Option<std::time::Instant> = None;
         let mut pause = Duration::from_secs(2);
         loop {
             match disable_and_delete(aws, id).await {
-                Err(e) if delete_may_succeed_later(&e) && started.elapsed() < BOUND => {
+                Err(e)
+                    if delete_may_succeed_later(&e)
+                        && first_refusal
+                            .get_or_insert_with(std::time::Instant::now)
+                            .elapsed()
+                            < BOUND =>
+                {
                     tracing::debug!("{id}: {e}; trying again in {}s", pause.as_secs());
                     tokio::time::sleep(pause).await;
                     pause = (pause * 2).min(Duration::from_secs(20));

@@ -399,8 +399,14 @@ impl Resource for EcsService {
         }
         if is(&["load_balancer"]) {
             let live = describe(ctx.aws, id).await?;
-            let staged = staged_load_balancers(ctx, spec, live.as_ref())?;
-            call = call.set_load_balancers(Some(staged));
+            let live = live
+                .as_ref()
+                .map(|s| s.load_balancers())
+                .unwrap_or_default();
+            let wanted = load_balancers(ctx, spec)?;
+            if let Some(staged) = staged_load_balancers(live, wanted) {
+                call = call.set_load_balancers(Some(staged));
+            }
         }
         if is(&["health_check_grace_period"]) {
             call =
@@ -408,6 +414,13 @@ impl Resource for EcsService {
         }
         if is(&["circuit_breaker", "min_healthy_percent", "max_percent"]) {
             call = call.deployment_configuration(deployment(spec));
+        }
+        // A move already staged by an interrupted run leaves nothing to send.
+        let only_moved = changed
+            .iter()
+            .all(|c| c == "load_balancer" || c == tags::ATTR);
+        if call.get_load_balancers().is_none() && only_moved {
+            return Ok(());
         }
         call.send().await.op("UpdateService")?;
         Ok(())
@@ -492,34 +505,36 @@ fn load_balancers(ctx: &Ctx<'_>, spec: &EcsServiceSpec) -> Result<Vec<LoadBalanc
     })
 }
 
-/// The first stage of a move to the spec's target group: the groups the service
-/// uses now stay (with the spec's container and port: the new revision's), and the
-/// new one joins, so its tasks are healthy in both before any traffic moves.
+/// The first stage of a move to the `wanted` target group: the groups the service
+/// uses now stay (with the wanted container and port: the new revision's), and the
+/// new one joins, so its tasks are healthy in both before any traffic moves. None
+/// when the service already uses the wanted group: the move was staged by a run that
+/// stopped before its finish, and only `finish` is left (putting the old group back
+/// now could name one no listener forwards to any more, which ECS refuses).
 fn staged_load_balancers(
-    ctx: &Ctx<'_>,
-    spec: &EcsServiceSpec,
-    live: Option<&Service>,
-) -> Result<Vec<LoadBalancer>, AwsError> {
-    let wanted = load_balancers(ctx, spec)?;
-    let (Some(target), Some(svc)) = (wanted.first(), live) else {
-        return Ok(wanted);
+    live: &[LoadBalancer],
+    wanted: Vec<LoadBalancer>,
+) -> Option<Vec<LoadBalancer>> {
+    let Some(target) = wanted.first() else {
+        return Some(wanted);
     };
-    let mut staged: Vec<LoadBalancer> = svc
-        .load_balancers()
+    let groups = |lb: &LoadBalancer| lb.target_group_arn().map(str::to_string);
+    if live.iter().any(|lb| groups(lb) == groups(target)) {
+        return None;
+    }
+    let mut staged: Vec<LoadBalancer> = live
         .iter()
-        .filter(|lb| {
-            lb.target_group_arn().is_some() && lb.target_group_arn() != target.target_group_arn()
-        })
+        .filter(|lb| lb.target_group_arn().is_some())
         .map(|lb| {
             LoadBalancer::builder()
-                .set_target_group_arn(lb.target_group_arn().map(str::to_string))
+                .set_target_group_arn(groups(lb))
                 .set_container_name(target.container_name().map(str::to_string))
                 .set_container_port(target.container_port())
                 .build()
         })
         .collect();
     staged.push(target.clone());
-    Ok(staged)
+    Some(staged)
 }
 
 fn deployment_settings_stored(svc: &Service, spec: &EcsServiceSpec) -> bool {
@@ -758,6 +773,38 @@ fn deployment(spec: &EcsServiceSpec) -> DeploymentConfiguration {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_move_to_a_new_target_group_is_staged_once() {
+        let lb = |tg: &str, port: i32| {
+            LoadBalancer::builder()
+                .target_group_arn(tg)
+                .container_name("web")
+                .container_port(port)
+                .build()
+        };
+        let groups = |lbs: &[LoadBalancer]| -> Vec<(String, i32)> {
+            lbs.iter()
+                .map(|l| {
+                    (
+                        l.target_group_arn().unwrap().to_string(),
+                        l.container_port().unwrap(),
+                    )
+                })
+                .collect()
+        };
+        // First stage: the old group stays (on the new revision's port), the new joins.
+        let staged = staged_load_balancers(&[lb("old", 5000)], vec![lb("new", 5001)]).unwrap();
+        assert_eq!(
+            groups(&staged),
+            [("old".into(), 5001), ("new".into(), 5001)]
+        );
+        // Already staged (a run stopped before its finish): nothing to do here, even
+        // if the listener no longer forwards to the old group.
+        assert_eq!(staged_load_balancers(&staged, vec![lb("new", 5001)]), None);
+        // No load balancer wanted: all go.
+        assert_eq!(staged_load_balancers(&staged, Vec::new()), Some(Vec::new()));
+    }
 
     #[test]
     fn ids_locate_cluster_and_service_in_both_forms() {

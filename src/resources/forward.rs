@@ -68,6 +68,11 @@ pub fn targets(action: &Action) -> Vec<(String, i32)> {
     }
 }
 
+/// Whether `live` sends everything to `target_group` already: the move is finished.
+pub fn only_to(live: &[(String, i32)], target_group: &str) -> bool {
+    matches!(live, [(arn, _)] if arn == target_group)
+}
+
 /// How `read` reports where a forward sends: the group's ARN, or, while a move is
 /// staged, every group with its weight (which never equals what stack.toml asks for,
 /// so an interrupted move shows as a change and the next apply completes it).

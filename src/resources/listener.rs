@@ -7,7 +7,6 @@ use super::{
     wanted_ref,
 };
 use crate::address::{CloudId, Kind};
-use crate::aws::propagation::Transient;
 use crate::aws::{Aws, AwsError, NotFoundExt, SdkResultExt, unknown_outcome};
 use aws_sdk_elasticloadbalancingv2::types::{
     Action, ActionTypeEnum, Certificate, FixedResponseActionConfig, ProtocolEnum,
@@ -62,12 +61,6 @@ impl Resource for Listener {
     /// A listener cannot move to another load balancer; port, protocol, certificate,
     /// policy and default action all change in place through ModifyListener.
     const REPLACE_ON: &'static [&'static str] = &["load_balancer_arn"];
-    /// A certificate issued a moment ago can be unknown to ELBv2 for a while
-    /// (terraform-provider-aws `retryListenerCreate`).
-    const TRANSIENT: &'static [Transient] = &[
-        Transient::code("CreateListener", "CertificateNotFound"),
-        Transient::code("ModifyListener", "CertificateNotFound"),
-    ];
     /// A forward to a new target group is staged (see `forward`).
     const STAGED: &'static [&'static str] = &["default_action"];
     /// `find`: listeners are listed per load balancer.
@@ -218,7 +211,7 @@ impl Resource for Listener {
             return Ok(());
         };
         let target_group = ctx.resolve(target_group)?;
-        if live_forward(ctx.aws, id).await? == [(target_group.clone(), 1)] {
+        if forward::only_to(&live_forward(ctx.aws, id).await?, &target_group) {
             return Ok(());
         }
         modify(ctx, id, spec, forward::to(&target_group)).await

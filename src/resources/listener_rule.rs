@@ -194,7 +194,7 @@ impl Resource for ListenerRule {
     /// Forward to the spec's target group alone, once its service is healthy there.
     async fn finish(ctx: &Ctx<'_>, id: &CloudId, spec: &ListenerRuleSpec) -> Result<(), AwsError> {
         let target_group = ctx.resolve(&spec.target_group)?;
-        if live_forward(ctx.aws, id).await? == [(target_group.clone(), 1)] {
+        if forward::only_to(&live_forward(ctx.aws, id).await?, &target_group) {
             return Ok(());
         }
         modify(ctx, id, spec, forward::to(&target_group)).await

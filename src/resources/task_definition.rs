@@ -497,7 +497,6 @@ async fn describe(
         .map(|td| (td.clone(), out.tags().to_vec())))
 }
 
-/// `repository-uri:tag`, `repository-uri@sha256:...`, or the reference alone.
 /// Where the image a revision of `spec` runs comes from, when it is one of the
 /// stack's repositories: the repository's address and the tag or `@digest`. A
 /// deployed image (`apply --image`) is found by the URI of a repository in
@@ -521,6 +520,7 @@ pub fn stack_image(
     }
 }
 
+/// `repository-uri:tag`, `repository-uri@sha256:...`, or the reference alone.
 fn image_uri(repository_uri: Option<&str>, reference: &str) -> String {
     match repository_uri {
         None => reference.to_string(),
