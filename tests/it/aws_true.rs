@@ -314,3 +314,81 @@ fn is_create(operation: &str) -> bool {
         && operation != "CreateTags"
         && operation != "CreateRoute"
 }
+
+/// A run cut short between the two finish steps of a target-group move (the listener
+/// already forwards to the new group alone, the service still in both groups) is
+/// completed by the next apply: it does not stage the move again, which would name the
+/// old group, no longer attached to any listener, and ECS would refuse.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_move_cut_short_between_its_finish_steps_is_completed() {
+    use stackctl::aws::call_log::ABORT_AFTER_CALLS_ENV;
+    let r = realistic("weather", "eu-west-2").await;
+    let named = |name: &str| {
+        let mut ws = Workspace::new(&r._emulator, &example("weather"));
+        ws.endpoint = r.proxy.endpoint.clone();
+        ws.edit("name = \"weather\"", &format!("name = \"{name}\""));
+        ws
+    };
+    // Where the listener's move is finished, in a run that is not cut short.
+    let clean = named("clean");
+    assert_eq!(clean.apply(&[]).code, 0);
+    clean.edit("port = 5000", "port = 5001");
+    let log = clean.dir.join("clean.calls.jsonl");
+    assert_eq!(clean.apply(&["--api-log", log.to_str().unwrap()]).code, 0);
+    let calls = CallLog::read(&log).unwrap();
+    let switches: Vec<usize> = calls
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| c.operation == "ModifyListener")
+        .map(|(i, _)| i + 1)
+        .collect();
+    assert_eq!(switches.len(), 2, "{calls:#?}");
+    let mut hit = false;
+    for k in switches[1] - 1..=switches[1] + 1 {
+        let ws = named(&format!("cut{k}"));
+        assert_eq!(ws.apply(&[]).code, 0);
+        ws.edit("port = 5000", "port = 5001");
+        let killed_log = ws.dir.join("killed.calls.jsonl");
+        let n = k.to_string();
+        let killed = ws.run_with_env(
+            &[(ABORT_AFTER_CALLS_ENV, &n)],
+            &[
+                "--api-log",
+                killed_log.to_str().unwrap(),
+                "apply",
+                "--auto-approve",
+            ],
+        );
+        assert_eq!(killed.code, -1, "cut after call {k}: {}", killed.stderr);
+        let killed_calls = CallLog::read(&killed_log).unwrap();
+        let finished_listener = killed_calls
+            .iter()
+            .filter(|c| c.operation == "ModifyListener")
+            .count()
+            == 2;
+        let left_service = killed_calls
+            .iter()
+            .filter(|c| c.operation == "UpdateService")
+            .count()
+            == 2;
+        hit |= finished_listener && !left_service;
+        let before = counts(&r).unassociated_target_group;
+        let again = ws.run(&["apply", "--auto-approve"]);
+        assert_eq!(
+            again.code, 0,
+            "cut after call {k}: {}\n{}",
+            again.stdout, again.stderr
+        );
+        assert_eq!(
+            counts(&r).unassociated_target_group,
+            before,
+            "cut after call {k}"
+        );
+        let plan = ws.run(&["plan", "--detailed-exitcode"]);
+        assert_eq!(plan.code, 0, "cut after call {k}: {}", plan.stdout);
+    }
+    assert!(
+        hit,
+        "no run was cut between the listener's and the service's finish"
+    );
+}
