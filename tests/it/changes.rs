@@ -5,6 +5,7 @@
 //! working directory or from a fresh one; a target group replacement is created
 //! before the old group goes, so the listener always forwards somewhere.
 
+use crate::support::aws_order::writes;
 use crate::support::cli::{Run, Workspace, example};
 use crate::support::emulator::Emulator;
 use serde_json::{Value, json};
@@ -12,7 +13,6 @@ use stackctl::address::Address;
 use stackctl::aws::Aws;
 use stackctl::aws::call_log::{CallLog, CallRecord};
 use stackctl::state::State;
-use std::path::Path;
 
 fn id(state: &State, address: &str) -> String {
     let a: Address = address.parse().unwrap();
@@ -63,19 +63,6 @@ fn field<'a>(plan: &'a Value, address: &str, name: &str) -> &'a Value {
         .iter()
         .find(|f| f["name"] == name)
         .unwrap_or_else(|| panic!("no field {name} of {address} in {plan:#}"))
-}
-
-/// Calls that change something (anything but Describe*, List*, Get*).
-fn writes(log: &Path) -> Vec<CallRecord> {
-    CallLog::read(log)
-        .unwrap()
-        .into_iter()
-        .filter(|c| {
-            !["Describe", "List", "Get"]
-                .iter()
-                .any(|p| c.operation.starts_with(p))
-        })
-        .collect()
 }
 
 async fn service_of(aws: &Aws, state: &State, name: &str) -> aws_sdk_ecs::types::Service {

@@ -5,6 +5,7 @@
 //! image; once the image is pushed the next apply creates the service. A deploy of a
 //! tag nobody pushed is refused and changes nothing.
 
+use crate::support::aws_order;
 use crate::support::cli::{Workspace, example};
 use crate::support::emulator::Emulator;
 use crate::support::images::{self, HELD, NEVER_DELETES_IMAGES};
@@ -29,14 +30,8 @@ fn operations(log: &Path) -> Vec<String> {
 /// Calls that change something (anything but Describe*, List*, Get*), as
 /// `OPERATION ADDRESS`.
 fn writes(log: &Path) -> Vec<String> {
-    CallLog::read(log)
-        .unwrap()
+    aws_order::writes(log)
         .into_iter()
-        .filter(|c| {
-            !["Describe", "List", "Get"]
-                .iter()
-                .any(|p| c.operation.starts_with(p))
-        })
         .map(|c| match c.address {
             Some(a) => format!("{} {a}", c.operation),
             None => c.operation,

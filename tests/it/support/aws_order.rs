@@ -251,6 +251,20 @@ pub fn created(calls: &[CallRecord]) -> Vec<&Address> {
         .collect()
 }
 
+/// The calls of the API log at `log` that change something (anything but Describe*,
+/// List*, Get*).
+pub fn writes(log: &std::path::Path) -> Vec<CallRecord> {
+    stackctl::aws::call_log::CallLog::read(log)
+        .unwrap()
+        .into_iter()
+        .filter(|c| {
+            !["Describe", "List", "Get"]
+                .iter()
+                .any(|p| c.operation.starts_with(p))
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
