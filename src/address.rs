@@ -8,9 +8,24 @@ use std::fmt;
 use std::str::FromStr;
 
 /// Every AWS resource kind stackctl manages. The order here is the order kinds are
-/// listed in when nothing else (the dependency graph) decides.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+/// listed in when nothing else (the dependency graph) decides; `Kind::ALL` and the
+/// names (`ecs_service`) are derived from it, so a new kind is one line here.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    strum::VariantArray,
+    strum::IntoStaticStr,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum Kind {
     Vpc,
     Subnet,
@@ -34,50 +49,10 @@ pub enum Kind {
 }
 
 impl Kind {
-    pub const ALL: [Kind; 19] = [
-        Kind::Vpc,
-        Kind::Subnet,
-        Kind::InternetGateway,
-        Kind::ElasticIp,
-        Kind::NatGateway,
-        Kind::RouteTable,
-        Kind::SecurityGroup,
-        Kind::EcrRepository,
-        Kind::LogGroup,
-        Kind::IamRole,
-        Kind::FlowLog,
-        Kind::EcsCluster,
-        Kind::LoadBalancer,
-        Kind::TargetGroup,
-        Kind::Listener,
-        Kind::ListenerRule,
-        Kind::TaskDefinition,
-        Kind::EcsService,
-        Kind::CloudfrontDistribution,
-    ];
+    pub const ALL: &'static [Kind] = <Kind as strum::VariantArray>::VARIANTS;
 
     pub fn as_str(self) -> &'static str {
-        match self {
-            Kind::Vpc => "vpc",
-            Kind::Subnet => "subnet",
-            Kind::InternetGateway => "internet_gateway",
-            Kind::ElasticIp => "elastic_ip",
-            Kind::NatGateway => "nat_gateway",
-            Kind::RouteTable => "route_table",
-            Kind::SecurityGroup => "security_group",
-            Kind::EcrRepository => "ecr_repository",
-            Kind::LogGroup => "log_group",
-            Kind::IamRole => "iam_role",
-            Kind::FlowLog => "flow_log",
-            Kind::EcsCluster => "ecs_cluster",
-            Kind::LoadBalancer => "load_balancer",
-            Kind::TargetGroup => "target_group",
-            Kind::Listener => "listener",
-            Kind::ListenerRule => "listener_rule",
-            Kind::TaskDefinition => "task_definition",
-            Kind::EcsService => "ecs_service",
-            Kind::CloudfrontDistribution => "cloudfront_distribution",
-        }
+        self.into()
     }
 }
 
@@ -91,7 +66,7 @@ impl fmt::Display for Kind {
 pub enum AddressError {
     #[error("`{0}` is not an address: expected KIND.NAME, e.g. ecs_service.web")]
     Malformed(String),
-    #[error("`{0}` is not a resource kind; kinds are: {kinds}", kinds = Kind::ALL.map(Kind::as_str).join(", "))]
+    #[error("`{0}` is not a resource kind; kinds are: {kinds}", kinds = Kind::ALL.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(", "))]
     UnknownKind(String),
 }
 
@@ -99,7 +74,8 @@ impl FromStr for Kind {
     type Err = AddressError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Kind::ALL
-            .into_iter()
+            .iter()
+            .copied()
             .find(|k| k.as_str() == s)
             .ok_or_else(|| AddressError::UnknownKind(s.to_string()))
     }
@@ -217,7 +193,7 @@ mod tests {
 
     #[test]
     fn every_kind_parses_from_its_own_name() {
-        for k in Kind::ALL {
+        for &k in Kind::ALL {
             assert_eq!(k.as_str().parse::<Kind>(), Ok(k));
         }
     }

@@ -167,14 +167,9 @@ pub async fn walk(
     // Steps, not changes: a create-first replacement is two (create, then retire).
     let total = engine::ops::steps(&engine::ops::build(plan, &session.state));
     let (observer, ticker) = report.observer(total)?;
-    let (state, result) = engine::apply(
-        session.aws.clone(),
-        session.state,
-        session.store.clone(),
-        plan,
-        observer,
-    )
-    .await;
+    let cloud = std::sync::Arc::new(engine::cloud::AwsCloud(session.aws.clone()));
+    let (state, result) =
+        engine::apply(cloud, session.state, session.store.clone(), plan, observer).await;
     if let Some(ticker) = ticker {
         ticker.abort();
     }

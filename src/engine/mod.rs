@@ -2,7 +2,10 @@
 //! object, apply the new), ordered by the dependency graph, run concurrently as
 //! soon as what they need is done, with the state saved after every step.
 
+pub mod cloud;
 pub mod event;
+#[cfg(test)]
+pub mod fake;
 pub mod images;
 pub mod ops;
 pub mod recover;

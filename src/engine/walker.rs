@@ -3,13 +3,13 @@
 //! When an operation fails, everything that waits on it is skipped and reported as
 //! skipped; only root failures are errors.
 
+use super::cloud::Cloud;
 use super::event::{Event, Observer};
 use super::ops::{self, Op};
-use super::recover;
 use crate::address::{Address, CloudId};
 use crate::aws::call_log::{CURRENT_ADDRESS, WAITING};
 use crate::aws::propagation::{self, StepErrors};
-use crate::aws::{Aws, AwsError, wait};
+use crate::aws::{AwsError, wait};
 use crate::plan::{Action, Change, Plan};
 use crate::resources::{Ctx, Lookup, Outputs, Ref, Wanted, registry};
 use crate::state::error::StateError;
@@ -33,7 +33,7 @@ pub enum ApplyError {
 }
 
 struct Shared {
-    aws: Aws,
+    cloud: Arc<dyn Cloud>,
     stack: String,
     store: Arc<Store>,
     state: Mutex<State>,
@@ -143,7 +143,7 @@ impl Lookup for Resolved<'_> {
 }
 
 pub async fn apply(
-    aws: Aws,
+    cloud: Arc<dyn Cloud>,
     state: State,
     store: Arc<Store>,
     plan: &Plan,
@@ -154,7 +154,7 @@ pub async fn apply(
     let shared = Arc::new(Shared {
         released,
         halted: std::sync::atomic::AtomicBool::new(false),
-        aws,
+        cloud,
         stack: state.stack.clone(),
         store,
         state: Mutex::new(state),
@@ -450,10 +450,8 @@ async fn ready(shared: &Shared, a: &Address) -> Result<(), String> {
     let change = &shared.changes[a];
     let spec = change.spec.as_ref().expect("applies have a spec");
     let deps = shared.outputs_of(&change.depends_on);
-    let ctx = Ctx::new(&shared.aws, &shared.stack, a, &deps);
-    registry::wait_ready(a.kind(), &ctx, &id, spec)
-        .await
-        .map_err(err)
+    let ctx = Ctx::new(shared.cloud.aws(), &shared.stack, a, &deps);
+    shared.cloud.wait_ready(&ctx, &id, spec).await.map_err(err)
 }
 
 /// The second stage of a staged update (see `resources::forward`): the object uses
@@ -463,14 +461,12 @@ async fn finish(shared: &Shared, a: &Address) -> Result<(), String> {
     let change = &shared.changes[a];
     let spec = change.spec.as_ref().expect("applies have a spec");
     let deps = shared.outputs_of(&change.depends_on);
-    let ctx = Ctx::new(&shared.aws, &shared.stack, a, &deps);
-    registry::finish(a.kind(), &ctx, &id, spec)
-        .await
-        .map_err(err)?;
+    let ctx = Ctx::new(shared.cloud.aws(), &shared.stack, a, &deps);
+    shared.cloud.finish(&ctx, &id, spec).await.map_err(err)?;
     if registry::waits(a.kind()) {
         WAITING.scope((), ready(shared, a)).await?;
     }
-    let attrs = applied_attrs(change, &deps)?;
+    let attrs = applied_attrs(shared, change, &deps)?;
     shared
         .save(|state| {
             if let Some(r) = state.resources.get_mut(a) {
@@ -486,6 +482,7 @@ fn err(e: AwsError) -> String {
 
 /// The attributes as applied: every reference resolves now.
 fn applied_attrs(
+    shared: &Shared,
     change: &Change,
     deps: &BTreeMap<Address, Outputs>,
 ) -> Result<crate::resources::Attrs, String> {
@@ -493,7 +490,10 @@ fn applied_attrs(
         .spec
         .as_ref()
         .expect("creates and updates have a spec");
-    let wanted = registry::wanted(change.address.kind(), spec, &Resolved(deps)).map_err(err)?;
+    let wanted = shared
+        .cloud
+        .wanted(change.address.kind(), spec, &Resolved(deps))
+        .map_err(err)?;
     Ok(wanted
         .into_iter()
         .filter_map(|(k, w)| match w {
@@ -507,11 +507,11 @@ async fn create(shared: &Shared, change: &Change) -> Result<(), String> {
     let a = &change.address;
     let spec = change.spec.as_ref().expect("creates have a spec");
     let deps = shared.outputs_of(&change.depends_on);
-    let attrs = applied_attrs(change, &deps)?;
+    let attrs = applied_attrs(shared, change, &deps)?;
     let token = begin_create(shared, change).await?;
-    let mut ctx = Ctx::new(&shared.aws, &shared.stack, a, &deps);
+    let mut ctx = Ctx::new(shared.cloud.aws(), &shared.stack, a, &deps);
     ctx.token = Some(&token);
-    let created = recover::create(&ctx, spec).await.map_err(err)?;
+    let created = shared.cloud.create(&ctx, spec).await.map_err(err)?;
     let id = created.id.clone();
     let mut outputs = created.outputs;
     outputs.insert("id".into(), id.to_string());
@@ -577,11 +577,13 @@ async fn update(shared: &Shared, change: &Change) -> Result<(), String> {
     let a = &change.address;
     let spec = change.spec.as_ref().expect("updates have a spec");
     let deps = shared.outputs_of(&change.depends_on);
-    let mut attrs = applied_attrs(change, &deps)?;
+    let mut attrs = applied_attrs(shared, change, &deps)?;
     let id = recorded_id(shared, a)?;
-    let ctx = Ctx::new(&shared.aws, &shared.stack, a, &deps);
+    let ctx = Ctx::new(shared.cloud.aws(), &shared.stack, a, &deps);
     let changed: Vec<String> = change.diffs.iter().map(|d| d.name.clone()).collect();
-    registry::update(a.kind(), &ctx, &id, spec, &changed)
+    shared
+        .cloud
+        .update(&ctx, &id, spec, &changed)
         .await
         .map_err(err)?;
     // A staged attribute is only half applied until the finish step: until then it
@@ -614,9 +616,7 @@ fn recorded_id(shared: &Shared, a: &Address) -> Result<CloudId, String> {
 
 async fn destroy(shared: &Shared, a: &Address) -> Result<(), String> {
     let id = recorded_id(shared, a)?;
-    registry::delete(a.kind(), &shared.aws, &id)
-        .await
-        .map_err(err)?;
+    shared.cloud.delete(a.kind(), &id).await.map_err(err)?;
     let recorded = shared.edit(|state| {
         state.resources.remove(a);
     });
@@ -634,9 +634,7 @@ async fn destroy_deposed(shared: &Shared, a: &Address) -> Result<(), String> {
             .unwrap_or_default()
     };
     for id in deposed {
-        registry::retire(a.kind(), &shared.aws, &id)
-            .await
-            .map_err(err)?;
+        shared.cloud.retire(a.kind(), &id).await.map_err(err)?;
         shared
             .save(|state| {
                 if let Some(r) = state.resources.get_mut(a) {
@@ -647,3 +645,6 @@ async fn destroy_deposed(shared: &Shared, a: &Address) -> Result<(), String> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests;

@@ -712,7 +712,7 @@ fn hello_tagged(tags: &str) -> Vec<Desired> {
 
 #[test]
 fn no_kind_replaces_for_tags() {
-    for kind in Kind::ALL {
+    for &kind in Kind::ALL {
         assert!(
             !crate::resources::registry::replace_on(kind).contains(&"tags"),
             "{kind}"

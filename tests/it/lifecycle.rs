@@ -198,7 +198,7 @@ async fn the_leftovers_sweep_finds_every_kind_after_an_apply() {
     let state = ws.state();
     let aws = Aws::for_emulator("eu-west-2", &emulator.endpoint).await;
     let found = leftovers::of_stack(&aws, "shop").await;
-    for kind in Kind::ALL {
+    for &kind in Kind::ALL {
         let recorded = state.resources.keys().filter(|a| a.kind() == kind).count();
         let swept = found
             .iter()
