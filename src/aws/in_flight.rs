@@ -1,4 +1,5 @@
-//! A bound on the HTTP requests in flight to each AWS service, one bound per SDK client.
+//! A bound on the HTTP requests in flight to each AWS service, one bound per SDK client
+//! (`Service::in_flight` says how many).
 //!
 //! AWS limits API calls per account and region with token buckets: a burst drains the
 //! bucket, then calls are refused (throttled) until it refills. stackctl's bursts are
@@ -24,21 +25,6 @@ use aws_smithy_runtime_api::client::runtime_components::RuntimeComponentsBuilder
 use aws_smithy_runtime_api::client::runtime_plugin::RuntimePlugin;
 use std::sync::Arc;
 use tokio::sync::Semaphore;
-
-// Requests in flight per service. EC2 refills its buckets fastest (tens of reads and a
-// few mutations per second per account and region) and is the service stackctl calls
-// most; ELBv2, ECS, ECR and CloudWatch Logs allow fewer calls per second; IAM (one
-// global endpoint for the whole account) and CloudFront (a control plane of a few
-// calls per second) allow the fewest.
-pub const EC2: usize = 8;
-pub const ECS: usize = 4;
-pub const ECR: usize = 4;
-pub const ELB: usize = 4;
-pub const LOGS: usize = 4;
-pub const IAM: usize = 2;
-pub const CLOUDFRONT: usize = 2;
-/// The state object and its lock: one writer at a time anyway.
-pub const S3: usize = 4;
 
 /// The SDK's own default HTTPS client (TLS, connection pool, proxy settings from the
 /// environment), taken from the SDK's default plugin rather than rebuilt here, so

@@ -11,10 +11,12 @@ pub mod http_layer;
 pub mod in_flight;
 pub mod propagation;
 pub mod retry;
+pub mod service;
 pub mod unknown_outcome;
 pub mod wait;
 
 pub use error::{AwsError, AwsErrorKind, NotFoundExt, SdkResultExt};
+pub use service::Service;
 
 use aws_config::BehaviorVersion;
 use aws_config::timeout::TimeoutConfig;
@@ -44,13 +46,14 @@ pub struct Aws {
 /// One service's client: the shared settings, plus its own in-flight bound and retry
 /// partition, and the API call log when asked for.
 macro_rules! client {
-    ($sdk:ident, $shared:expr, $log:expr, $http:expr, $service:literal, $in_flight:expr) => {{
+    ($sdk:ident, $shared:expr, $log:expr, $http:expr, $service:expr) => {{
+        let service: Service = $service;
         let mut builder = $sdk::config::Builder::from($shared)
             .http_client(propagation::retrying(in_flight::limit(
                 $http.clone(),
-                $in_flight,
+                service.in_flight(),
             )))
-            .retry_partition(retry::partition($service))
+            .retry_partition(retry::partition(service.signing_name()))
             .retry_classifier(retry::RefusedConnectionIsFinal);
         builder = builder.interceptor(match $log {
             Some(log) => CallLogInterceptor::new(log.clone()),
@@ -102,33 +105,30 @@ impl Aws {
         let http = in_flight::sdk_default_client();
         Aws {
             region: region.to_string(),
-            ec2: client!(aws_sdk_ec2, shared, call_log, http, "ec2", in_flight::EC2),
-            ecs: client!(aws_sdk_ecs, shared, call_log, http, "ecs", in_flight::ECS),
-            ecr: client!(aws_sdk_ecr, shared, call_log, http, "ecr", in_flight::ECR),
+            ec2: client!(aws_sdk_ec2, shared, call_log, http, Service::Ec2),
+            ecs: client!(aws_sdk_ecs, shared, call_log, http, Service::Ecs),
+            ecr: client!(aws_sdk_ecr, shared, call_log, http, Service::Ecr),
             elb: client!(
                 aws_sdk_elasticloadbalancingv2,
                 shared,
                 call_log,
                 http,
-                "elasticloadbalancing",
-                in_flight::ELB
+                Service::ElasticLoadBalancing
             ),
             cloudfront: client!(
                 aws_sdk_cloudfront,
                 shared,
                 call_log,
                 http,
-                "cloudfront",
-                in_flight::CLOUDFRONT
+                Service::CloudFront
             ),
-            iam: client!(aws_sdk_iam, shared, call_log, http, "iam", in_flight::IAM),
+            iam: client!(aws_sdk_iam, shared, call_log, http, Service::Iam),
             logs: client!(
                 aws_sdk_cloudwatchlogs,
                 shared,
                 call_log,
                 http,
-                "logs",
-                in_flight::LOGS
+                Service::Logs
             ),
             in_use_timeout: wait::IN_USE_TIMEOUT,
             sdk: shared.clone(),
@@ -158,8 +158,8 @@ impl Aws {
             .any(|v| std::env::var(v).is_ok_and(|v| !v.is_empty()));
         let builder = aws_sdk_s3::config::Builder::from(shared)
             .region(Region::new(region.to_string()))
-            .http_client(in_flight::limit(http, in_flight::S3))
-            .retry_partition(retry::partition("s3"))
+            .http_client(in_flight::limit(http, Service::S3.in_flight()))
+            .retry_partition(retry::partition(Service::S3.signing_name()))
             .retry_classifier(retry::RefusedConnectionIsFinal)
             .force_path_style(endpoint_set)
             .interceptor(match call_log {

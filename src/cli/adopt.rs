@@ -1,24 +1,9 @@
-//! Adoption: objects an earlier run created but the state does not record (the state
-//! file was lost, or a run was interrupted between a create call and the state
-//! write) are found by their stackctl tags and recorded, instead of being created a
-//! second time. It runs before every plan and apply, and costs no AWS call when the
-//! state records every desired address.
-//!
-//! All lookups run at once, except that a lookup whose kind needs a dependency's
-//! outputs (`Resource::FIND_NEEDS`: a listener is looked for on its load balancer)
-//! runs after that dependency's lookup. On an empty state, where nothing is found,
-//! that costs one round trip whatever the stack's size. An adopted object is
-//! recorded with the desired spec and its live attributes; the normal refresh and
-//! plan that follow then show it as unchanged, or as the update that brings it in
-//! line with stack.toml.
+//! Adoption before a plan, apply or destroy (see `engine::adopt`): what the command
+//! does with what was found, writing the state or only saying what apply will do.
 
 use super::session::Session;
 use crate::address::{Address, CloudId};
-use crate::desired::Desired;
-use crate::graph::Graph;
-use crate::resources::{Ctx, Live, Outputs, registry};
-use crate::state::{Record, State};
-use std::collections::{BTreeMap, BTreeSet};
+use crate::engine::adopt::{Adopted, adopt_missing};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
@@ -28,123 +13,30 @@ pub enum Mode {
     Preview,
 }
 
-/// Finds the objects of the desired addresses the state lacks, and those of creates an
-/// interrupted run began (`state.intents`), and records them in `session.state`,
-/// saving it in `Mode::Save`. One line per object goes to stderr. Whatever was found
-/// before a lookup failed is still recorded.
+/// Records in `session.state` the objects the state lacks, saving it in `Mode::Save`
+/// (also when a lookup failed: what was found before is kept). One line per object
+/// goes to stderr.
 pub async fn missing(mut session: Session, mode: Mode) -> anyhow::Result<Session> {
-    let all = session.desired().await?;
-    let desired: BTreeSet<Address> = all.iter().map(|d| d.address.clone()).collect();
-    let lookups = to_look_up(&session, &all);
-    if lookups.is_empty() {
-        return Ok(session);
-    }
-    let by_address: BTreeMap<&Address, &Desired> =
-        lookups.iter().map(|d| (&d.address, d)).collect();
-    let graph = Graph::new(lookups.iter().map(|d| {
-        let needs = registry::find_needs(d.address.kind());
-        let deps = d.dependencies().into_iter();
-        (
-            d.address.clone(),
-            deps.filter(|dep| needs.contains(&dep.kind())).collect(),
-        )
-    }));
-    let mut found = Vec::new();
-    let mut failure = None;
-    let intents_before = session.state.intents.len();
-    for wave in graph.waves()? {
-        let results = futures::future::join_all(wave.iter().map(|a| {
-            let d = by_address[a];
-            let deps = known_outputs(&session, d);
-            let recorded = recorded_ids(&session, a);
-            let session = &session;
-            async move { (d, look_up(session, d, &deps, &recorded).await) }
-        }))
-        .await;
-        for (d, result) in results {
-            match result {
-                Ok(Some((id, live))) => {
-                    let replaced = take_over(&mut session.state, d, id.clone(), live);
-                    found.push((d.address.clone(), id, replaced));
-                }
-                // For an address stack.toml still has, the intent stays: the create
-                // is sent again with its token. For one it no longer has, nothing is left.
-                Ok(None) if !desired.contains(&d.address) => {
-                    session.state.intents.remove(&d.address);
-                }
-                Ok(None) => {}
-                Err(e) => {
-                    failure.get_or_insert(e);
-                }
-            }
-        }
-        if failure.is_some() {
-            break;
-        }
-    }
-    let changed = !found.is_empty() || session.state.intents.len() != intents_before;
-    if mode == Mode::Save && changed {
+    let desired = session.desired().await?;
+    let stack = session.config.config.stack.name.clone();
+    let adoption = adopt_missing(&session.aws, &stack, &mut session.state, &desired).await;
+    if mode == Mode::Save && adoption.changed {
         session.save().await?;
     }
-    tracing::info!(
-        "looked for {} objects the state does not record by their tags: {} found",
-        lookups.len(),
-        found.len()
-    );
-    for (address, id, replaced) in found.iter().filter(|_| !session.quiet) {
-        eprintln!("{}", found_line(mode, address, id, replaced.as_ref()));
+    if !session.quiet {
+        for Adopted {
+            address,
+            id,
+            replaced,
+        } in &adoption.found
+        {
+            eprintln!("{}", found_line(mode, address, id, replaced.as_ref()));
+        }
     }
-    match failure {
-        Some(e) => Err(e),
+    match adoption.failure {
+        Some(e) => Err(e.into()),
         None => Ok(session),
     }
-}
-
-/// What to look for: every desired address the state does not record, every address
-/// with an unfinished create (looking past what is recorded for it: an interrupted
-/// create-first replacement), and unfinished creates of addresses that left stack.toml
-/// since (with the spec they were created with, so what they made is found and then
-/// deleted by the plan). Empty, and no AWS call, in the common case.
-fn to_look_up(session: &Session, desired: &[Desired]) -> Vec<Desired> {
-    let state = &session.state;
-    let mut out: Vec<Desired> = desired
-        .iter()
-        .filter(|d| !state.resources.contains_key(&d.address))
-        .filter(|d| !state.intents.contains_key(&d.address))
-        .cloned()
-        .collect();
-    out.extend(state.intents.iter().map(|(address, intent)| {
-        Desired::new(address.clone(), &intent.spec).after(intent.depends_on.iter().cloned())
-    }));
-    out
-}
-
-fn recorded_ids(session: &Session, a: &Address) -> Vec<CloudId> {
-    session
-        .state
-        .resources
-        .get(a)
-        .map(|r| {
-            std::iter::once(r.id.clone())
-                .chain(r.deposed.iter().cloned())
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-/// Records the object found for `d`. When another object was recorded for the address
-/// (an interrupted replacement created this one), that one becomes deposed, to be
-/// deleted once nothing uses it; it is returned.
-fn take_over(state: &mut State, d: &Desired, id: CloudId, live: Live) -> Option<CloudId> {
-    state.intents.remove(&d.address);
-    let mut new = record(d, id, live);
-    let old = state.resources.remove(&d.address);
-    if let Some(old) = &old {
-        new.deposed = old.deposed.clone();
-        new.deposed.push(old.id.clone());
-    }
-    state.resources.insert(d.address.clone(), new);
-    old.map(|o| o.id)
 }
 
 fn found_line(mode: Mode, address: &Address, id: &CloudId, replaced: Option<&CloudId>) -> String {
@@ -161,137 +53,5 @@ fn found_line(mode: Mode, address: &Address, id: &CloudId, replaced: Option<&Clo
             "Will recover {address} ({id}) — an interrupted run created it to replace {old}; \
              apply records it and deletes {old} once nothing uses it"
         ),
-    }
-}
-
-/// The state record of an adopted or imported object: the desired spec, and the live
-/// attributes as the "last applied" ones (nothing was applied; the live view is all
-/// that is known).
-pub fn record(desired: &Desired, id: CloudId, live: Live) -> Record {
-    let mut outputs = live.outputs;
-    outputs.insert("id".into(), id.to_string());
-    Record {
-        id,
-        spec: desired.spec.clone(),
-        attrs: live.attrs,
-        outputs,
-        depends_on: desired.dependencies(),
-        deposed: Vec::new(),
-    }
-}
-
-/// The outputs of `d`'s dependencies that the state records so far.
-fn known_outputs(session: &Session, d: &Desired) -> BTreeMap<Address, Outputs> {
-    d.dependencies()
-        .into_iter()
-        .filter_map(|dep| {
-            let outputs = session.state.resources.get(&dep)?.outputs.clone();
-            Some((dep, outputs))
-        })
-        .collect()
-}
-
-/// The object found for `d` and its live view; `None` when there is none (or it
-/// vanished between the lookup and the read).
-///
-/// The calls are logged without an address (`CURRENT_ADDRESS` is not set): a lookup
-/// is not an engine step, and the API log's order proofs are about engine steps (a
-/// subnet is looked for before its VPC is created on a first apply).
-async fn look_up(
-    session: &Session,
-    d: &Desired,
-    deps: &BTreeMap<Address, Outputs>,
-    recorded: &[CloudId],
-) -> anyhow::Result<Option<(CloudId, Live)>> {
-    let address = &d.address;
-    let mut ctx = Ctx::new(
-        &session.aws,
-        &session.config.config.stack.name,
-        address,
-        deps,
-    );
-    ctx.recorded = recorded;
-    let kind = address.kind();
-    let found = async {
-        let Some(id) = registry::find(kind, &ctx, &d.spec).await? else {
-            return Ok(None);
-        };
-        if recorded.contains(&id) {
-            return Ok(None);
-        }
-        let live = registry::read(kind, &session.aws, &id).await?;
-        Ok(live.map(|live| (id, live)))
-    };
-    found
-        .await
-        .map_err(|e: crate::aws::AwsError| anyhow::anyhow!("{address}: {e}"))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::address::Kind;
-    use crate::resources::Ref;
-    use serde_json::json;
-
-    #[test]
-    fn a_record_keeps_the_desired_spec_and_the_live_view() {
-        let vpc = Address::new(Kind::Vpc, "main");
-        let subnet = Address::new(Kind::Subnet, "public-0");
-        let desired = Desired::new(subnet.clone(), json!({ "vpc": Ref::id(vpc.clone()) }))
-            .after([Address::new(Kind::InternetGateway, "main")]);
-        let live = Live {
-            attrs: [("cidr_block".to_string(), json!("10.0.0.0/24"))].into(),
-            outputs: [("arn".to_string(), "arn:x".to_string())].into(),
-        };
-        let r = record(&desired, CloudId::new("subnet-1"), live);
-        assert_eq!(r.id, CloudId::new("subnet-1"));
-        assert_eq!(r.spec, desired.spec);
-        assert_eq!(r.attrs["cidr_block"], json!("10.0.0.0/24"));
-        assert_eq!(r.outputs["id"], "subnet-1");
-        assert_eq!(r.outputs["arn"], "arn:x");
-        assert_eq!(
-            r.depends_on,
-            vec![vpc, Address::new(Kind::InternetGateway, "main")]
-        );
-        assert!(r.deposed.is_empty());
-    }
-
-    #[test]
-    fn the_object_an_interrupted_replacement_made_takes_over_and_the_old_is_deposed() {
-        let tg = Address::new(Kind::TargetGroup, "web");
-        let desired = Desired::new(tg.clone(), json!({ "port": 5001 }));
-        let mut state = State::new("demo");
-        let mut old = record(&desired, CloudId::new("tg-old"), live_with_port(5000));
-        old.deposed = vec![CloudId::new("tg-older")];
-        state.resources.insert(tg.clone(), old);
-        state.intents.insert(
-            tg.clone(),
-            crate::state::Intent::new(desired.spec.clone(), vec![]),
-        );
-
-        let replaced = take_over(
-            &mut state,
-            &desired,
-            CloudId::new("tg-new"),
-            live_with_port(5001),
-        );
-
-        assert_eq!(replaced, Some(CloudId::new("tg-old")));
-        let r = &state.resources[&tg];
-        assert_eq!(r.id, CloudId::new("tg-new"));
-        assert_eq!(r.attrs["port"], json!(5001));
-        assert_eq!(
-            r.deposed,
-            vec![CloudId::new("tg-older"), CloudId::new("tg-old")]
-        );
-        assert!(state.intents.is_empty());
-    }
-
-    fn live_with_port(port: u16) -> Live {
-        Live {
-            attrs: [("port".to_string(), json!(port))].into(),
-            outputs: Default::default(),
-        }
     }
 }

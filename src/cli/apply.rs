@@ -7,7 +7,6 @@ use super::confirm::confirm;
 use super::exit::Code;
 use super::report::Report;
 use super::session::Session;
-use crate::address::Kind;
 use crate::engine;
 use crate::plan::{Plan, PlanDocument, parse_image, plan_deploy};
 use anyhow::Context;
@@ -117,19 +116,10 @@ async fn deploy(cli: &Cli, args: &Args, report: &Report) -> anyhow::Result<Code>
         .map(|a| parse_image(a))
         .collect::<Result<Vec<_>, _>>()?;
     let session = Session::open(cli, "apply --image", true).await?;
-    for (service, _) in &images {
-        let declared = session.config.config.services.contains_key(service);
-        let address = crate::address::Address::new(Kind::EcsService, service.as_str());
-        if declared && !session.state.resources.contains_key(&address) {
-            return Err(crate::plan::DeployError::NotCreated(service.clone()).into());
-        }
-    }
-    let services: Vec<&str> = images.iter().map(|(s, _)| s.as_str()).collect();
+    let declared = |s: &str| session.config.config.services.contains_key(s);
+    crate::plan::deploy::check_created(&session.state, &images, declared)?;
     let observed = session
-        .refresh_only(|a| {
-            matches!(a.kind(), Kind::TaskDefinition | Kind::EcsService)
-                && services.contains(&a.name())
-        })
+        .refresh_only(|a| crate::plan::deploy::involves(a, &images))
         .await?;
     let plan = session
         .hold_back(plan_deploy(&session.state, &observed, &images)?)

@@ -5,11 +5,11 @@
 //! stack.toml, the next apply brings it in line.
 
 use super::Cli;
-use super::adopt;
 use super::exit::Code;
 use super::session::Session;
-use crate::address::{Address, CloudId, Kind};
+use crate::address::{Address, CloudId};
 use crate::aws::call_log::CURRENT_ADDRESS;
+use crate::engine::adopt;
 use crate::resources::registry;
 use anyhow::{Context, bail};
 
@@ -56,14 +56,14 @@ pub async fn run(cli: &Cli, args: &Args) -> anyhow::Result<Code> {
         .with_context(|| {
             format!(
                 "cannot read {kind} `{id}` (a {kind} is imported by {})",
-                id_form(kind)
+                registry::import_id(kind)
             )
         })?;
     let Some(live) = live else {
         bail!(
             "no {kind} `{id}` exists in {} (a {kind} is imported by {})",
             session.config.region,
-            id_form(kind)
+            registry::import_id(kind)
         );
     };
     session
@@ -81,31 +81,6 @@ pub async fn run(cli: &Cli, args: &Args) -> anyhow::Result<Code> {
     Ok(Code::Ok)
 }
 
-/// What identifies an object of each kind, for messages.
-fn id_form(kind: Kind) -> &'static str {
-    match kind {
-        Kind::Vpc => "its VPC id (vpc-...)",
-        Kind::Subnet => "its subnet id (subnet-...)",
-        Kind::InternetGateway => "its gateway id (igw-...)",
-        Kind::ElasticIp => "its allocation id (eipalloc-...)",
-        Kind::NatGateway => "its NAT gateway id (nat-...)",
-        Kind::RouteTable => "its route table id (rtb-...)",
-        Kind::SecurityGroup => "its group id (sg-...)",
-        Kind::EcrRepository => "its repository name",
-        Kind::LogGroup => "its log group name",
-        Kind::IamRole => "its role name",
-        Kind::FlowLog => "its flow log id (fl-...)",
-        Kind::EcsCluster => "its cluster ARN",
-        Kind::LoadBalancer => "its load balancer ARN",
-        Kind::TargetGroup => "its target group ARN",
-        Kind::Listener => "its listener ARN",
-        Kind::ListenerRule => "its rule ARN",
-        Kind::TaskDefinition => "its task definition ARN, with the revision",
-        Kind::EcsService => "its service ARN (arn:...:service/CLUSTER/NAME)",
-        Kind::CloudfrontDistribution => "its distribution id",
-    }
-}
-
 /// Up to five desired addresses nearest to `wanted` by edit distance, those of the
 /// same kind first.
 fn close_addresses<'a>(
@@ -117,7 +92,7 @@ fn close_addresses<'a>(
         .map(|a| {
             (
                 a.kind() != wanted.kind(),
-                edit_distance(&text, &a.to_string()),
+                strsim::levenshtein(&text, &a.to_string()),
                 a,
             )
         })
@@ -126,41 +101,12 @@ fn close_addresses<'a>(
     scored.into_iter().take(5).map(|(_, _, a)| a).collect()
 }
 
-/// Levenshtein distance over characters.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut diagonal = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let above = row[j + 1];
-            row[j + 1] = if ca == *cb {
-                diagonal
-            } else {
-                1 + diagonal.min(above).min(row[j])
-            };
-            diagonal = above;
-        }
-    }
-    row[b.len()]
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn a(s: &str) -> Address {
         s.parse().unwrap()
-    }
-
-    #[test]
-    fn edit_distance_counts_single_character_edits() {
-        assert_eq!(edit_distance("", ""), 0);
-        assert_eq!(edit_distance("web", "web"), 0);
-        assert_eq!(edit_distance("web", "wbe"), 2);
-        assert_eq!(edit_distance("kitten", "sitting"), 3);
-        assert_eq!(edit_distance("", "abc"), 3);
     }
 
     #[test]

@@ -2,19 +2,17 @@
 //! a lock for commands that write it), the AWS clients, and the refreshed live view.
 
 use super::Cli;
-use crate::address::{Address, CloudId, Kind};
+use crate::address::Address;
 use crate::aws::Aws;
-use crate::aws::call_log::{CURRENT_ADDRESS, CallLog};
+use crate::aws::call_log::CallLog;
 use crate::config::{self, Validated};
 use crate::desired::Desired;
 use crate::plan::Observed;
-use crate::resources::registry;
 use crate::state::State;
 use crate::state::location::Location;
 use crate::state::lock::Holder;
 use crate::state::store::{StateLock, Store};
 use anyhow::Context;
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 pub struct Session {
@@ -160,58 +158,11 @@ impl Session {
         self.refresh_only(|_| true).await
     }
 
-    /// Reads the recorded resources `wanted` picks: one read per kind, all kinds at
-    /// once, so that kinds whose describe call takes many ids cost one call (see
-    /// `Resource::read_many`).
+    /// Reads the recorded resources `wanted` picks (see `engine::refresh`).
     pub async fn refresh_only(
         &self,
         wanted: impl Fn(&Address) -> bool,
     ) -> anyhow::Result<Observed> {
-        let started = std::time::Instant::now();
-        let mut by_kind: BTreeMap<Kind, Vec<(Address, CloudId)>> = BTreeMap::new();
-        for (address, record) in self.state.resources.iter().filter(|(a, _)| wanted(a)) {
-            by_kind
-                .entry(address.kind())
-                .or_default()
-                .push((address.clone(), record.id.clone()));
-        }
-        let reads = by_kind.into_iter().map(|(kind, objects)| async move {
-            let ids: Vec<CloudId> = objects.iter().map(|(_, id)| id.clone()).collect();
-            let read = registry::read_many(kind, &self.aws, &ids);
-            // A read of one object is logged with its address; a batch is for many.
-            let live = match objects.as_slice() {
-                [(address, _)] => CURRENT_ADDRESS.scope(address.clone(), read).await,
-                _ => read.await,
-            };
-            (objects, live)
-        });
-        let mut observed = Observed::new();
-        for (objects, live) in futures::future::join_all(reads).await {
-            let addresses: Vec<&Address> = objects.iter().map(|(a, _)| a).collect();
-            let live = live.with_context(|| {
-                format!("{}: cannot read the current settings", list(&addresses))
-            })?;
-            observed.extend(objects.into_iter().map(|(a, _)| a).zip(live));
-        }
-        tracing::info!(
-            "read {} recorded resources from AWS in {} ms",
-            observed.len(),
-            started.elapsed().as_millis()
-        );
-        Ok(observed)
-    }
-}
-
-/// Addresses for a message: all of a few, the first few of many.
-fn list(addresses: &[&Address]) -> String {
-    const SHOWN: usize = 3;
-    let shown: Vec<String> = addresses
-        .iter()
-        .take(SHOWN)
-        .map(|a| a.to_string())
-        .collect();
-    match addresses.len().checked_sub(SHOWN) {
-        Some(more) if more > 0 => format!("{} and {more} more", shown.join(", ")),
-        _ => shown.join(", "),
+        Ok(crate::engine::refresh::refresh(&self.aws, &self.state, wanted).await?)
     }
 }

@@ -2,6 +2,7 @@
 //! object, apply the new), ordered by the dependency graph, run concurrently as
 //! soon as what they need is done, with the state saved after every step.
 
+pub mod adopt;
 pub mod cloud;
 pub mod event;
 #[cfg(test)]
@@ -9,6 +10,8 @@ pub mod fake;
 pub mod images;
 pub mod ops;
 pub mod recover;
+pub mod refresh;
+pub mod step_error;
 pub mod walker;
 pub mod zones;
 

@@ -67,38 +67,54 @@ pub fn steps(ops: &BTreeMap<Op, BTreeSet<Op>>) -> usize {
 
 /// Operations with the operations each must wait for.
 pub fn build(plan: &Plan, state: &State) -> BTreeMap<Op, BTreeSet<Op>> {
-    let mut ops: BTreeMap<Op, BTreeSet<Op>> = BTreeMap::new();
     let changes: BTreeMap<&Address, &Change> = plan.pending().map(|c| (&c.address, c)).collect();
+    let ops = operations(plan, state, &changes);
+    let order = Order {
+        ops: &ops,
+        changes: &changes,
+        state,
+    };
+    ops.iter()
+        .map(|op| {
+            let mut before = order.before(op);
+            before.retain(|b| b != op && ops.contains(b));
+            (op.clone(), before)
+        })
+        .collect()
+}
+
+/// The operations of the plan's changes, and the retirement of deposed objects a
+/// crashed run left in the state.
+fn operations(plan: &Plan, state: &State, changes: &BTreeMap<&Address, &Change>) -> BTreeSet<Op> {
+    let mut ops = BTreeSet::new();
     for c in changes.values() {
-        let a = &c.address;
+        let a = c.address.clone();
         match c.action {
             Action::Create | Action::Update => {
-                ops.insert(Op::Apply(a.clone()), BTreeSet::new());
+                ops.insert(Op::Apply(a));
             }
             Action::Delete => {
-                ops.insert(Op::Destroy(a.clone()), BTreeSet::new());
+                ops.insert(Op::Destroy(a));
             }
             Action::Replace if registry::create_before_destroy(a.kind()) => {
-                ops.insert(Op::Apply(a.clone()), BTreeSet::new());
-                ops.insert(Op::DestroyDeposed(a.clone()), BTreeSet::new());
+                ops.insert(Op::Apply(a.clone()));
+                ops.insert(Op::DestroyDeposed(a));
             }
             Action::Replace => {
-                ops.insert(Op::Apply(a.clone()), BTreeSet::new());
-                ops.insert(Op::Destroy(a.clone()), BTreeSet::new());
+                ops.insert(Op::Apply(a.clone()));
+                ops.insert(Op::Destroy(a));
             }
             Action::NoOp => {}
         }
     }
-    let applies: Vec<Address> = ops
-        .keys()
+    let waiting: Vec<Address> = ops
+        .iter()
         .filter_map(|op| match op {
             Op::Apply(a) if registry::waits(a.kind()) => Some(a.clone()),
             _ => None,
         })
         .collect();
-    for a in applies {
-        ops.insert(Op::Ready(a), BTreeSet::new());
-    }
+    ops.extend(waiting.into_iter().map(Op::Ready));
     // What a held change (waiting for its image) uses keeps its old side: the service
     // is not moved yet, so a listener must not move its traffic, nor the object it
     // still uses be retired. The apply after the push completes both.
@@ -109,44 +125,52 @@ pub fn build(plan: &Plan, state: &State) -> BTreeMap<Op, BTreeSet<Op>> {
         .collect();
     for c in changes.values().filter(|c| is_staged(c)) {
         if !held_uses.contains(&c.address) {
-            ops.insert(Op::Finish(c.address.clone()), BTreeSet::new());
+            ops.insert(Op::Finish(c.address.clone()));
         }
     }
-    // Also pick up deposed objects a crashed run left in state.
     for (a, r) in &state.resources {
         if !r.deposed.is_empty() {
-            ops.entry(Op::DestroyDeposed(a.clone())).or_default();
+            ops.insert(Op::DestroyDeposed(a.clone()));
         }
     }
     for a in held_uses {
         ops.remove(&Op::DestroyDeposed(a.clone()));
     }
-    // An apply's first stage done: ready, where it waits.
-    let ready = |a: &Address| {
-        if ops.contains_key(&Op::Ready(a.clone())) {
-            Op::Ready(a.clone())
-        } else {
-            Op::Apply(a.clone())
+    ops
+}
+
+/// The ordering rules of the module's doc, over one plan's operations.
+struct Order<'a> {
+    ops: &'a BTreeSet<Op>,
+    changes: &'a BTreeMap<&'a Address, &'a Change>,
+    state: &'a State,
+}
+
+impl Order<'_> {
+    /// An apply's first stage done: ready, where it waits.
+    fn ready(&self, a: &Address) -> Op {
+        match self.ops.contains(&Op::Ready(a.clone())) {
+            true => Op::Ready(a.clone()),
+            false => Op::Apply(a.clone()),
         }
-    };
-    // An apply as others see it when they must not start before it is complete.
-    let finished = |a: &Address| {
-        if ops.contains_key(&Op::Finish(a.clone())) {
-            Op::Finish(a.clone())
-        } else {
-            ready(a)
+    }
+
+    /// An apply as others see it when they must not start before it is complete.
+    fn finished(&self, a: &Address) -> Op {
+        match self.ops.contains(&Op::Finish(a.clone())) {
+            true => Op::Finish(a.clone()),
+            false => self.ready(a),
         }
-    };
-    let keys: Vec<Op> = ops.keys().cloned().collect();
-    let mut edges: BTreeMap<Op, BTreeSet<Op>> = BTreeMap::new();
-    for op in keys {
+    }
+
+    /// What `op` waits for; may name operations the plan does not have.
+    fn before(&self, op: &Op) -> BTreeSet<Op> {
         let mut before = BTreeSet::new();
-        match &op {
+        match op {
             Op::Apply(a) => {
-                let c = changes[a];
-                for d in &c.depends_on {
+                for d in &self.changes[a].depends_on {
                     if registry::ready_before(d.kind()).contains(&a.kind()) {
-                        before.insert(ready(d));
+                        before.insert(self.ready(d));
                     } else {
                         before.insert(Op::Apply(d.clone()));
                     }
@@ -157,42 +181,48 @@ pub fn build(plan: &Plan, state: &State) -> BTreeMap<Op, BTreeSet<Op>> {
                 before.insert(Op::Apply(a.clone()));
             }
             Op::Finish(x) => {
-                before.insert(ready(x));
-                for c in changes.values() {
-                    if c.depends_on.contains(x) {
-                        before.insert(ready(&c.address));
-                    }
-                }
-                for d in &changes[x].depends_on {
+                before.insert(self.ready(x));
+                before.extend(self.dependents(x).map(|d| self.ready(d)));
+                for d in &self.changes[x].depends_on {
                     before.insert(Op::Finish(d.clone()));
                 }
             }
-            Op::Destroy(z) => {
-                for (x, r) in &state.resources {
-                    if x != z && r.depends_on.contains(z) {
-                        before.insert(Op::Destroy(x.clone()));
-                        // An update that moves x off z goes first; one that keeps z
-                        // (the replacement of z) must follow z's new object instead.
-                        let moves_off = changes.get(x).is_some_and(|c| !c.depends_on.contains(z));
-                        if moves_off {
-                            before.insert(finished(x));
-                        }
-                    }
-                }
-            }
+            Op::Destroy(z) => before.extend(self.before_destroy(z)),
             Op::DestroyDeposed(z) => {
-                before.insert(finished(z));
-                for c in changes.values() {
-                    if c.depends_on.contains(z) {
-                        before.insert(finished(&c.address));
-                    }
+                before.insert(self.finished(z));
+                before.extend(self.dependents(z).map(|d| self.finished(d)));
+            }
+        }
+        before
+    }
+
+    /// The changes that depend on `z` as stack.toml is now.
+    fn dependents<'b>(&'b self, z: &'b Address) -> impl Iterator<Item = &'b Address> + 'b {
+        self.changes
+            .values()
+            .filter(move |c| c.depends_on.contains(z))
+            .map(|c| &c.address)
+    }
+
+    /// What recorded a dependency on `z` goes first: its destroy, or the update that
+    /// moves it off `z`. One that keeps `z` (the replacement of z) must follow z's new
+    /// object instead.
+    fn before_destroy(&self, z: &Address) -> BTreeSet<Op> {
+        let mut before = BTreeSet::new();
+        for (x, r) in &self.state.resources {
+            if x != z && r.depends_on.contains(z) {
+                before.insert(Op::Destroy(x.clone()));
+                let moves_off = self
+                    .changes
+                    .get(x)
+                    .is_some_and(|c| !c.depends_on.contains(z));
+                if moves_off {
+                    before.insert(self.finished(x));
                 }
             }
         }
-        before.retain(|b| *b != op && ops.contains_key(b));
-        edges.insert(op, before);
+        before
     }
-    edges
 }
 
 /// An update that moves one of its kind's `STAGED` attributes.

@@ -6,11 +6,12 @@
 use super::cloud::Cloud;
 use super::event::{Event, Observer};
 use super::ops::{self, Op};
+use super::step_error::StepError;
 use crate::address::{Address, CloudId};
 use crate::aws::call_log::{CURRENT_ADDRESS, WAITING};
 use crate::aws::propagation::{self, StepErrors};
-use crate::aws::{AwsError, wait};
-use crate::plan::{Action, Change, Plan};
+use crate::aws::wait;
+use crate::plan::{Action, Applying, Change, Plan};
 use crate::resources::{Ctx, Lookup, Outputs, Ref, Wanted, registry};
 use crate::state::error::StateError;
 use crate::state::store::Store;
@@ -25,7 +26,7 @@ use tokio::task::JoinSet;
 pub enum ApplyError {
     #[error("{}", failures.iter().map(|(a, e)| format!("{a}: {e}")).collect::<Vec<_>>().join("\n"))]
     Failed {
-        failures: Vec<(Address, String)>,
+        failures: Vec<(Address, StepError)>,
         skipped: usize,
     },
     #[error("the plan's operations wait on each other in a cycle: {0}")]
@@ -62,7 +63,7 @@ impl Shared {
 
     /// Applies `f` to the state and returns once a write that includes it has
     /// finished.
-    async fn save(&self, f: impl FnOnce(&mut State)) -> Result<(), String> {
+    async fn save(&self, f: impl FnOnce(&mut State)) -> Result<(), StepError> {
         let mine = self.edit(f);
         self.flush(mine).await
     }
@@ -79,7 +80,7 @@ impl Shared {
     /// names the ETag of the one before); edits made while one is under way share
     /// the next, so a remote state costs one round trip per wave of finished steps,
     /// not per step.
-    async fn flush(&self, mine: u64) -> Result<(), String> {
+    async fn flush(&self, mine: u64) -> Result<(), StepError> {
         // Steps started together (the roots of the graph, the dependents of one
         // object) make their edits before the first of them writes, so that one
         // write carries them all instead of the first alone.
@@ -111,9 +112,9 @@ impl Shared {
         let _ = self.released.send(op);
     }
 
-    fn halt(&self, e: StateError) -> String {
+    fn halt(&self, e: StateError) -> StepError {
         self.halted.store(true, Ordering::SeqCst);
-        e.to_string()
+        e.into()
     }
 
     fn is_halted(&self) -> bool {
@@ -168,34 +169,26 @@ pub async fn apply(
         started: Mutex::new(BTreeMap::new()),
         completed_by: completing_ops(&waits),
     });
-    let mut running: JoinSet<(Op, Result<(), String>)> = JoinSet::new();
+    let mut running: JoinSet<(Op, Result<(), StepError>)> = JoinSet::new();
     let mut in_flight: BTreeSet<Op> = BTreeSet::new();
+    // `done`: ended, or released early (see `release`); `ended`: ended. A step of the
+    // same object (its ready or finish step) waits for the end, so that the object is
+    // reported recorded before it is reported finished.
     let mut done: BTreeSet<Op> = BTreeSet::new();
+    let mut ended: BTreeSet<Op> = BTreeSet::new();
     let mut failures = Vec::new();
     let mut skipped = 0;
     loop {
         // Once the state cannot be written nothing more starts; the operation that
         // found out fails, and everything not started is skipped then.
         let halted = shared.is_halted();
-        let ready: Vec<Op> = waits
-            .iter()
-            .filter(|(op, before)| {
-                !halted && !in_flight.contains(*op) && before.iter().all(|b| done.contains(b))
-            })
-            .map(|(op, _)| op.clone())
-            .collect();
-        for op in ready {
+        let startable = match halted {
+            true => Vec::new(),
+            false => startable(&waits, &in_flight, &done, &ended),
+        };
+        for op in startable {
             in_flight.insert(op.clone());
-            let shared = shared.clone();
-            let address = op.address().clone();
-            let step = step_errors(&shared, &address);
-            running.spawn(CURRENT_ADDRESS.scope(
-                address,
-                propagation::STEP.scope(step, async move {
-                    let result = run(&shared, &op).await;
-                    (op, result)
-                }),
-            ));
+            spawn(&mut running, &shared, op);
         }
         let joined = tokio::select! {
             biased;
@@ -213,7 +206,8 @@ pub async fn apply(
         waits.remove(&op);
         match result {
             Ok(()) => {
-                done.insert(op);
+                done.insert(op.clone());
+                ended.insert(op);
             }
             Err(error) => {
                 done.remove(&op);
@@ -221,28 +215,13 @@ pub async fn apply(
                 shared.emit(Event::Failed {
                     address: op.address().clone(),
                     action,
-                    error: error.clone(),
+                    error: error.to_string(),
                 });
                 failures.push((op.address().clone(), error));
                 if shared.is_halted() {
                     skipped += skip_all_not_started(&shared, &mut waits, &in_flight, op.address());
                 }
-                // Skip everything that (transitively) waits on the failed operation.
-                let mut blocked = vec![op];
-                while let Some(b) = blocked.pop() {
-                    // Those already started (released early) run on: their own
-                    // state writes refuse them if the state cannot be written.
-                    let dependents: Vec<Op> = waits
-                        .iter()
-                        .filter(|(o, before)| before.contains(&b) && !in_flight.contains(*o))
-                        .map(|(o, _)| o.clone())
-                        .collect();
-                    for d in dependents {
-                        waits.remove(&d);
-                        skipped += report_skipped(&shared, &d, b.address());
-                        blocked.push(d);
-                    }
-                }
+                skipped += skip_dependents(&shared, &mut waits, &in_flight, op);
             }
         }
     }
@@ -258,6 +237,66 @@ pub async fn apply(
         .ok()
         .expect("all operations finished");
     (shared.state.into_inner().expect("state lock"), result)
+}
+
+/// Runs `op`, its AWS calls logged with its address and retried on the propagation
+/// errors of its kind.
+fn spawn(running: &mut JoinSet<(Op, Result<(), StepError>)>, shared: &Arc<Shared>, op: Op) {
+    let shared = shared.clone();
+    let address = op.address().clone();
+    let step = step_errors(&shared, &address);
+    running.spawn(CURRENT_ADDRESS.scope(
+        address,
+        propagation::STEP.scope(step, async move {
+            let result = run(&shared, &op).await;
+            (op, result)
+        }),
+    ));
+}
+
+/// Skips everything that (transitively) waits on the failed `op`, reporting each;
+/// returns how many were skipped. Those already started (released early) run on:
+/// their own state writes refuse them if the state cannot be written.
+fn skip_dependents(
+    shared: &Shared,
+    waits: &mut BTreeMap<Op, BTreeSet<Op>>,
+    in_flight: &BTreeSet<Op>,
+    op: Op,
+) -> usize {
+    let mut skipped = 0;
+    let mut blocked = vec![op];
+    while let Some(b) = blocked.pop() {
+        let dependents: Vec<Op> = waits
+            .iter()
+            .filter(|(o, before)| before.contains(&b) && !in_flight.contains(*o))
+            .map(|(o, _)| o.clone())
+            .collect();
+        for d in dependents {
+            waits.remove(&d);
+            skipped += report_skipped(shared, &d, b.address());
+            blocked.push(d);
+        }
+    }
+    skipped
+}
+
+/// The operations not started whose every wait is over: those of other objects
+/// ended or released early, those of the same object ended.
+fn startable(
+    waits: &BTreeMap<Op, BTreeSet<Op>>,
+    in_flight: &BTreeSet<Op>,
+    done: &BTreeSet<Op>,
+    ended: &BTreeSet<Op>,
+) -> Vec<Op> {
+    let over = |op: &Op, b: &Op| match b.address() == op.address() {
+        true => ended.contains(b),
+        false => done.contains(b),
+    };
+    waits
+        .iter()
+        .filter(|(op, before)| !in_flight.contains(*op) && before.iter().all(|b| over(op, b)))
+        .map(|(op, _)| op.clone())
+        .collect()
 }
 
 /// An edit can add or remove what an unchanged resource waits for (a service waits for
@@ -387,7 +426,7 @@ fn action_of(shared: &Shared, op: &Op) -> Action {
     }
 }
 
-async fn run(shared: &Shared, op: &Op) -> Result<(), String> {
+async fn run(shared: &Shared, op: &Op) -> Result<(), StepError> {
     shared.store.check_lock().map_err(|e| shared.halt(e))?;
     let address = op.address().clone();
     let action = action_of(shared, op);
@@ -424,10 +463,10 @@ async fn run(shared: &Shared, op: &Op) -> Result<(), String> {
         Op::Destroy(a) => destroy(shared, a).await?,
         Op::DestroyDeposed(a) => destroy_deposed(shared, a).await?,
         Op::Apply(a) => {
-            let change = &shared.changes[a];
-            match change.action {
-                Action::Update => update(shared, change).await?,
-                _ => create(shared, change).await?,
+            let applying = applying(shared, a)?;
+            match applying.change.action {
+                Action::Update => update(shared, applying).await?,
+                _ => create(shared, applying).await?,
             }
             if shared.completed_by.get(a) != Some(op) {
                 return Ok(());
@@ -443,30 +482,35 @@ async fn run(shared: &Shared, op: &Op) -> Result<(), String> {
     Ok(())
 }
 
+/// The change at `a` with the spec it applies.
+fn applying<'a>(shared: &'a Shared, a: &Address) -> Result<Applying<'a>, StepError> {
+    shared.changes[a]
+        .applying()
+        .ok_or_else(|| StepError::NoSpec(a.clone()))
+}
+
 /// The ready step of an apply: waits until the object can serve (NAT available, ALB
 /// active, service stable, distribution deployed).
-async fn ready(shared: &Shared, a: &Address) -> Result<(), String> {
+async fn ready(shared: &Shared, a: &Address) -> Result<(), StepError> {
     let id = recorded_id(shared, a)?;
-    let change = &shared.changes[a];
-    let spec = change.spec.as_ref().expect("applies have a spec");
+    let Applying { change, spec } = applying(shared, a)?;
     let deps = shared.outputs_of(&change.depends_on);
     let ctx = Ctx::new(shared.cloud.aws(), &shared.stack, a, &deps);
-    shared.cloud.wait_ready(&ctx, &id, spec).await.map_err(err)
+    Ok(shared.cloud.wait_ready(&ctx, &id, spec).await?)
 }
 
 /// The second stage of a staged update (see `resources::forward`): the object uses
 /// only what its spec names now; then, for a kind that waits, ready again.
-async fn finish(shared: &Shared, a: &Address) -> Result<(), String> {
+async fn finish(shared: &Shared, a: &Address) -> Result<(), StepError> {
     let id = recorded_id(shared, a)?;
-    let change = &shared.changes[a];
-    let spec = change.spec.as_ref().expect("applies have a spec");
-    let deps = shared.outputs_of(&change.depends_on);
+    let applying = applying(shared, a)?;
+    let deps = shared.outputs_of(&applying.change.depends_on);
     let ctx = Ctx::new(shared.cloud.aws(), &shared.stack, a, &deps);
-    shared.cloud.finish(&ctx, &id, spec).await.map_err(err)?;
+    shared.cloud.finish(&ctx, &id, applying.spec).await?;
     if registry::waits(a.kind()) {
         WAITING.scope((), ready(shared, a)).await?;
     }
-    let attrs = applied_attrs(shared, change, &deps)?;
+    let attrs = applied_attrs(shared, applying, &deps)?;
     shared
         .save(|state| {
             if let Some(r) = state.resources.get_mut(a) {
@@ -476,24 +520,15 @@ async fn finish(shared: &Shared, a: &Address) -> Result<(), String> {
         .await
 }
 
-fn err(e: AwsError) -> String {
-    e.to_string()
-}
-
 /// The attributes as applied: every reference resolves now.
 fn applied_attrs(
     shared: &Shared,
-    change: &Change,
+    Applying { change, spec }: Applying,
     deps: &BTreeMap<Address, Outputs>,
-) -> Result<crate::resources::Attrs, String> {
-    let spec = change
-        .spec
-        .as_ref()
-        .expect("creates and updates have a spec");
+) -> Result<crate::resources::Attrs, StepError> {
     let wanted = shared
         .cloud
-        .wanted(change.address.kind(), spec, &Resolved(deps))
-        .map_err(err)?;
+        .wanted(change.address.kind(), spec, &Resolved(deps))?;
     Ok(wanted
         .into_iter()
         .filter_map(|(k, w)| match w {
@@ -503,15 +538,15 @@ fn applied_attrs(
         .collect())
 }
 
-async fn create(shared: &Shared, change: &Change) -> Result<(), String> {
+async fn create(shared: &Shared, applying: Applying<'_>) -> Result<(), StepError> {
+    let Applying { change, spec } = applying;
     let a = &change.address;
-    let spec = change.spec.as_ref().expect("creates have a spec");
     let deps = shared.outputs_of(&change.depends_on);
-    let attrs = applied_attrs(shared, change, &deps)?;
-    let token = begin_create(shared, change).await?;
+    let attrs = applied_attrs(shared, applying, &deps)?;
+    let token = begin_create(shared, applying).await?;
     let mut ctx = Ctx::new(shared.cloud.aws(), &shared.stack, a, &deps);
     ctx.token = Some(&token);
-    let created = shared.cloud.create(&ctx, spec).await.map_err(err)?;
+    let created = shared.cloud.create(&ctx, spec).await?;
     let id = created.id.clone();
     let mut outputs = created.outputs;
     outputs.insert("id".into(), id.to_string());
@@ -556,8 +591,9 @@ async fn create(shared: &Shared, change: &Change) -> Result<(), String> {
 /// its idempotency token: the token of an intent an interrupted run left (the lookup
 /// by tags before this plan found nothing, so the create is sent again with the same
 /// token), or a new one. The intent is replaced by the record once the call answers.
-async fn begin_create(shared: &Shared, change: &Change) -> Result<String, String> {
-    let spec = change.spec.clone().expect("creates have a spec");
+async fn begin_create(shared: &Shared, applying: Applying<'_>) -> Result<String, StepError> {
+    let Applying { change, spec } = applying;
+    let spec = spec.clone();
     let mut token = String::new();
     shared
         .save(|state| {
@@ -573,19 +609,15 @@ async fn begin_create(shared: &Shared, change: &Change) -> Result<String, String
     Ok(token)
 }
 
-async fn update(shared: &Shared, change: &Change) -> Result<(), String> {
+async fn update(shared: &Shared, applying: Applying<'_>) -> Result<(), StepError> {
+    let Applying { change, spec } = applying;
     let a = &change.address;
-    let spec = change.spec.as_ref().expect("updates have a spec");
     let deps = shared.outputs_of(&change.depends_on);
-    let mut attrs = applied_attrs(shared, change, &deps)?;
+    let mut attrs = applied_attrs(shared, applying, &deps)?;
     let id = recorded_id(shared, a)?;
     let ctx = Ctx::new(shared.cloud.aws(), &shared.stack, a, &deps);
     let changed: Vec<String> = change.diffs.iter().map(|d| d.name.clone()).collect();
-    shared
-        .cloud
-        .update(&ctx, &id, spec, &changed)
-        .await
-        .map_err(err)?;
+    shared.cloud.update(&ctx, &id, spec, &changed).await?;
     // A staged attribute is only half applied until the finish step: until then it
     // is recorded as unknown, so a plan in between (the finish held back or cut
     // short) shows the rest of the move as a change of stack.toml, not as drift.
@@ -605,18 +637,18 @@ async fn update(shared: &Shared, change: &Change) -> Result<(), String> {
     shared.flush(recorded).await
 }
 
-fn recorded_id(shared: &Shared, a: &Address) -> Result<CloudId, String> {
+fn recorded_id(shared: &Shared, a: &Address) -> Result<CloudId, StepError> {
     let state = shared.state.lock().expect("state lock");
     state
         .resources
         .get(a)
         .map(|r| r.id.clone())
-        .ok_or_else(|| format!("{a} is not in the state"))
+        .ok_or_else(|| StepError::NotRecorded(a.clone()))
 }
 
-async fn destroy(shared: &Shared, a: &Address) -> Result<(), String> {
+async fn destroy(shared: &Shared, a: &Address) -> Result<(), StepError> {
     let id = recorded_id(shared, a)?;
-    shared.cloud.delete(a.kind(), &id).await.map_err(err)?;
+    shared.cloud.delete(a.kind(), &id).await?;
     let recorded = shared.edit(|state| {
         state.resources.remove(a);
     });
@@ -624,7 +656,7 @@ async fn destroy(shared: &Shared, a: &Address) -> Result<(), String> {
     shared.flush(recorded).await
 }
 
-async fn destroy_deposed(shared: &Shared, a: &Address) -> Result<(), String> {
+async fn destroy_deposed(shared: &Shared, a: &Address) -> Result<(), StepError> {
     let deposed = {
         let state = shared.state.lock().expect("state lock");
         state
@@ -634,7 +666,7 @@ async fn destroy_deposed(shared: &Shared, a: &Address) -> Result<(), String> {
             .unwrap_or_default()
     };
     for id in deposed {
-        shared.cloud.retire(a.kind(), &id).await.map_err(err)?;
+        shared.cloud.retire(a.kind(), &id).await?;
         shared
             .save(|state| {
                 if let Some(r) = state.resources.get_mut(a) {

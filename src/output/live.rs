@@ -3,6 +3,10 @@
 //! times a second, says how far the walk is ("7 of 21 done") and shows every step in
 //! flight with how long it has run, so a person sees at a glance what the run waits
 //! for. Made from the engine's one event stream, like the lines and the JSON.
+//!
+//! Hand-written rather than `indicatif`: the view is one block redrawn from a map of
+//! steps in flight (a hundred lines), where `indicatif` would need a bar made and
+//! removed per step as events come, and still this code to decide what the block says.
 
 use crate::address::Address;
 use crate::engine::{Event, Observer};

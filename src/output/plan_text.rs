@@ -179,7 +179,9 @@ fn change(out: &mut String, c: &Change) {
 pub fn slow_steps(plan: &Plan) -> String {
     let mut out = String::new();
     for c in plan.pending() {
-        if let Some((low, high)) = crate::plan::slow_steps::expected(c.address.kind(), c.action) {
+        if let Some((low, high)) =
+            crate::resources::registry::usual_minutes(c.address.kind(), c.action)
+        {
             let _ = writeln!(
                 out,
                 "  {} ({}): usually {low}-{high} min",

@@ -97,7 +97,22 @@ pub struct Change {
     pub depends_on: Vec<Address>,
 }
 
+/// A change that creates or updates an object, with the spec it applies: what the
+/// walker's apply steps take, so that none of them has to ask for the spec.
+#[derive(Debug, Clone, Copy)]
+pub struct Applying<'a> {
+    pub change: &'a Change,
+    pub spec: &'a Value,
+}
+
 impl Change {
+    /// This change with its spec, for an apply step; `None` when it has no spec (a
+    /// delete, or a saved plan edited by hand).
+    pub fn applying(&self) -> Option<Applying<'_>> {
+        let spec = self.spec.as_ref()?;
+        Some(Applying { change: self, spec })
+    }
+
     /// True when every differing attribute moved outside stackctl, not in stack.toml.
     pub fn is_drift_only(&self) -> bool {
         self.reason == Some(Reason::DeletedOutside)

@@ -4,7 +4,9 @@
 //! CloudFront, requests, load balancer capacity units, logs, images) is not in it,
 //! and AWS changes prices; the table says when it was taken.
 
-use crate::address::{Address, Kind};
+use crate::address::Address;
+use crate::resources::facts::Specs;
+use crate::resources::registry;
 use serde_json::Value;
 use std::collections::BTreeMap;
 
@@ -79,79 +81,15 @@ pub struct Item {
     pub monthly: f64,
 }
 
-/// The items of a stack given its resources' specs by address (desired or recorded).
+/// The items of a stack given its resources' specs by address (desired or recorded);
+/// each kind prices its own objects (`Facts::cost`).
 pub fn items(specs: &BTreeMap<Address, Value>, p: &Prices) -> Vec<Item> {
-    let mut items = Vec::new();
-    let month = |per_hour: f64| per_hour * HOURS_PER_MONTH;
-    for (address, spec) in specs {
-        match address.kind() {
-            Kind::EcsService => {
-                let Some(td) = spec["task_definition"]["ref"]
-                    .as_str()
-                    .and_then(|a| a.parse::<Address>().ok())
-                    .and_then(|a| specs.get(&a))
-                else {
-                    continue;
-                };
-                let number = |v: &Value| {
-                    v.as_str()
-                        .and_then(|s| s.parse::<f64>().ok())
-                        .or_else(|| v.as_f64())
-                        .unwrap_or(0.0)
-                };
-                let vcpu = number(&td["cpu"]) / 1024.0;
-                let gb = number(&td["memory"]) / 1024.0;
-                let arm = td["cpu_architecture"].as_str() == Some("ARM64");
-                let (per_vcpu, per_gb) = if arm {
-                    (p.fargate_vcpu_arm, p.fargate_gb_arm)
-                } else {
-                    (p.fargate_vcpu_x86, p.fargate_gb_x86)
-                };
-                let spot = spec["capacity"].as_str() == Some("FARGATE_SPOT");
-                let tasks = spec["desired_count"].as_f64().unwrap_or(0.0);
-                let share = if spot { SPOT_SHARE } else { 1.0 };
-                items.push(Item {
-                    what: format!(
-                        "{address}: {tasks} × {vcpu} vCPU / {gb} GB Fargate{}{}",
-                        if arm { " ARM" } else { "" },
-                        if spot { " Spot" } else { "" }
-                    ),
-                    monthly: month((vcpu * per_vcpu + gb * per_gb) * tasks * share),
-                });
-            }
-            Kind::NatGateway => items.push(Item {
-                what: format!("{address}: NAT gateway"),
-                monthly: month(p.nat_gateway),
-            }),
-            Kind::ElasticIp => items.push(Item {
-                what: format!("{address}: public IPv4 address"),
-                monthly: month(p.public_ipv4),
-            }),
-            Kind::LoadBalancer => {
-                let public = spec["scheme"].as_str() == Some("internet-facing");
-                let zones = spec["subnets"].as_array().map_or(0, Vec::len) as f64;
-                let ips = if public { zones } else { 0.0 };
-                items.push(Item {
-                    what: format!(
-                        "{address}: load balancer{}",
-                        if public {
-                            format!(" and its {zones} public IPv4 addresses")
-                        } else {
-                            String::new()
-                        }
-                    ),
-                    monthly: month(p.load_balancer + ips * p.public_ipv4),
-                });
-            }
-            // Listed so nobody wonders: CloudFront has no base charge.
-            Kind::CloudfrontDistribution => items.push(Item {
-                what: format!("{address}: CloudFront, no monthly base (billed by use)"),
-                monthly: 0.0,
-            }),
-            _ => {}
-        }
-    }
-    items
+    let specs = Specs(specs);
+    specs
+        .0
+        .keys()
+        .filter_map(|address| registry::cost(address, &specs, p))
+        .collect()
 }
 
 pub fn total(items: &[Item]) -> f64 {
@@ -162,52 +100,83 @@ pub fn total(items: &[Item]) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use std::path::Path;
 
-    fn a(s: &str) -> Address {
-        s.parse().unwrap()
+    /// The specs stack.toml `text` expands to, in zones a and b of its region.
+    fn specs(text: &str) -> BTreeMap<Address, Value> {
+        let v = crate::config::parse(Path::new("stack.toml"), text, None).unwrap();
+        let zones = crate::engine::zones::lettered(&v);
+        crate::config::expand::expand(&v, &zones)
+            .into_iter()
+            .map(|d| (d.address, d.spec))
+            .collect()
+    }
+
+    fn service(region: &str, extra: &str) -> String {
+        format!(
+            r#"
+[stack]
+name = "demo"
+region = "{region}"
+
+[network]
+nat = "single"
+
+[services.web]
+image = "public.ecr.aws/docker/library/nginx:1.27"
+port = 80
+cpu = 256
+memory = 512
+desired_count = 2
+{extra}
+"#
+        )
+    }
+
+    fn line<'a>(items: &'a [Item], address: &str) -> &'a Item {
+        let prefix = format!("{address}:");
+        items
+            .iter()
+            .find(|i| i.what.starts_with(&prefix))
+            .unwrap_or_else(|| panic!("no line for {address}: {items:?}"))
     }
 
     #[test]
     fn fargate_is_priced_per_task_by_cpu_memory_architecture_and_capacity() {
         let (p, known) = prices("us-east-1");
         assert!(known);
-        let specs = BTreeMap::from([
-            (
-                a("task_definition.web"),
-                json!({"cpu": "256", "memory": "512", "cpu_architecture": "X86_64"}),
-            ),
-            (
-                a("ecs_service.web"),
-                json!({"task_definition": {"ref": "task_definition.web", "output": "arn"},
-                       "desired_count": 2, "capacity": "FARGATE"}),
-            ),
-        ]);
-        let items = items(&specs, &p);
-        assert_eq!(items.len(), 1);
+        let items = items(&specs(&service("us-east-1", "")), &p);
         // (0.25 × 0.04048 + 0.5 × 0.004445) × 2 tasks × 730 h
-        assert!((items[0].monthly - 18.02005).abs() < 0.001, "{items:?}");
-        let mut spot = specs.clone();
-        spot.get_mut(&a("ecs_service.web")).unwrap()["capacity"] = json!("FARGATE_SPOT");
-        let spot_items = super::items(&spot, &p);
-        assert!((spot_items[0].monthly - 18.02005 * SPOT_SHARE).abs() < 0.001);
+        let web = line(&items, "ecs_service.web");
+        assert!((web.monthly - 18.02005).abs() < 0.001, "{items:?}");
+        let spot = super::items(&specs(&service("us-east-1", "spot = true")), &p);
+        let web_spot = line(&spot, "ecs_service.web");
+        assert!((web_spot.monthly - 18.02005 * SPOT_SHARE).abs() < 0.001);
+        let arm = super::items(&specs(&service("us-east-1", r#"arch = "arm64""#)), &p);
+        // (0.25 × 0.03238 + 0.5 × 0.00356) × 2 × 730
+        let web_arm = line(&arm, "ecs_service.web");
+        assert!((web_arm.monthly - 14.4175).abs() < 0.001, "{arm:?}");
     }
 
     #[test]
     fn a_nat_gateway_an_address_and_an_internet_facing_alb_cost_by_the_hour() {
         let (p, _) = prices("eu-west-2");
-        let specs = BTreeMap::from([
-            (a("nat_gateway.nat-0"), json!({})),
-            (a("elastic_ip.nat-0"), json!({})),
-            (
-                a("load_balancer.main"),
-                json!({"scheme": "internet-facing", "subnets": [{}, {}]}),
-            ),
-            (a("cloudfront_distribution.main"), json!({})),
-        ]);
-        let items = items(&specs, &p);
-        assert_eq!(items.len(), 4);
-        let sum = total(&items);
+        let text = service("eu-west-2", "") + "\n[cdn]\nenabled = true\n";
+        let items = items(&specs(&text), &p);
+        let others: Vec<&Item> = items
+            .iter()
+            .filter(|i| !i.what.starts_with("ecs_service."))
+            .collect();
+        assert_eq!(others.len(), 4, "{items:?}");
+        for a in [
+            "nat_gateway.nat-0",
+            "elastic_ip.nat-0",
+            "load_balancer.main",
+            "cloudfront_distribution.main",
+        ] {
+            line(&items, a);
+        }
+        let sum: f64 = others.iter().map(|i| i.monthly).sum();
         let expected = 730.0 * (0.050 + 0.005 + 0.02646 + 2.0 * 0.005);
         assert!((sum - expected).abs() < 0.001, "{items:?}");
         assert!(!prices("ap-south-2").1, "an unknown region says so");

@@ -43,6 +43,30 @@ pub fn parse_image(arg: &str) -> Result<(String, String), DeployError> {
     }
 }
 
+/// Refuses a deploy to a service stack.toml declares but the state has no record of:
+/// there is nothing to roll yet. (An undeclared one is refused by `plan_deploy`,
+/// naming the services there are.)
+pub fn check_created(
+    state: &State,
+    images: &[(String, String)],
+    declared: impl Fn(&str) -> bool,
+) -> Result<(), DeployError> {
+    for (service, _) in images {
+        let address = Address::new(Kind::EcsService, service.as_str());
+        if declared(service) && !state.resources.contains_key(&address) {
+            return Err(DeployError::NotCreated(service.clone()));
+        }
+    }
+    Ok(())
+}
+
+/// Whether a deploy of `images` reads `address`: the task definitions and services
+/// rolled, and nothing else, so a deploy refreshes only what it changes.
+pub fn involves(address: &Address, images: &[(String, String)]) -> bool {
+    matches!(address.kind(), Kind::TaskDefinition | Kind::EcsService)
+        && images.iter().any(|(s, _)| s == address.name())
+}
+
 pub fn plan_deploy(
     state: &State,
     observed: &Observed,

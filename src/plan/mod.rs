@@ -8,10 +8,11 @@ pub mod document;
 pub mod drift;
 pub mod hold;
 pub mod planner;
-pub mod slow_steps;
 
 pub use action::Action;
-pub use change::{Cause, Change, Class, Deposed, FieldDiff, Plan, Reason, Summary, deposed_in};
+pub use change::{
+    Applying, Cause, Change, Class, Deposed, FieldDiff, Plan, Reason, Summary, deposed_in,
+};
 pub use deploy::{DeployError, parse_image, plan_deploy};
 pub use document::{DocumentError, PlanDocument};
 pub use drift::{DriftStatus, DriftedField, DriftedResource, drift};

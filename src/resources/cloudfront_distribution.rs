@@ -7,10 +7,11 @@
 //! disabled and deployed), so a destroy that was interrupted half-way finishes the
 //! job on the next run instead of leaving a disabled distribution behind.
 
+use super::facts::{Action, Facts, Item, Prices, Record, Service, Specs};
 use super::ownership::{Owner, owner, single};
 use super::tags::{self, TagChanges, Tags as UserTags};
 use super::{Created, Ctx, Live, Lookup, Ref, Resource, WantedAttrs, known, wanted_ref};
-use crate::address::{CloudId, Kind};
+use crate::address::{Address, CloudId, Kind};
 use crate::aws::propagation::BOUND;
 use crate::aws::{Aws, AwsError, NotFoundExt, SdkResultExt, unknown_outcome, wait};
 use aws_sdk_cloudfront::types::{
@@ -66,6 +67,36 @@ const DEPLOY_WAIT: wait::WaitPolicy = wait::WaitPolicy {
     first: Duration::from_secs(1),
     max: Duration::from_secs(30),
 };
+
+impl Facts for CloudfrontDistribution {
+    const SERVICE: Service = Service::CloudFront;
+    const IMPORT_ID: &'static str = "its distribution id";
+
+    fn usual_minutes(action: Action) -> Option<(u32, u32)> {
+        match action {
+            Action::Create | Action::Update | Action::Replace => Some((5, 15)),
+            // Disabled, deployed disabled, then deleted.
+            Action::Delete => Some((10, 20)),
+            _ => None,
+        }
+    }
+
+    /// Listed so nobody wonders: CloudFront has no base charge.
+    fn cost(address: &Address, _: &Self::Spec, _: &Specs<'_>, _: &Prices) -> Option<Item> {
+        Some(Item {
+            what: format!("{address}: CloudFront, no monthly base (billed by use)"),
+            monthly: 0.0,
+        })
+    }
+
+    fn stack_outputs(_: &Address, record: &Record) -> Vec<(String, String)> {
+        let domain = record.outputs.get("domain_name").cloned();
+        domain
+            .map(|domain| ("cdn_domain".to_string(), domain))
+            .into_iter()
+            .collect()
+    }
+}
 
 impl Resource for CloudfrontDistribution {
     const KIND: Kind = Kind::CloudfrontDistribution;

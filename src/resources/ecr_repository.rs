@@ -8,10 +8,11 @@
 //! re-created from stack.toml. A repository that still holds images is refused by
 //! AWS, and the error says so and what to do, instead of silently throwing images away.
 
+use super::facts::{Action, Facts, Item, Prices, Record, Service, Specs};
 use super::ownership::ensure_ours;
 use super::tags::{self, TagChanges, Tags};
 use super::{Created, Ctx, Live, Lookup, Resource, WantedAttrs, known};
-use crate::address::{CloudId, Kind};
+use crate::address::{Address, CloudId, Kind};
 use crate::aws::{Aws, AwsError, NotFoundExt, SdkResultExt, unknown_outcome};
 use aws_sdk_ecr::types::{ImageIdentifier, ImageScanningConfiguration, ImageTagMutability, Tag};
 use serde::{Deserialize, Serialize};
@@ -31,6 +32,26 @@ pub struct EcrRepositorySpec {
 }
 
 pub struct EcrRepository;
+
+impl Facts for EcrRepository {
+    const SERVICE: Service = Service::Ecr;
+    const IMPORT_ID: &'static str = "its repository name";
+
+    fn usual_minutes(_: Action) -> Option<(u32, u32)> {
+        None
+    }
+
+    fn cost(_: &Address, _: &Self::Spec, _: &Specs<'_>, _: &Prices) -> Option<Item> {
+        None
+    }
+
+    fn stack_outputs(address: &Address, record: &Record) -> Vec<(String, String)> {
+        let uri = record.outputs.get("uri").cloned();
+        uri.map(|uri| (format!("repository_{}", address.name()), uri))
+            .into_iter()
+            .collect()
+    }
+}
 
 impl Resource for EcrRepository {
     const KIND: Kind = Kind::EcrRepository;

@@ -4,10 +4,11 @@
 //! FARGATE is among its capacity providers, so a service that names no strategy runs
 //! on regular, not Spot, capacity.
 
+use super::facts::{Action, Facts, Item, Prices, Record, Service, Specs};
 use super::ownership::ensure_ours;
 use super::tags::{self, Tags};
 use super::{Created, Ctx, Live, Lookup, Resource, WantedAttrs, known};
-use crate::address::{CloudId, Kind};
+use crate::address::{Address, CloudId, Kind};
 use crate::aws::propagation::Transient;
 use crate::aws::{Aws, AwsError, SdkResultExt, unknown_outcome, wait};
 use aws_sdk_ecs::types::{
@@ -27,6 +28,26 @@ pub struct EcsClusterSpec {
 }
 
 pub struct EcsCluster;
+
+impl Facts for EcsCluster {
+    const SERVICE: Service = Service::Ecs;
+    const IMPORT_ID: &'static str = "its cluster ARN";
+
+    fn usual_minutes(_: Action) -> Option<(u32, u32)> {
+        None
+    }
+
+    fn cost(_: &Address, _: &Self::Spec, _: &Specs<'_>, _: &Prices) -> Option<Item> {
+        None
+    }
+
+    fn stack_outputs(_: &Address, record: &Record) -> Vec<(String, String)> {
+        let name = record.outputs.get("name").cloned();
+        name.map(|name| ("cluster".to_string(), name))
+            .into_iter()
+            .collect()
+    }
+}
 
 impl Resource for EcsCluster {
     const KIND: Kind = Kind::EcsCluster;

@@ -20,15 +20,18 @@
 //! is judged and reported is `ecs_rollout`.
 
 use super::ecs_rollout::{self, Verdict, Watch};
+use super::facts::{self, Action, Facts, Item, Prices, Record, Specs};
 use super::ownership::ensure_ours;
 use super::tags::{self, Tags};
+use super::task_definition::TaskDefinition;
 use super::{
     Created, Ctx, Live, Lookup, Ref, Resource, Wanted, WantedAttrs, batch, known, wanted_ref,
     wanted_sorted_refs,
 };
-use crate::address::{CloudId, Kind};
+use crate::address::{Address, CloudId, Kind};
 use crate::aws::propagation::Transient;
 use crate::aws::{Aws, AwsError, NotFoundExt, SdkResultExt, unknown_outcome, wait};
+use crate::plan::cost;
 use aws_sdk_ecs::types::{
     AssignPublicIp, AwsVpcConfiguration, CapacityProviderStrategyItem, DeploymentCircuitBreaker,
     DeploymentConfiguration, LaunchType, LoadBalancer, NetworkConfiguration, PropagateTags,
@@ -81,6 +84,51 @@ const ROLLOUT: &str = "ECS deployment";
 
 /// How long a rollout may take on real AWS (image pulls, health checks, draining).
 const ROLLOUT_TIMEOUT: Duration = Duration::from_secs(15 * 60);
+
+impl Facts for EcsService {
+    const SERVICE: crate::aws::Service = crate::aws::Service::Ecs;
+    const IMPORT_ID: &'static str = "its service ARN (arn:...:service/CLUSTER/NAME)";
+
+    fn usual_minutes(action: Action) -> Option<(u32, u32)> {
+        match action {
+            Action::Create | Action::Update | Action::Replace => Some((1, 3)),
+            // Draining: the target group's deregistration delay, then the tasks stop.
+            Action::Delete => Some((1, 5)),
+            _ => None,
+        }
+    }
+
+    /// Its tasks, sized by its task definition; Fargate Spot at about 30% of the price.
+    fn cost(address: &Address, spec: &Self::Spec, specs: &Specs<'_>, p: &Prices) -> Option<Item> {
+        let td = specs.get::<TaskDefinition>(&spec.task_definition.to)?;
+        let number = |s: &str| s.parse::<f64>().unwrap_or(0.0);
+        let (vcpu, gb) = (number(&td.cpu) / 1024.0, number(&td.memory) / 1024.0);
+        let arm = td.cpu_architecture == "ARM64";
+        let (per_vcpu, per_gb) = if arm {
+            (p.fargate_vcpu_arm, p.fargate_gb_arm)
+        } else {
+            (p.fargate_vcpu_x86, p.fargate_gb_x86)
+        };
+        let spot = spec.capacity == "FARGATE_SPOT";
+        let tasks = f64::from(spec.desired_count);
+        let share = if spot { cost::SPOT_SHARE } else { 1.0 };
+        Some(Item {
+            what: format!(
+                "{address}: {tasks} × {vcpu} vCPU / {gb} GB Fargate{}{}",
+                if arm { " ARM" } else { "" },
+                if spot { " Spot" } else { "" }
+            ),
+            monthly: facts::month((vcpu * per_vcpu + gb * per_gb) * tasks * share),
+        })
+    }
+
+    fn stack_outputs(address: &Address, record: &Record) -> Vec<(String, String)> {
+        let name = record.outputs.get("name").cloned();
+        name.map(|name| (format!("service_{}", address.name()), name))
+            .into_iter()
+            .collect()
+    }
+}
 
 impl Resource for EcsService {
     const KIND: Kind = Kind::EcsService;

@@ -1,10 +1,11 @@
 //! Elastic IP for a NAT gateway. The id is the allocation id: VPC addresses are
 //! released and associated by it, never by the public IP.
 
+use super::facts::{self, Action, Facts, Item, Prices, Record, Service, Specs};
 use super::ownership::{ec2_filters, ec2_ours, single};
 use super::tags::{self, Tags, ec2_tag_spec};
 use super::{Created, Ctx, Live, Lookup, Resource, WantedAttrs, batch, known};
-use crate::address::{CloudId, Kind};
+use crate::address::{Address, CloudId, Kind};
 use crate::aws::{Aws, AwsError, SdkResultExt, unknown_outcome, wait};
 use aws_sdk_ec2::types::{DomainType, ResourceType};
 use serde::{Deserialize, Serialize};
@@ -17,6 +18,26 @@ pub struct ElasticIpSpec {
 }
 
 pub struct ElasticIp;
+
+impl Facts for ElasticIp {
+    const SERVICE: Service = Service::Ec2;
+    const IMPORT_ID: &'static str = "its allocation id (eipalloc-...)";
+
+    fn usual_minutes(_: Action) -> Option<(u32, u32)> {
+        None
+    }
+
+    fn cost(address: &Address, _: &Self::Spec, _: &Specs<'_>, p: &Prices) -> Option<Item> {
+        Some(Item {
+            what: format!("{address}: public IPv4 address"),
+            monthly: facts::month(p.public_ipv4),
+        })
+    }
+
+    fn stack_outputs(_: &Address, _: &Record) -> Vec<(String, String)> {
+        Vec::new()
+    }
+}
 
 impl Resource for ElasticIp {
     const KIND: Kind = Kind::ElasticIp;

@@ -6,10 +6,11 @@
 //! with per-resource failures inside a successful response, so both look at the
 //! `Unsuccessful` list instead of trusting the status alone.
 
+use super::facts::{Action, Facts, Item, Prices, Record, Service, Specs};
 use super::ownership::{ec2_filters, ec2_ours, single};
 use super::tags::{self, Tags, ec2_tag_spec};
 use super::{Created, Ctx, Live, Lookup, Ref, Resource, WantedAttrs, known, wanted_ref};
-use crate::address::{CloudId, Kind};
+use crate::address::{Address, CloudId, Kind};
 use crate::aws::propagation::Transient;
 use crate::aws::wait::{self, Poll, WaitPolicy};
 use crate::aws::{Aws, AwsError, NotFoundExt, SdkResultExt, unknown_outcome};
@@ -36,6 +37,23 @@ pub struct FlowLog;
 
 /// How long a new flow log may take to report its first delivery status.
 const DELIVERY_WAIT: WaitPolicy = WaitPolicy::within(std::time::Duration::from_secs(60));
+
+impl Facts for FlowLog {
+    const SERVICE: Service = Service::Ec2;
+    const IMPORT_ID: &'static str = "its flow log id (fl-...)";
+
+    fn usual_minutes(_: Action) -> Option<(u32, u32)> {
+        None
+    }
+
+    fn cost(_: &Address, _: &Self::Spec, _: &Specs<'_>, _: &Prices) -> Option<Item> {
+        None
+    }
+
+    fn stack_outputs(_: &Address, _: &Record) -> Vec<(String, String)> {
+        Vec::new()
+    }
+}
 
 impl Resource for FlowLog {
     const KIND: Kind = Kind::FlowLog;

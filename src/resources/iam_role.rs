@@ -8,10 +8,11 @@
 //! sts:AssumeRole"; `read` reduces the live document back to X, or reports the whole
 //! document when it is anything else, so a hand-edited trust policy shows as a change.
 
+use super::facts::{Action, Facts, Item, Prices, Record, Service, Specs};
 use super::ownership::ensure_ours;
 use super::tags::{self, TagChanges, Tags};
 use super::{Created, Ctx, Live, Lookup, Resource, WantedAttrs, known};
-use crate::address::{CloudId, Kind};
+use crate::address::{Address, CloudId, Kind};
 use crate::aws::propagation::Transient;
 use crate::aws::{Aws, AwsError, NotFoundExt, SdkResultExt, unknown_outcome};
 use aws_sdk_iam::types::Tag;
@@ -43,6 +44,23 @@ const SECRETS_POLICY: &str = "stackctl-read-secrets";
 const LOGS_POLICY: &str = "stackctl-write-logs";
 
 pub struct IamRole;
+
+impl Facts for IamRole {
+    const SERVICE: Service = Service::Iam;
+    const IMPORT_ID: &'static str = "its role name";
+
+    fn usual_minutes(_: Action) -> Option<(u32, u32)> {
+        None
+    }
+
+    fn cost(_: &Address, _: &Self::Spec, _: &Specs<'_>, _: &Prices) -> Option<Item> {
+        None
+    }
+
+    fn stack_outputs(_: &Address, _: &Record) -> Vec<(String, String)> {
+        Vec::new()
+    }
+}
 
 impl Resource for IamRole {
     const KIND: Kind = Kind::IamRole;

@@ -1,10 +1,11 @@
 //! Internet gateway, created and attached to the VPC in one step: an unattached
 //! gateway is of no use to anything that depends on it (public routes).
 
+use super::facts::{Action, Facts, Item, Prices, Record, Service, Specs};
 use super::ownership::{ec2_filters, ec2_ours, single};
 use super::tags::{self, Tags, ec2_tag_spec};
 use super::{Created, Ctx, Live, Lookup, Ref, Resource, WantedAttrs, batch, known, wanted_ref};
-use crate::address::{CloudId, Kind};
+use crate::address::{Address, CloudId, Kind};
 use crate::aws::blockers::{self, Blocked};
 use crate::aws::propagation::Transient;
 use crate::aws::{Aws, AwsError, NotFoundExt, SdkResultExt, unknown_outcome, wait};
@@ -21,6 +22,23 @@ pub struct InternetGatewaySpec {
 }
 
 pub struct InternetGateway;
+
+impl Facts for InternetGateway {
+    const SERVICE: Service = Service::Ec2;
+    const IMPORT_ID: &'static str = "its gateway id (igw-...)";
+
+    fn usual_minutes(_: Action) -> Option<(u32, u32)> {
+        None
+    }
+
+    fn cost(_: &Address, _: &Self::Spec, _: &Specs<'_>, _: &Prices) -> Option<Item> {
+        None
+    }
+
+    fn stack_outputs(_: &Address, _: &Record) -> Vec<(String, String)> {
+        Vec::new()
+    }
+}
 
 impl Resource for InternetGateway {
     const KIND: Kind = Kind::InternetGateway;

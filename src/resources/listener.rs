@@ -1,12 +1,13 @@
 //! ALB listener with its default action. The id is its ARN.
 
+use super::facts::{Facts, Item, Prices, Record, Service, Specs};
 use super::ownership::{elb_tags_by_arn, ensure_elb_ours};
 use super::tags::{self, Tags, elb_tags};
 use super::{
     Created, Ctx, Live, Lookup, Ref, Resource, Wanted, WantedAttrs, batch, forward, known,
     wanted_ref,
 };
-use crate::address::{CloudId, Kind};
+use crate::address::{Address, CloudId, Kind};
 use crate::aws::{Aws, AwsError, NotFoundExt, SdkResultExt, unknown_outcome};
 use aws_sdk_elasticloadbalancingv2::types::{
     Action, ActionTypeEnum, Certificate, FixedResponseActionConfig, ProtocolEnum,
@@ -55,6 +56,23 @@ pub struct Listener;
 pub const DEFAULT_SSL_POLICY: &str = "ELBSecurityPolicy-TLS13-1-2-2021-06";
 const HTTPS: &str = "HTTPS";
 const REDIRECT_STATUS: &str = "HTTP_301";
+
+impl Facts for Listener {
+    const SERVICE: Service = Service::ElasticLoadBalancing;
+    const IMPORT_ID: &'static str = "its listener ARN";
+
+    fn usual_minutes(_: crate::plan::Action) -> Option<(u32, u32)> {
+        None
+    }
+
+    fn cost(_: &Address, _: &Self::Spec, _: &Specs<'_>, _: &Prices) -> Option<Item> {
+        None
+    }
+
+    fn stack_outputs(_: &Address, _: &Record) -> Vec<(String, String)> {
+        Vec::new()
+    }
+}
 
 impl Resource for Listener {
     const KIND: Kind = Kind::Listener;

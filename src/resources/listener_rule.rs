@@ -1,11 +1,12 @@
 //! Listener rule: path patterns forwarded to one target group. The id is its ARN.
 
+use super::facts::{Facts, Item, Prices, Record, Service, Specs};
 use super::ownership::{Owner, elb_tags_by_arn, owner, single};
 use super::tags::{self, Tags, elb_tags};
 use super::{
     Created, Ctx, Live, Lookup, Ref, Resource, WantedAttrs, batch, forward, known, wanted_ref,
 };
-use crate::address::{CloudId, Kind};
+use crate::address::{Address, CloudId, Kind};
 use crate::aws::{Aws, AwsError, NotFoundExt, SdkResultExt, unknown_outcome, wait};
 use aws_sdk_elasticloadbalancingv2::types::{
     Action, ActionTypeEnum, PathPatternConditionConfig, Rule, RuleCondition, RulePriorityPair,
@@ -42,6 +43,23 @@ const PRIORITY_WAIT: wait::WaitPolicy = wait::WaitPolicy {
     first: Duration::from_millis(200),
     max: Duration::from_secs(5),
 };
+
+impl Facts for ListenerRule {
+    const SERVICE: Service = Service::ElasticLoadBalancing;
+    const IMPORT_ID: &'static str = "its rule ARN";
+
+    fn usual_minutes(_: crate::plan::Action) -> Option<(u32, u32)> {
+        None
+    }
+
+    fn cost(_: &Address, _: &Self::Spec, _: &Specs<'_>, _: &Prices) -> Option<Item> {
+        None
+    }
+
+    fn stack_outputs(_: &Address, _: &Record) -> Vec<(String, String)> {
+        Vec::new()
+    }
+}
 
 impl Resource for ListenerRule {
     const KIND: Kind = Kind::ListenerRule;

@@ -5,12 +5,13 @@
 //! and read back from DescribeLoadBalancerAttributes (a missing key is AWS's default,
 //! false), so turning one off by hand shows as drift.
 
+use super::facts::{self, Action, Facts, Item, Prices, Record, Service, Specs};
 use super::ownership::{elb_tags_by_arn, ensure_elb_ours};
 use super::tags::{self, Tags};
 use super::{
     Created, Ctx, Live, Lookup, Ref, Resource, WantedAttrs, batch, known, wanted_sorted_refs,
 };
-use crate::address::{CloudId, Kind};
+use crate::address::{Address, CloudId, Kind};
 use crate::aws::{Aws, AwsError, NotFoundExt, SdkResultExt, unknown_outcome, wait};
 use aws_sdk_elasticloadbalancingv2::types::{
     IpAddressType, LoadBalancerAttribute, LoadBalancerSchemeEnum, LoadBalancerStateEnum,
@@ -53,6 +54,42 @@ const ATTRIBUTES: &[&str] = &[
 ];
 /// What AWS uses when the idle timeout was never set.
 const DEFAULT_IDLE_TIMEOUT: i64 = 60;
+
+impl Facts for LoadBalancer {
+    const SERVICE: Service = Service::ElasticLoadBalancing;
+    const IMPORT_ID: &'static str = "its load balancer ARN";
+
+    fn usual_minutes(action: Action) -> Option<(u32, u32)> {
+        match action {
+            Action::Create | Action::Replace => Some((2, 4)),
+            _ => None,
+        }
+    }
+
+    /// The hourly charge, and each public address of an internet-facing one (one per
+    /// zone it is in).
+    fn cost(address: &Address, spec: &Self::Spec, _: &Specs<'_>, p: &Prices) -> Option<Item> {
+        let public = spec.scheme == "internet-facing";
+        let zones = spec.subnets.len() as f64;
+        let ips = if public { zones } else { 0.0 };
+        let addresses = if public {
+            format!(" and its {zones} public IPv4 addresses")
+        } else {
+            String::new()
+        };
+        Some(Item {
+            what: format!("{address}: load balancer{addresses}"),
+            monthly: facts::month(p.load_balancer + ips * p.public_ipv4),
+        })
+    }
+
+    fn stack_outputs(_: &Address, record: &Record) -> Vec<(String, String)> {
+        let dns = record.outputs.get("dns_name").cloned();
+        dns.map(|dns| ("load_balancer_dns".to_string(), dns))
+            .into_iter()
+            .collect()
+    }
+}
 
 impl Resource for LoadBalancer {
     const KIND: Kind = Kind::LoadBalancer;

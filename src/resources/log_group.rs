@@ -3,10 +3,11 @@
 //! Created explicitly (rather than by the awslogs driver's auto-create) so that it
 //! has a retention period, tags, and is removed with the stack.
 
+use super::facts::{Action, Facts, Item, Prices, Record, Service, Specs};
 use super::ownership::ensure_ours;
 use super::tags::{self, TagChanges, Tags};
 use super::{Created, Ctx, Live, Lookup, Resource, WantedAttrs, batch, known};
-use crate::address::{CloudId, Kind};
+use crate::address::{Address, CloudId, Kind};
 use crate::aws::propagation::Transient;
 use crate::aws::{Aws, AwsError, NotFoundExt, SdkResultExt, unknown_outcome};
 use serde::{Deserialize, Serialize};
@@ -22,6 +23,23 @@ pub struct LogGroupSpec {
 }
 
 pub struct LogGroup;
+
+impl Facts for LogGroup {
+    const SERVICE: Service = Service::Logs;
+    const IMPORT_ID: &'static str = "its log group name";
+
+    fn usual_minutes(_: Action) -> Option<(u32, u32)> {
+        None
+    }
+
+    fn cost(_: &Address, _: &Self::Spec, _: &Specs<'_>, _: &Prices) -> Option<Item> {
+        None
+    }
+
+    fn stack_outputs(_: &Address, _: &Record) -> Vec<(String, String)> {
+        Vec::new()
+    }
+}
 
 impl Resource for LogGroup {
     const KIND: Kind = Kind::LogGroup;

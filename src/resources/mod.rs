@@ -8,6 +8,7 @@
 //! emulator gaps) is compared against what the last apply recorded instead.
 
 pub mod batch;
+pub mod facts;
 pub mod ownership;
 pub mod registry;
 pub mod tags;

@@ -5,10 +5,11 @@
 //! create a new one. A gateway that is `deleting` is still there: its elastic IP and
 //! network interface are not yet free, and delete still has to wait for it.
 
+use super::facts::{self, Action, Facts, Item, Prices, Record, Service, Specs};
 use super::ownership::{ec2_filters, ec2_ours, single};
 use super::tags::{self, Tags, ec2_tag_spec};
 use super::{Created, Ctx, Live, Lookup, Ref, Resource, WantedAttrs, batch, known, wanted_ref};
-use crate::address::{CloudId, Kind};
+use crate::address::{Address, CloudId, Kind};
 use crate::aws::propagation::Transient;
 use crate::aws::wait::{self, Poll, WaitPolicy};
 use crate::aws::{Aws, AwsError, NotFoundExt, SdkResultExt, unknown_outcome};
@@ -25,6 +26,30 @@ pub struct NatGatewaySpec {
 }
 
 pub struct NatGateway;
+
+impl Facts for NatGateway {
+    const SERVICE: Service = Service::Ec2;
+    const IMPORT_ID: &'static str = "its NAT gateway id (nat-...)";
+
+    fn usual_minutes(action: Action) -> Option<(u32, u32)> {
+        match action {
+            Action::Create | Action::Replace => Some((1, 3)),
+            Action::Delete => Some((1, 2)),
+            _ => None,
+        }
+    }
+
+    fn cost(address: &Address, _: &Self::Spec, _: &Specs<'_>, p: &Prices) -> Option<Item> {
+        Some(Item {
+            what: format!("{address}: NAT gateway"),
+            monthly: facts::month(p.nat_gateway),
+        })
+    }
+
+    fn stack_outputs(_: &Address, _: &Record) -> Vec<(String, String)> {
+        Vec::new()
+    }
+}
 
 impl Resource for NatGateway {
     const KIND: Kind = Kind::NatGateway;

@@ -3,6 +3,7 @@
 //! spec into the kind's own type. The `match` is exhaustive, so a new kind does not
 //! compile until it is wired in here.
 
+use super::facts::{Action, Facts, Item, Prices, Record, Service, Specs};
 use super::*;
 
 macro_rules! dispatch {
@@ -215,4 +216,111 @@ pub async fn retire(kind: Kind, aws: &Aws, id: &CloudId) -> Result<(), AwsError>
 
 pub async fn delete(kind: Kind, aws: &Aws, id: &CloudId) -> Result<(), AwsError> {
     dispatch!(kind, R => R::delete(aws, id).await)
+}
+
+pub fn service(kind: Kind) -> Service {
+    dispatch!(kind, R => <R as Facts>::SERVICE)
+}
+
+pub fn import_id(kind: Kind) -> &'static str {
+    dispatch!(kind, R => <R as Facts>::IMPORT_ID)
+}
+
+pub fn usual_minutes(kind: Kind, action: Action) -> Option<(u32, u32)> {
+    dispatch!(kind, R => R::usual_minutes(action))
+}
+
+/// The cost line of the object at `address`; None also where its spec is not one of
+/// its kind's (an estimate is no reason to fail a plan).
+pub fn cost(address: &Address, specs: &Specs<'_>, prices: &Prices) -> Option<Item> {
+    dispatch!(address.kind(), R => {
+        let spec = specs.get::<R>(address)?;
+        R::cost(address, &spec, specs, prices)
+    })
+}
+
+pub fn stack_outputs(address: &Address, record: &Record) -> Vec<(String, String)> {
+    dispatch!(address.kind(), R => R::stack_outputs(address, record))
+}
+
+#[cfg(test)]
+mod tests {
+    //! Checks over every kind, on the specs the examples expand to: each kind appears in
+    //! at least one example, so a new kind is covered as soon as an example uses it
+    //! (and the test says so until one does).
+    use super::*;
+    use crate::desired::Desired;
+    use std::collections::BTreeSet;
+
+    struct NothingKnown;
+    impl Lookup for NothingKnown {
+        fn output(&self, _: &Ref) -> Option<String> {
+            None
+        }
+    }
+
+    fn every_example() -> Vec<Desired> {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+        let mut out = Vec::new();
+        for entry in std::fs::read_dir(root).unwrap() {
+            let path = entry.unwrap().path().join("stack.toml");
+            for v in crate::config::load_all(&path, None).unwrap() {
+                let zones = crate::engine::zones::lettered(&v);
+                out.extend(crate::config::expand::expand(&v, &zones));
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn every_kind_appears_in_an_example() {
+        let seen: BTreeSet<Kind> = every_example().iter().map(|d| d.address.kind()).collect();
+        let missing: Vec<&Kind> = Kind::ALL.iter().filter(|k| !seen.contains(k)).collect();
+        assert!(missing.is_empty(), "no example uses {missing:?}");
+    }
+
+    /// The attribute names a kind declares in its constants are names its `wanted`
+    /// returns: a misspelt one would never match a difference, and a replacement, a
+    /// deploy or a staged move would silently become a plain update.
+    #[test]
+    fn declared_attribute_names_are_wanted_attributes() {
+        let mut problems = Vec::new();
+        for d in every_example() {
+            let kind = d.address.kind();
+            let wanted = wanted(kind, &d.spec, &NothingKnown).unwrap();
+            let declared = [
+                ("REPLACE_ON", replace_on(kind)),
+                ("DEPLOY_ATTRS", deploy_attrs(kind)),
+                ("STAGED", staged(kind)),
+            ];
+            for (constant, names) in declared {
+                for name in names.iter().filter(|n| !wanted.contains_key(**n)) {
+                    problems.push(format!(
+                        "{kind}::{constant} names `{name}`, not in wanted()"
+                    ));
+                }
+            }
+        }
+        problems.sort();
+        problems.dedup();
+        assert!(problems.is_empty(), "{problems:#?}");
+    }
+
+    /// A kind with a usual duration waits on AWS, so its wait runs as a step of its own
+    /// and dependents that need only its outputs do not wait for it.
+    #[test]
+    fn kinds_with_slow_steps_wait_as_steps_of_their_own() {
+        for &kind in Kind::ALL {
+            if usual_minutes(kind, Action::Create).is_some() {
+                assert!(waits(kind), "{kind} is slow to create but does not wait");
+            }
+        }
+    }
+
+    #[test]
+    fn every_kind_says_how_import_names_its_objects() {
+        for &kind in Kind::ALL {
+            assert!(import_id(kind).starts_with("its "), "{kind}");
+        }
+    }
 }

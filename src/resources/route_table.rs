@@ -5,13 +5,14 @@
 //! sorted list of associated subnets, without the main association (a table made
 //! the VPC's main one outside stackctl is not a subnet of ours).
 
+use super::facts::{Action, Facts, Item, Prices, Record, Service, Specs};
 use super::ownership::{ec2_filters, ec2_ours, single};
 use super::tags::{self, Tags, ec2_tag_spec};
 use super::{
     Created, Ctx, Live, Lookup, Ref, Resource, Wanted, WantedAttrs, batch, known, wanted_ref,
     wanted_sorted_refs,
 };
-use crate::address::{CloudId, Kind};
+use crate::address::{Address, CloudId, Kind};
 use crate::aws::propagation::Transient;
 use crate::aws::{Aws, AwsError, NotFoundExt, SdkResultExt, unknown_outcome, wait};
 use aws_sdk_ec2::types::ResourceType;
@@ -71,6 +72,23 @@ struct Hop {
 }
 
 pub struct RouteTable;
+
+impl Facts for RouteTable {
+    const SERVICE: Service = Service::Ec2;
+    const IMPORT_ID: &'static str = "its route table id (rtb-...)";
+
+    fn usual_minutes(_: Action) -> Option<(u32, u32)> {
+        None
+    }
+
+    fn cost(_: &Address, _: &Self::Spec, _: &Specs<'_>, _: &Prices) -> Option<Item> {
+        None
+    }
+
+    fn stack_outputs(_: &Address, _: &Record) -> Vec<(String, String)> {
+        Vec::new()
+    }
+}
 
 impl Resource for RouteTable {
     const KIND: Kind = Kind::RouteTable;

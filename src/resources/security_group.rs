@@ -16,12 +16,13 @@
 //! every region, unlike its `pl-` id): `read` reports the name, create and update
 //! look up the id. Only groups with such a rule pay for the lookup.
 
+use super::facts::{Action, Facts, Item, Prices, Record, Service, Specs};
 use super::ownership::{ec2_filters, ec2_ours, single};
 use super::tags::{self, Tags, ec2_tag_spec};
 use super::{
     Created, Ctx, Live, Lookup, Ref, Resource, Wanted, WantedAttrs, batch, known, wanted_ref,
 };
-use crate::address::{CloudId, Kind};
+use crate::address::{Address, CloudId, Kind};
 use crate::aws::blockers::{self, Blocked};
 use crate::aws::propagation::Transient;
 use crate::aws::wait::{self, WaitPolicy};
@@ -99,6 +100,23 @@ enum Direction {
 }
 
 pub struct SecurityGroup;
+
+impl Facts for SecurityGroup {
+    const SERVICE: Service = Service::Ec2;
+    const IMPORT_ID: &'static str = "its group id (sg-...)";
+
+    fn usual_minutes(_: Action) -> Option<(u32, u32)> {
+        None
+    }
+
+    fn cost(_: &Address, _: &Self::Spec, _: &Specs<'_>, _: &Prices) -> Option<Item> {
+        None
+    }
+
+    fn stack_outputs(_: &Address, _: &Record) -> Vec<(String, String)> {
+        Vec::new()
+    }
+}
 
 impl Resource for SecurityGroup {
     const KIND: Kind = Kind::SecurityGroup;

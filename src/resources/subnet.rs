@@ -4,10 +4,11 @@
 //! IP only when their ECS service asks for one, so nothing becomes reachable from the
 //! internet just by being launched into the subnet.
 
+use super::facts::{Action, Facts, Item, Prices, Record, Service, Specs};
 use super::ownership::{ec2_filters, ec2_ours, single};
 use super::tags::{self, Tags, ec2_tag_spec};
 use super::{Created, Ctx, Live, Lookup, Ref, Resource, WantedAttrs, batch, known, wanted_ref};
-use crate::address::{CloudId, Kind};
+use crate::address::{Address, CloudId, Kind};
 use crate::aws::blockers::{self, Blocked};
 use crate::aws::propagation::Transient;
 use crate::aws::{Aws, AwsError, SdkResultExt, unknown_outcome, wait};
@@ -32,6 +33,23 @@ pub struct Subnet;
 /// The attribute holding the subnet's zone name; `engine::zones` keeps a recorded
 /// subnet in it.
 pub const ZONE_ATTR: &str = "availability_zone";
+
+impl Facts for Subnet {
+    const SERVICE: Service = Service::Ec2;
+    const IMPORT_ID: &'static str = "its subnet id (subnet-...)";
+
+    fn usual_minutes(_: Action) -> Option<(u32, u32)> {
+        None
+    }
+
+    fn cost(_: &Address, _: &Self::Spec, _: &Specs<'_>, _: &Prices) -> Option<Item> {
+        None
+    }
+
+    fn stack_outputs(_: &Address, _: &Record) -> Vec<(String, String)> {
+        Vec::new()
+    }
+}
 
 impl Resource for Subnet {
     const KIND: Kind = Kind::Subnet;

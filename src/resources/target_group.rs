@@ -6,10 +6,11 @@
 //! deleted. A replacement never fails with "target group is in use" and the listener
 //! never forwards to nothing.
 
+use super::facts::{Action, Facts, Item, Prices, Record, Service, Specs};
 use super::ownership::{elb_tags_by_arn, ensure_elb_ours};
 use super::tags::{self, Tags, elb_tags};
 use super::{Created, Ctx, Live, Lookup, Ref, Resource, WantedAttrs, batch, known, wanted_ref};
-use crate::address::{CloudId, Kind};
+use crate::address::{Address, CloudId, Kind};
 use crate::aws::{Aws, AwsError, NotFoundExt, SdkResultExt, unknown_outcome, wait};
 use aws_sdk_elasticloadbalancingv2::operation::describe_target_group_attributes::DescribeTargetGroupAttributesOutput;
 use aws_sdk_elasticloadbalancingv2::types::{
@@ -68,6 +69,23 @@ const MAX_NAME_LEN: usize = 32;
 const DEREGISTRATION_DELAY: &str = "deregistration_delay.timeout_seconds";
 /// What AWS uses when the delay was never set.
 const DEFAULT_DEREGISTRATION_DELAY: i64 = 300;
+
+impl Facts for TargetGroup {
+    const SERVICE: Service = Service::ElasticLoadBalancing;
+    const IMPORT_ID: &'static str = "its target group ARN";
+
+    fn usual_minutes(_: Action) -> Option<(u32, u32)> {
+        None
+    }
+
+    fn cost(_: &Address, _: &Self::Spec, _: &Specs<'_>, _: &Prices) -> Option<Item> {
+        None
+    }
+
+    fn stack_outputs(_: &Address, _: &Record) -> Vec<(String, String)> {
+        Vec::new()
+    }
+}
 
 impl Resource for TargetGroup {
     const KIND: Kind = Kind::TargetGroup;

@@ -10,6 +10,7 @@
 //! The awslogs delivery mode and the read-only root filesystem are attributes of
 //! their own (`log_options`, `read_only_root_filesystem`) next to `container`.
 
+use super::facts::{Action, Facts, Item, Prices, Record, Service, Specs};
 use super::ownership::ensure_ours;
 use super::tags::{self, Tags};
 use super::{Created, Ctx, Live, Lookup, Ref, Resource, Wanted, WantedAttrs, known, wanted_ref};
@@ -101,6 +102,23 @@ const TMP_VOLUME: &str = "tmp";
 const TMP_PATH: &str = "/tmp";
 
 pub struct TaskDefinition;
+
+impl Facts for TaskDefinition {
+    const SERVICE: Service = Service::Ecs;
+    const IMPORT_ID: &'static str = "its task definition ARN, with the revision";
+
+    fn usual_minutes(_: Action) -> Option<(u32, u32)> {
+        None
+    }
+
+    fn cost(_: &Address, _: &Self::Spec, _: &Specs<'_>, _: &Prices) -> Option<Item> {
+        None
+    }
+
+    fn stack_outputs(_: &Address, _: &Record) -> Vec<(String, String)> {
+        Vec::new()
+    }
+}
 
 impl Resource for TaskDefinition {
     const KIND: Kind = Kind::TaskDefinition;

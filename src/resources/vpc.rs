@@ -17,11 +17,12 @@
 //! id. A run interrupted before the ready step leaves drift on those two attributes,
 //! which the next apply's update fixes.
 
+use super::facts::{Action, Facts, Item, Prices, Record, Service, Specs};
 use super::ownership::{ec2_filters, ec2_ours, single};
 use super::security_group::rules_value;
 use super::tags::{self, Tags, ec2_tag_spec};
 use super::{Created, Ctx, Live, Lookup, Resource, WantedAttrs, known};
-use crate::address::{CloudId, Kind};
+use crate::address::{Address, CloudId, Kind};
 use crate::aws::blockers::{self, Blocked};
 use crate::aws::propagation::Transient;
 use crate::aws::{Aws, AwsError, NotFoundExt, SdkResultExt, unknown_outcome, wait};
@@ -41,6 +42,23 @@ pub struct Vpc;
 
 /// The attribute holding the rules of the VPC's default security group.
 const DEFAULT_SECURITY_GROUP: &str = "default_security_group";
+
+impl Facts for Vpc {
+    const SERVICE: Service = Service::Ec2;
+    const IMPORT_ID: &'static str = "its VPC id (vpc-...)";
+
+    fn usual_minutes(_: Action) -> Option<(u32, u32)> {
+        None
+    }
+
+    fn cost(_: &Address, _: &Self::Spec, _: &Specs<'_>, _: &Prices) -> Option<Item> {
+        None
+    }
+
+    fn stack_outputs(_: &Address, record: &Record) -> Vec<(String, String)> {
+        vec![("vpc_id".into(), record.id.to_string())]
+    }
+}
 
 impl Resource for Vpc {
     const KIND: Kind = Kind::Vpc;

@@ -312,7 +312,7 @@ fn quiet_prints_no_progress_and_verbose_shows_every_call_without_colors() {
         !verbose.stderr.contains('\u{1b}'),
         "colors without a terminal"
     );
-    let filtered = ws.run_with_env(&[("STACKCTL_LOG", "stackctl::cli=info")], &["plan"]);
+    let filtered = ws.run_with_env(&[("STACKCTL_LOG", "stackctl::engine=info")], &["plan"]);
     assert!(filtered.stderr.contains("read 21"), "{}", filtered.stderr);
     assert!(
         !filtered.stderr.contains("stackctl::aws"),

@@ -15,7 +15,7 @@ use crate::support::emulator::{Emulator, REGION};
 use crate::support::images::{self, HELD};
 use crate::support::leftovers;
 use stackctl::address::Address;
-use stackctl::aws::{Aws, in_flight};
+use stackctl::aws::{Aws, Service};
 use stackctl_bench::fault_proxy::{Counts, FaultProxy, Faults};
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -290,11 +290,8 @@ async fn each_service_keeps_to_its_bound_of_requests_in_flight() {
         call.unwrap().unwrap();
     }
     let peak = proxy.peak_in_flight();
-    for (service, bound) in [
-        ("ec2", in_flight::EC2),
-        ("iam", in_flight::IAM),
-        ("ecs", in_flight::ECS),
-    ] {
+    for service in [Service::Ec2, Service::Iam, Service::Ecs] {
+        let (bound, service) = (service.in_flight(), service.signing_name());
         let seen = peak[service] as usize;
         assert!(
             seen > 1 && seen <= bound,
@@ -337,4 +334,23 @@ fn an_endpoint_where_nothing_listens_fails_at_once_with_what_to_check() {
         plan.stderr
     );
     assert!(took < Duration::from_secs(10), "took {took:?}");
+}
+
+/// Every service a kind calls is one the fault proxy answers for in its own error
+/// format; one it did not know would pass through unfaulted, and the fault tests
+/// would prove nothing for that kind.
+#[test]
+fn the_fault_proxy_knows_every_service_a_kind_calls() {
+    use stackctl::address::Kind;
+    use stackctl::resources::registry;
+    for kind in Kind::ALL {
+        let service = registry::service(*kind).signing_name();
+        assert!(
+            stackctl_bench::fault_proxy::knows(service),
+            "{kind:?} calls {service}, which the fault proxy does not know"
+        );
+    }
+    for service in Service::ALL {
+        assert!(stackctl_bench::fault_proxy::knows(service.signing_name()));
+    }
 }

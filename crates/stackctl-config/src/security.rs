@@ -43,10 +43,32 @@ fn tls_policy_is_current(policy: &str) -> bool {
     policy.contains("-1-2-") || policy.contains("-1-3-")
 }
 
+/// The settings of `c` that weaken the stack's security, in the order of stack.toml's
+/// tables.
 pub fn warnings(c: &Config) -> Vec<Warning> {
     let mut out = Vec::new();
     let mut warn = |key: String, message: String| out.push(Warning { key, message });
+    repositories(c, &mut warn);
+    if !c.cluster.container_insights {
+        warn(
+            "cluster.container_insights".into(),
+            "is false: no Container Insights, so task CPU, memory, restarts and failures are not recorded for investigation".into(),
+        );
+    }
+    services(c, &mut warn);
+    if c.services.values().any(|s| !s.routes.is_empty()) {
+        load_balancer(&c.load_balancer, &mut warn);
+    }
+    if c.cdn.enabled && c.cdn.viewer_protocol == ViewerProtocol::AllowAll {
+        warn(
+            "cdn.viewer_protocol".into(),
+            "is \"allow-all\": CloudFront serves the app over plain HTTP as well as HTTPS".into(),
+        );
+    }
+    out
+}
 
+fn repositories(c: &Config, warn: &mut impl FnMut(String, String)) {
     for (name, r) in &c.repositories {
         let key = |k: &str| format!("repositories.{name}.{k}");
         if !r.scan_on_push {
@@ -74,15 +96,9 @@ pub fn warnings(c: &Config) -> Vec<Warning> {
             );
         }
     }
+}
 
-    if !c.cluster.container_insights {
-        warn(
-            "cluster.container_insights".into(),
-            "is false: no Container Insights, so task CPU, memory, restarts and failures are not recorded for investigation".into(),
-        );
-    }
-
-    let routed = c.services.values().any(|s| !s.routes.is_empty());
+fn services(c: &Config, warn: &mut impl FnMut(String, String)) {
     for (name, s) in &c.services {
         let key = |k: &str| format!("services.{name}.{k}");
         if s.placement == Placement::Public {
@@ -112,51 +128,42 @@ pub fn warnings(c: &Config) -> Vec<Warning> {
             }
         }
     }
+}
 
-    if routed {
-        let lb = &c.load_balancer;
-        if !lb.deletion_protection {
-            warn(
-                "load_balancer.deletion_protection".into(),
-                "is false: a single API call or console click deletes the load balancer and takes the app offline (destroy turns protection off by itself)".into(),
-            );
-        }
-        if !lb.drop_invalid_header_fields {
-            warn(
-                "load_balancer.drop_invalid_header_fields".into(),
-                "is false: the load balancer passes header fields that are not valid HTTP on to the app (request smuggling, header injection)".into(),
-            );
-        }
-        if let Some(https) = &lb.https {
-            if !https.redirect_http {
-                warn(
-                    "load_balancer.https.redirect_http".into(),
-                    "is false: the load balancer serves the app over plain HTTP next to HTTPS"
-                        .into(),
-                );
-            }
-            if let Some(policy) = https
-                .ssl_policy
-                .as_deref()
-                .filter(|p| !tls_policy_is_current(p))
-            {
-                warn(
-                    "load_balancer.https.ssl_policy".into(),
-                    format!(
-                        "`{policy}` accepts TLS versions older than 1.2; use ELBSecurityPolicy-TLS13-1-2-2021-06 (the default)"
-                    ),
-                );
-            }
-        }
-    }
-
-    if c.cdn.enabled && c.cdn.viewer_protocol == ViewerProtocol::AllowAll {
+/// Only for a stack that has a load balancer (some service has routes).
+fn load_balancer(lb: &LoadBalancer, warn: &mut impl FnMut(String, String)) {
+    if !lb.deletion_protection {
         warn(
-            "cdn.viewer_protocol".into(),
-            "is \"allow-all\": CloudFront serves the app over plain HTTP as well as HTTPS".into(),
+            "load_balancer.deletion_protection".into(),
+            "is false: a single API call or console click deletes the load balancer and takes the app offline (destroy turns protection off by itself)".into(),
         );
     }
-    out
+    if !lb.drop_invalid_header_fields {
+        warn(
+            "load_balancer.drop_invalid_header_fields".into(),
+            "is false: the load balancer passes header fields that are not valid HTTP on to the app (request smuggling, header injection)".into(),
+        );
+    }
+    if let Some(https) = &lb.https {
+        if !https.redirect_http {
+            warn(
+                "load_balancer.https.redirect_http".into(),
+                "is false: the load balancer serves the app over plain HTTP next to HTTPS".into(),
+            );
+        }
+        if let Some(policy) = https
+            .ssl_policy
+            .as_deref()
+            .filter(|p| !tls_policy_is_current(p))
+        {
+            warn(
+                "load_balancer.https.ssl_policy".into(),
+                format!(
+                    "`{policy}` accepts TLS versions older than 1.2; use ELBSecurityPolicy-TLS13-1-2-2021-06 (the default)"
+                ),
+            );
+        }
+    }
 }
 
 #[cfg(test)]

@@ -263,3 +263,35 @@ async fn destroy_deletes_dependents_first() {
     }
     assert!(w.state.resources.is_empty());
 }
+
+/// Rule: a resource is reported finished only after it is reported recorded: a
+/// reader of the event stream (a CI log, `--json`) never sees a finished create whose
+/// id the state does not hold yet. The ready step of a waiting kind is the one step
+/// not released early to its own record's write. (Broken by releasing it early: its
+/// wait, instant here, ends while the record is being written.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_resource_is_recorded_before_it_is_reported_finished() {
+    let names: Vec<String> = (0..12).map(|i| format!("load_balancer.lb{i}")).collect();
+    let p = plan(names.iter().map(|n| create(n, &[])).collect());
+    let w = walk(FakeCloud::new().await, State::new("t"), &p, None).await;
+    assert!(w.result.is_ok(), "{:?}", w.result);
+    for name in &names {
+        let position = |finished: bool| {
+            w.events.iter().position(|e| match e {
+                Event::Recorded { address, .. } => !finished && address == &a(name),
+                Event::Finished { address, .. } => finished && address == &a(name),
+                _ => false,
+            })
+        };
+        let (recorded, finished) = (position(false), position(true));
+        assert!(
+            recorded.is_some() && finished.is_some(),
+            "{name}: {:?}",
+            w.events
+        );
+        assert!(
+            recorded < finished,
+            "{name} finished before it was recorded"
+        );
+    }
+}

@@ -2,6 +2,7 @@
 //! independently of stackctl's state: the proof that destroy left nothing behind.
 
 use aws_sdk_ec2::types::Filter;
+use stackctl::address::Kind;
 use stackctl::aws::Aws;
 
 /// The objects of `stack` in AWS whose id the state's text does not name: what a
@@ -18,123 +19,182 @@ pub async fn unrecorded(aws: &Aws, stack: &str, state: &str) -> Vec<String> {
         .collect()
 }
 
+/// Every object of `stack` in AWS, kind by kind: a new kind does not compile until
+/// `sweep` says how to find its objects.
 pub async fn of_stack(aws: &Aws, stack: &str) -> Vec<String> {
     let mut left = Vec::new();
-    let tag = || {
+    for kind in Kind::ALL {
+        left.extend(sweep(aws, stack, *kind).await);
+    }
+    left
+}
+
+/// The objects of `kind` of `stack` that still exist, each as `label(kind)` and its id.
+async fn sweep(aws: &Aws, stack: &str, kind: Kind) -> Vec<String> {
+    let tagged = Tagged { aws, stack };
+    match kind {
+        Kind::Vpc => tagged.vpcs().await,
+        Kind::Subnet => tagged.subnets().await,
+        Kind::InternetGateway => tagged.internet_gateways().await,
+        Kind::ElasticIp => tagged.addresses().await,
+        Kind::NatGateway => tagged.nat_gateways().await,
+        Kind::RouteTable => tagged.route_tables().await,
+        Kind::SecurityGroup => tagged.security_groups().await,
+        Kind::FlowLog => tagged.flow_logs().await,
+        Kind::EcrRepository => repositories(aws, stack).await,
+        Kind::LogGroup => log_groups(aws, stack).await,
+        Kind::IamRole => roles(aws, stack).await,
+        Kind::EcsCluster => clusters(aws, stack).await,
+        Kind::LoadBalancer => load_balancers(aws, stack).await,
+        Kind::TargetGroup => target_groups(aws, stack).await,
+        Kind::Listener => listeners_of(aws, stack, false).await,
+        Kind::ListenerRule => listeners_of(aws, stack, true).await,
+        Kind::TaskDefinition => task_definitions(aws, stack).await,
+        Kind::EcsService => services_of(aws, stack).await,
+        Kind::CloudfrontDistribution => distributions(aws, stack).await,
+    }
+}
+
+/// The EC2 objects of the stack: found by its `stackctl:stack` tag.
+struct Tagged<'a> {
+    aws: &'a Aws,
+    stack: &'a str,
+}
+
+impl Tagged<'_> {
+    fn tag(&self) -> Filter {
         Filter::builder()
             .name("tag:stackctl:stack")
-            .values(stack)
+            .values(self.stack)
             .build()
-    };
-    let ec2 = &aws.ec2;
-    for v in ec2
-        .describe_vpcs()
-        .filters(tag())
-        .send()
-        .await
-        .unwrap()
-        .vpcs()
-    {
-        left.push(format!("vpc {}", v.vpc_id().unwrap_or_default()));
     }
-    for s in ec2
-        .describe_subnets()
-        .filters(tag())
-        .send()
-        .await
-        .unwrap()
-        .subnets()
-    {
-        left.push(format!("subnet {}", s.subnet_id().unwrap_or_default()));
-    }
-    for g in ec2
-        .describe_internet_gateways()
-        .filters(tag())
-        .send()
-        .await
-        .unwrap()
-        .internet_gateways()
-    {
-        left.push(format!(
-            "internet gateway {}",
-            g.internet_gateway_id().unwrap_or_default()
-        ));
-    }
-    for r in ec2
-        .describe_route_tables()
-        .filters(tag())
-        .send()
-        .await
-        .unwrap()
-        .route_tables()
-    {
-        left.push(format!(
-            "route table {}",
-            r.route_table_id().unwrap_or_default()
-        ));
-    }
-    for g in ec2
-        .describe_security_groups()
-        .filters(tag())
-        .send()
-        .await
-        .unwrap()
-        .security_groups()
-    {
-        left.push(format!(
-            "security group {}",
-            g.group_id().unwrap_or_default()
-        ));
-    }
-    for a in ec2
-        .describe_addresses()
-        .filters(tag())
-        .send()
-        .await
-        .unwrap()
-        .addresses()
-    {
-        left.push(format!(
-            "elastic ip {}",
-            a.allocation_id().unwrap_or_default()
-        ));
-    }
-    for f in ec2
-        .describe_flow_logs()
-        .filter(tag())
-        .send()
-        .await
-        .unwrap()
-        .flow_logs()
-    {
-        left.push(format!("flow log {}", f.flow_log_id().unwrap_or_default()));
-    }
-    for n in ec2
-        .describe_nat_gateways()
-        .filter(tag())
-        .send()
-        .await
-        .unwrap()
-        .nat_gateways()
-    {
-        let state = n
-            .state()
-            .map(|s| s.as_str().to_string())
-            .unwrap_or_default();
-        // moto ignores tag filters on DescribeNatGateways: check the tag here.
-        let ours = n
-            .tags()
+
+    async fn vpcs(&self) -> Vec<String> {
+        let out = self
+            .aws
+            .ec2
+            .describe_vpcs()
+            .filters(self.tag())
+            .send()
+            .await;
+        let out = out.unwrap();
+        out.vpcs()
             .iter()
-            .any(|t| t.key() == Some("stackctl:stack") && t.value() == Some(stack));
-        if ours && state != "deleted" {
-            left.push(format!(
-                "nat gateway ({state}) {}",
-                n.nat_gateway_id().unwrap_or_default()
-            ));
-        }
+            .map(|v| format!("vpc {}", v.vpc_id().unwrap_or_default()))
+            .collect()
     }
-    left.extend(services_of(aws, stack).await);
-    left.extend(listeners_of(aws, stack).await);
+
+    async fn subnets(&self) -> Vec<String> {
+        let out = self
+            .aws
+            .ec2
+            .describe_subnets()
+            .filters(self.tag())
+            .send()
+            .await;
+        let out = out.unwrap();
+        out.subnets()
+            .iter()
+            .map(|s| format!("subnet {}", s.subnet_id().unwrap_or_default()))
+            .collect()
+    }
+
+    async fn internet_gateways(&self) -> Vec<String> {
+        let ec2 = &self.aws.ec2;
+        let out = ec2
+            .describe_internet_gateways()
+            .filters(self.tag())
+            .send()
+            .await;
+        let out = out.unwrap();
+        out.internet_gateways()
+            .iter()
+            .map(|g| {
+                let id = g.internet_gateway_id().unwrap_or_default();
+                format!("internet gateway {id}")
+            })
+            .collect()
+    }
+
+    async fn route_tables(&self) -> Vec<String> {
+        let ec2 = &self.aws.ec2;
+        let out = ec2.describe_route_tables().filters(self.tag()).send().await;
+        let out = out.unwrap();
+        out.route_tables()
+            .iter()
+            .map(|r| format!("route table {}", r.route_table_id().unwrap_or_default()))
+            .collect()
+    }
+
+    async fn security_groups(&self) -> Vec<String> {
+        let ec2 = &self.aws.ec2;
+        let out = ec2
+            .describe_security_groups()
+            .filters(self.tag())
+            .send()
+            .await;
+        let out = out.unwrap();
+        out.security_groups()
+            .iter()
+            .map(|g| format!("security group {}", g.group_id().unwrap_or_default()))
+            .collect()
+    }
+
+    async fn addresses(&self) -> Vec<String> {
+        let ec2 = &self.aws.ec2;
+        let out = ec2.describe_addresses().filters(self.tag()).send().await;
+        let out = out.unwrap();
+        out.addresses()
+            .iter()
+            .map(|a| format!("elastic ip {}", a.allocation_id().unwrap_or_default()))
+            .collect()
+    }
+
+    async fn flow_logs(&self) -> Vec<String> {
+        let ec2 = &self.aws.ec2;
+        let out = ec2.describe_flow_logs().filter(self.tag()).send().await;
+        let out = out.unwrap();
+        out.flow_logs()
+            .iter()
+            .map(|f| format!("flow log {}", f.flow_log_id().unwrap_or_default()))
+            .collect()
+    }
+
+    async fn nat_gateways(&self) -> Vec<String> {
+        let ec2 = &self.aws.ec2;
+        let out = ec2.describe_nat_gateways().filter(self.tag()).send().await;
+        let mut left = Vec::new();
+        for n in out.unwrap().nat_gateways() {
+            let state = n
+                .state()
+                .map(|s| s.as_str().to_string())
+                .unwrap_or_default();
+            // moto ignores tag filters on DescribeNatGateways: check the tag here.
+            let ours = n
+                .tags()
+                .iter()
+                .any(|t| t.key() == Some("stackctl:stack") && t.value() == Some(self.stack));
+            if ours && state != "deleted" {
+                let id = n.nat_gateway_id().unwrap_or_default();
+                left.push(format!("nat gateway ({state}) {id}"));
+            }
+        }
+        left
+    }
+}
+
+/// Objects named `{stack}-...` among `names`, each labelled.
+fn named(stack: &str, label: &str, names: impl IntoIterator<Item = String>) -> Vec<String> {
+    let prefix = format!("{stack}-");
+    names
+        .into_iter()
+        .filter(|n| n.starts_with(&prefix))
+        .map(|n| format!("{label} {n}"))
+        .collect()
+}
+
+async fn clusters(aws: &Aws, stack: &str) -> Vec<String> {
+    let mut left = Vec::new();
     let clusters = aws.ecs.list_clusters().send().await.unwrap();
     for arn in clusters.cluster_arns() {
         let d = aws
@@ -150,101 +210,73 @@ pub async fn of_stack(aws: &Aws, stack: &str) -> Vec<String> {
             }
         }
     }
-    let families = aws
-        .ecs
-        .list_task_definitions()
-        .status(aws_sdk_ecs::types::TaskDefinitionStatus::Active)
-        .send()
-        .await
-        .unwrap();
-    for arn in families.task_definition_arns() {
-        if arn.contains(&format!("task-definition/{stack}-")) {
-            left.push(format!("task definition {arn}"));
-        }
-    }
-    for lb in aws
-        .elb
-        .describe_load_balancers()
-        .send()
-        .await
+    left
+}
+
+async fn task_definitions(aws: &Aws, stack: &str) -> Vec<String> {
+    let active = aws_sdk_ecs::types::TaskDefinitionStatus::Active;
+    let listed = aws.ecs.list_task_definitions().status(active).send().await;
+    let family = format!("task-definition/{stack}-");
+    listed
         .unwrap()
-        .load_balancers()
-    {
-        if lb
-            .load_balancer_name()
-            .is_some_and(|n| n.starts_with(&format!("{stack}-")))
-        {
-            left.push(format!(
-                "load balancer {}",
-                lb.load_balancer_name().unwrap_or_default()
-            ));
-        }
-    }
-    for tg in aws
-        .elb
-        .describe_target_groups()
-        .send()
-        .await
-        .unwrap()
-        .target_groups()
-    {
-        if tg
-            .target_group_name()
-            .is_some_and(|n| n.starts_with(&format!("{stack}-")))
-        {
-            left.push(format!(
-                "target group {}",
-                tg.target_group_name().unwrap_or_default()
-            ));
-        }
-    }
-    for r in aws
-        .ecr
-        .describe_repositories()
-        .send()
-        .await
-        .unwrap()
-        .repositories()
-    {
-        if r.repository_name()
-            .is_some_and(|n| n.starts_with(&format!("{stack}-")))
-        {
-            left.push(format!(
-                "repository {}",
-                r.repository_name().unwrap_or_default()
-            ));
-        }
-    }
-    // The services' groups, and the VPC flow logs' group.
+        .task_definition_arns()
+        .iter()
+        .filter(|arn| arn.contains(&family))
+        .map(|arn| format!("task definition {arn}"))
+        .collect()
+}
+
+async fn load_balancers(aws: &Aws, stack: &str) -> Vec<String> {
+    let out = aws.elb.describe_load_balancers().send().await.unwrap();
+    let names = out.load_balancers().iter();
+    let names = names.filter_map(|lb| lb.load_balancer_name().map(String::from));
+    named(stack, "load balancer", names)
+}
+
+async fn target_groups(aws: &Aws, stack: &str) -> Vec<String> {
+    let out = aws.elb.describe_target_groups().send().await.unwrap();
+    let names = out.target_groups().iter();
+    let names = names.filter_map(|tg| tg.target_group_name().map(String::from));
+    named(stack, "target group", names)
+}
+
+async fn repositories(aws: &Aws, stack: &str) -> Vec<String> {
+    let out = aws.ecr.describe_repositories().send().await.unwrap();
+    let names = out.repositories().iter();
+    let names = names.filter_map(|r| r.repository_name().map(String::from));
+    named(stack, "repository", names)
+}
+
+/// The services' groups, and the VPC flow logs' group.
+async fn log_groups(aws: &Aws, stack: &str) -> Vec<String> {
+    let mut left = Vec::new();
     for prefix in [format!("/ecs/{stack}/"), format!("/vpc/{stack}/")] {
-        let groups = aws
-            .logs
-            .describe_log_groups()
-            .log_group_name_prefix(prefix)
-            .send()
-            .await
-            .unwrap();
-        for g in groups.log_groups() {
-            left.push(format!(
-                "log group {}",
-                g.log_group_name().unwrap_or_default()
-            ));
-        }
-    }
-    for r in aws.iam.list_roles().send().await.unwrap().roles() {
-        if r.role_name().starts_with(&format!("{stack}-")) {
-            left.push(format!("iam role {}", r.role_name()));
-        }
-    }
-    let dists = aws.cloudfront.list_distributions().send().await.unwrap();
-    if let Some(list) = dists.distribution_list() {
-        for d in list.items() {
-            if d.comment().starts_with(&format!("{stack} ")) {
-                left.push(format!("cloudfront distribution {}", d.id()));
-            }
+        let logs = aws.logs.describe_log_groups().log_group_name_prefix(prefix);
+        for g in logs.send().await.unwrap().log_groups() {
+            let name = g.log_group_name().unwrap_or_default();
+            left.push(format!("log group {name}"));
         }
     }
     left
+}
+
+async fn roles(aws: &Aws, stack: &str) -> Vec<String> {
+    let out = aws.iam.list_roles().send().await.unwrap();
+    let names = out.roles().iter().map(|r| r.role_name().to_string());
+    named(stack, "iam role", names)
+}
+
+async fn distributions(aws: &Aws, stack: &str) -> Vec<String> {
+    let out = aws.cloudfront.list_distributions().send().await.unwrap();
+    let items = out
+        .distribution_list()
+        .map(|l| l.items())
+        .unwrap_or_default();
+    items
+        .iter()
+        .filter(|d| d.comment().starts_with(&format!("{stack} ")))
+        .map(|d| format!("cloudfront distribution {}", d.id()))
+        .collect()
 }
 
 /// The services of the stack's cluster (named after the stack) that are not gone:
@@ -273,8 +305,9 @@ async fn services_of(aws: &Aws, stack: &str) -> Vec<String> {
     left
 }
 
-/// The listeners of the stack's load balancers (named `{stack}-...`), and their rules.
-async fn listeners_of(aws: &Aws, stack: &str) -> Vec<String> {
+/// The listeners of the stack's load balancers (named `{stack}-...`), or (`rules`)
+/// their rules other than the default.
+async fn listeners_of(aws: &Aws, stack: &str, rules: bool) -> Vec<String> {
     let mut left = Vec::new();
     let balancers = aws.elb.describe_load_balancers().send().await.unwrap();
     for lb in balancers.load_balancers() {
@@ -293,7 +326,10 @@ async fn listeners_of(aws: &Aws, stack: &str) -> Vec<String> {
             .unwrap();
         for l in listeners.listeners() {
             let arn = l.listener_arn().unwrap_or_default();
-            left.push(format!("listener {arn}"));
+            if !rules {
+                left.push(format!("listener {arn}"));
+                continue;
+            }
             let rules = aws
                 .elb
                 .describe_rules()
@@ -318,8 +354,7 @@ async fn listeners_of(aws: &Aws, stack: &str) -> Vec<String> {
 
 /// How the sweep names an object of `kind`: the start of its line. Exhaustive, so a
 /// new kind does not compile until the sweep says how it finds it.
-pub fn label(kind: stackctl::address::Kind) -> &'static str {
-    use stackctl::address::Kind;
+pub fn label(kind: Kind) -> &'static str {
     match kind {
         Kind::Vpc => "vpc ",
         Kind::Subnet => "subnet ",
