@@ -45,6 +45,8 @@ pub enum Kind {
     ListenerRule,
     TaskDefinition,
     EcsService,
+    ScalableTarget,
+    ScalingPolicy,
     CloudfrontDistribution,
 }
 

@@ -36,6 +36,7 @@ pub struct Aws {
     pub cloudfront: aws_sdk_cloudfront::Client,
     pub iam: aws_sdk_iam::Client,
     pub logs: aws_sdk_cloudwatchlogs::Client,
+    pub scaling: aws_sdk_applicationautoscaling::Client,
     /// How long deletes that AWS refuses as in use are retried (`--dependency-timeout`).
     pub in_use_timeout: std::time::Duration,
     /// The shared settings the clients were built from, for further clients (the
@@ -129,6 +130,13 @@ impl Aws {
                 call_log,
                 http,
                 Service::Logs
+            ),
+            scaling: client!(
+                aws_sdk_applicationautoscaling,
+                shared,
+                call_log,
+                http,
+                Service::ApplicationAutoScaling
             ),
             in_use_timeout: wait::IN_USE_TIMEOUT,
             sdk: shared.clone(),

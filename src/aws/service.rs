@@ -15,6 +15,8 @@ pub enum Service {
     CloudFront,
     Iam,
     Logs,
+    /// Application Auto Scaling: the scalable targets and policies of services.
+    ApplicationAutoScaling,
     /// The state's bucket; no kind is an S3 object.
     S3,
 }
@@ -32,6 +34,7 @@ impl Service {
             Service::CloudFront => "cloudfront",
             Service::Iam => "iam",
             Service::Logs => "logs",
+            Service::ApplicationAutoScaling => "application-autoscaling",
             Service::S3 => "s3",
         }
     }
@@ -41,12 +44,13 @@ impl Service {
     /// the service stackctl calls most; ELBv2, ECS, ECR and CloudWatch Logs allow fewer
     /// calls per second; IAM (one global endpoint for the whole account) and CloudFront
     /// (a control plane of a few calls per second) allow the fewest. The state object
-    /// and its lock have one writer at a time anyway.
+    /// and its lock have one writer at a time anyway. Application Auto Scaling allows
+    /// a few calls per second, and a stack makes a handful.
     pub fn in_flight(self) -> usize {
         match self {
             Service::Ec2 => 8,
             Service::Ecs | Service::Ecr | Service::ElasticLoadBalancing | Service::Logs => 4,
-            Service::Iam | Service::CloudFront => 2,
+            Service::Iam | Service::CloudFront | Service::ApplicationAutoScaling => 2,
             Service::S3 => 4,
         }
     }

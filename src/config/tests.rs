@@ -144,7 +144,7 @@ fn every_example_validates_and_expands_without_dangling_references() {
         }
         count += 1;
     }
-    assert_eq!(count, 5);
+    assert_eq!(count, 6);
 }
 
 #[test]
@@ -205,6 +205,7 @@ fn flow_logs_are_off_by_default_and_write_only_to_their_own_group() {
 fn tags_reach_every_spec() {
     let text = format!(
         "{}\n[services.api]\nimage = \"app:v1\"\nport = 8000\nroutes = [\"/api/*\"]\n\n\
+         [services.api.scaling]\nmin = 1\nmax = 3\n\n\
          [cdn]\nenabled = true\n\n[network]\nflow_logs = \"all\"\n",
         MINIMAL.replace(
             "region = \"eu-west-2\"",
@@ -213,11 +214,14 @@ fn tags_reach_every_spec() {
     );
     let v = parse_str(&text).unwrap();
     let r = desired(&v);
-    // All 19 kinds: a path-routed service brings a listener rule, the CDN its
-    // distribution, flow logs theirs.
+    // Every kind: a path-routed service brings a listener rule, scaling its target
+    // and policy, the CDN its distribution, flow logs theirs.
     let kinds: std::collections::BTreeSet<Kind> = r.iter().map(|d| d.address.kind()).collect();
     assert_eq!(kinds.len(), Kind::ALL.len(), "{kinds:?}");
-    for d in &r {
+    // Application Auto Scaling's objects are found by the service they scale, and a
+    // policy takes no tags.
+    let untagged = [Kind::ScalableTarget, Kind::ScalingPolicy];
+    for d in r.iter().filter(|d| !untagged.contains(&d.address.kind())) {
         assert_eq!(
             d.spec["tags"],
             json!({"cost-center": "42", "team": "payments"}),

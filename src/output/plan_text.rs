@@ -226,12 +226,22 @@ pub fn estimate(
         .max()
         .unwrap_or(0);
     for i in &items {
-        let _ = writeln!(out, "  {:width$}  ${:>8.2}", i.what, i.monthly);
+        let _ = match i.up_to {
+            None => writeln!(out, "  {:width$}  ${:>8.2}", i.what, i.monthly),
+            Some(max) => writeln!(
+                out,
+                "  {:width$}  ${:>8.2} to ${max:.2} (scaled)",
+                i.what, i.monthly
+            ),
+        };
     }
     let change = now - then;
+    let up_to = cost::total_up_to(&items)
+        .map(|max| format!(" (up to ${max:.2} with every scaled service at its max)"))
+        .unwrap_or_default();
     let _ = writeln!(
         out,
-        "  total ${now:.2}/month; now ${then:.2}; change {}${:.2}",
+        "  total ${now:.2}/month{up_to}; now ${then:.2}; change {}${:.2}",
         if change < 0.0 { "-" } else { "+" },
         change.abs()
     );

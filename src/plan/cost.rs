@@ -74,11 +74,13 @@ const US_EAST_1: Prices = Prices {
     public_ipv4: 0.005,
 };
 
-/// One line of the estimate: what, and USD per month.
+/// One line of the estimate: what, and USD per month; from `monthly` up to `up_to`
+/// where the count is the autoscaler's (a service scaled between min and max).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Item {
     pub what: String,
     pub monthly: f64,
+    pub up_to: Option<f64>,
 }
 
 /// The items of a stack given its resources' specs by address (desired or recorded);
@@ -95,6 +97,17 @@ pub fn items(specs: &BTreeMap<Address, Value>, p: &Prices) -> Vec<Item> {
 pub fn total(items: &[Item]) -> f64 {
     // + 0.0: the sum of nothing is -0.0, which would print as "$-0.00".
     items.iter().map(|i| i.monthly).sum::<f64>() + 0.0
+}
+
+/// The total with every scaled service at its maximum; `None` when nothing scales.
+pub fn total_up_to(items: &[Item]) -> Option<f64> {
+    items.iter().any(|i| i.up_to.is_some()).then(|| {
+        items
+            .iter()
+            .map(|i| i.up_to.unwrap_or(i.monthly))
+            .sum::<f64>()
+            + 0.0
+    })
 }
 
 #[cfg(test)]
@@ -156,6 +169,27 @@ desired_count = 2
         // (0.25 × 0.03238 + 0.5 × 0.00356) × 2 × 730
         let web_arm = line(&arm, "ecs_service.web");
         assert!((web_arm.monthly - 14.4175).abs() < 0.001, "{arm:?}");
+    }
+
+    /// A scaled service costs its minimum, up to its maximum, whatever desired_count
+    /// says (the autoscaler owns the count).
+    #[test]
+    fn a_scaled_service_costs_from_its_min_to_its_max_tasks() {
+        let (p, _) = prices("us-east-1");
+        let scaled = service("us-east-1", "\n[services.web.scaling]\nmin = 3\nmax = 10\n");
+        let items = items(&specs(&scaled), &p);
+        let web = line(&items, "ecs_service.web");
+        let per_task = 18.02005 / 2.0;
+        assert!(web.what.contains(": 3-10 ×"), "{web:?}");
+        assert!((web.monthly - 3.0 * per_task).abs() < 0.001, "{web:?}");
+        assert!(
+            (web.up_to.unwrap() - 10.0 * per_task).abs() < 0.001,
+            "{web:?}"
+        );
+        let rest = total(&items) - web.monthly;
+        assert!((total_up_to(&items).unwrap() - rest - 10.0 * per_task).abs() < 0.001);
+        let fixed = super::items(&specs(&service("us-east-1", "")), &p);
+        assert_eq!(total_up_to(&fixed), None);
     }
 
     #[test]

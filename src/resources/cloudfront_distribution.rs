@@ -86,6 +86,7 @@ impl Facts for CloudfrontDistribution {
         Some(Item {
             what: format!("{address}: CloudFront, no monthly base (billed by use)"),
             monthly: 0.0,
+            up_to: None,
         })
     }
 

@@ -22,6 +22,7 @@
 use super::ecs_rollout::{self, Verdict, Watch};
 use super::facts::{self, Action, Facts, Item, Prices, Record, Specs};
 use super::ownership::ensure_ours;
+use super::scalable_target::ScalableTarget;
 use super::tags::{self, Tags};
 use super::task_definition::TaskDefinition;
 use super::{
@@ -64,6 +65,12 @@ pub struct EcsServiceSpec {
     pub capacity: String,
     /// Wait for the rollout to complete (running = desired, one deployment).
     pub wait_for_steady_state: bool,
+    /// Application Auto Scaling owns the desired count (a `scalable_target` of this
+    /// service): `desired_count` is the count it starts at, never set again, and a
+    /// count the autoscaler moved is not a difference (terraform-provider-aws #335:
+    /// an infrastructure apply must not undo a scale-out).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub scaled: bool,
     /// User tags (stack.toml `[stack] tags`). Tasks started from now on carry them
     /// too (tags propagate from the service); running tasks keep theirs.
     #[serde(default, skip_serializing_if = "Tags::is_empty")]
@@ -110,15 +117,29 @@ impl Facts for EcsService {
             (p.fargate_vcpu_x86, p.fargate_gb_x86)
         };
         let spot = spec.capacity == "FARGATE_SPOT";
-        let tasks = f64::from(spec.desired_count);
         let share = if spot { cost::SPOT_SHARE } else { 1.0 };
+        let per_task = facts::month((vcpu * per_vcpu + gb * per_gb) * share);
+        // A scaled service runs from its target's min to its max tasks.
+        let target = specs
+            .all::<ScalableTarget>()
+            .find(|(_, t)| t.service.to == *address)
+            .map(|(_, t)| t);
+        let (tasks, up_to) = match &target {
+            Some(t) => (
+                format!("{}-{}", t.min, t.max),
+                Some(per_task * f64::from(t.max)),
+            ),
+            None => (spec.desired_count.to_string(), None),
+        };
+        let count = target.as_ref().map_or(spec.desired_count, |t| t.min);
         Some(Item {
             what: format!(
                 "{address}: {tasks} × {vcpu} vCPU / {gb} GB Fargate{}{}",
                 if arm { " ARM" } else { "" },
                 if spot { " Spot" } else { "" }
             ),
-            monthly: facts::month((vcpu * per_vcpu + gb * per_gb) * tasks * share),
+            monthly: per_task * f64::from(count),
+            up_to,
         })
     }
 
@@ -196,14 +217,13 @@ impl Resource for EcsService {
                 None => Wanted::Unknown,
             },
         };
-        WantedAttrs::from([
+        let mut wanted = WantedAttrs::from([
             ("name".into(), known(spec.name.clone())),
             ("cluster".into(), wanted_ref(lookup, &spec.cluster)),
             (
                 "task_definition".into(),
                 wanted_ref(lookup, &spec.task_definition),
             ),
-            ("desired_count".into(), known(spec.desired_count)),
             ("subnets".into(), wanted_sorted_refs(lookup, &spec.subnets)),
             (
                 "security_groups".into(),
@@ -223,7 +243,11 @@ impl Resource for EcsService {
             ("max_percent".into(), known(spec.max_percent)),
             ("capacity".into(), known(spec.capacity.clone())),
             (tags::ATTR.into(), known(tags::value(&spec.tags))),
-        ])
+        ]);
+        if !spec.scaled {
+            wanted.insert("desired_count".into(), known(spec.desired_count));
+        }
+        wanted
     }
 
     async fn read(aws: &Aws, id: &CloudId) -> Result<Option<Live>, AwsError> {

@@ -31,6 +31,7 @@ impl Facts for ElasticIp {
         Some(Item {
             what: format!("{address}: public IPv4 address"),
             monthly: facts::month(p.public_ipv4),
+            up_to: None,
         })
     }
 

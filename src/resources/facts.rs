@@ -54,6 +54,14 @@ impl Specs<'_> {
             .then(|| serde_json::from_value(spec.clone()).ok())
             .flatten()
     }
+
+    /// Every spec of `R`'s kind, with its address.
+    pub fn all<R: Resource>(&self) -> impl Iterator<Item = (&Address, R::Spec)> + '_ {
+        self.0
+            .keys()
+            .filter(|a| a.kind() == R::KIND)
+            .filter_map(|a| Some((a, self.get::<R>(a)?)))
+    }
 }
 
 /// `month(per_hour)`: an hourly price over the month AWS bills by.

@@ -80,6 +80,7 @@ impl Facts for LoadBalancer {
         Some(Item {
             what: format!("{address}: load balancer{addresses}"),
             monthly: facts::month(p.load_balancer + ips * p.public_ipv4),
+            up_to: None,
         })
     }
 

@@ -29,6 +29,8 @@ pub mod load_balancer;
 pub mod log_group;
 pub mod nat_gateway;
 pub mod route_table;
+pub mod scalable_target;
+pub mod scaling_policy;
 pub mod security_group;
 pub mod subnet;
 pub mod target_group;

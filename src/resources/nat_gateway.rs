@@ -43,6 +43,7 @@ impl Facts for NatGateway {
         Some(Item {
             what: format!("{address}: NAT gateway"),
             monthly: facts::month(p.nat_gateway),
+            up_to: None,
         })
     }
 

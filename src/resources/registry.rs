@@ -81,6 +81,14 @@ macro_rules! dispatch {
                 type $R = ecs_service::EcsService;
                 $body
             }
+            Kind::ScalableTarget => {
+                type $R = scalable_target::ScalableTarget;
+                $body
+            }
+            Kind::ScalingPolicy => {
+                type $R = scaling_policy::ScalingPolicy;
+                $body
+            }
             Kind::CloudfrontDistribution => {
                 type $R = cloudfront_distribution::CloudfrontDistribution;
                 $body

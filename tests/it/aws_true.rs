@@ -95,6 +95,32 @@ async fn the_reference_stack_applies_through_propagation_and_makes_nothing_twice
     assert!(left.is_empty(), "destroy left {left:#?}");
 }
 
+/// The production example on a fresh account: Application Auto Scaling's
+/// service-linked role is being created by the first RegisterScalableTarget, which
+/// cannot assume it yet; the call is sent again, the target is registered once, its
+/// policies follow, and the plan after is clean.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_scaled_service_registers_through_the_new_service_linked_role() {
+    let r = realistic("production", "eu-west-2").await;
+    let log = r.ws.dir.join("apply.calls.jsonl");
+    let run = r.ws.apply(&["--api-log", log.to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let c = counts(&r);
+    assert_eq!(c.scaling_service_linked_role, 1, "{c:?}");
+    let calls = CallLog::read(&log).unwrap();
+    assert_creates_once(&calls);
+    let registered = calls
+        .iter()
+        .filter(|c| c.ok && c.operation == "RegisterScalableTarget")
+        .count();
+    assert_eq!(registered, 1, "registered once");
+    assert_no_duplicates(&r, "shop").await;
+    let plan = r.ws.run(&["plan", "--detailed-exitcode"]);
+    assert_eq!(plan.code, 0, "{}", plan.stdout);
+    assert_eq!(r.ws.destroy(&[]).code, 0);
+    assert!(leftovers::of_stack(&r.aws, "shop").await.is_empty());
+}
+
 /// Per-AZ NAT gateways, two services and flow logs, whose new role VPC Flow Logs
 /// cannot assume for a moment.
 #[tokio::test(flavor = "multi_thread")]

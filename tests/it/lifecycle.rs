@@ -193,7 +193,9 @@ async fn the_leftovers_sweep_finds_every_kind_after_an_apply() {
     let emulator = Emulator::start();
     let ws = Workspace::new(&emulator, &example("frontend-backend"));
     let text = std::fs::read_to_string(&ws.stack).unwrap();
-    std::fs::write(&ws.stack, format!("{text}\n[cdn]\nenabled = true\n")).unwrap();
+    let extra =
+        "\n[cdn]\nenabled = true\n\n[services.backend.scaling]\nmin = 1\nmax = 3\nrequests = 500\n";
+    std::fs::write(&ws.stack, format!("{text}{extra}")).unwrap();
     ws.apply(&[]).ok();
     let state = ws.state();
     let aws = Aws::for_emulator("eu-west-2", &emulator.endpoint).await;

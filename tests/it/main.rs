@@ -18,6 +18,7 @@ mod kinds;
 mod lifecycle;
 mod realism;
 mod remote_state;
+mod scaling;
 mod security;
 mod state_commands;
 mod support;

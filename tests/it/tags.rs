@@ -131,6 +131,8 @@ async fn tags_of(aws: &Aws, state: &State, address: &Address) -> BTreeMap<String
                 .collect()
         }
         Kind::CloudfrontDistribution => unreachable!("hello-fargate has no CDN"),
+        // Found by the service they scale, not by tags (a policy takes none).
+        Kind::ScalableTarget | Kind::ScalingPolicy => unreachable!("hello-fargate does not scale"),
     }
 }
 

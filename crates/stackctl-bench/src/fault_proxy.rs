@@ -272,7 +272,7 @@ fn protocol_of(service: &str) -> Option<Protocol> {
         "cloudfront" => Protocol::ErrorResponse {
             xmlns: "http://cloudfront.amazonaws.com/doc/2020-05-31/",
         },
-        "ecs" | "ecr" | "logs" => Protocol::Json,
+        "ecs" | "ecr" | "logs" | "application-autoscaling" => Protocol::Json,
         "s3" => Protocol::S3,
         _ => return None,
     })
@@ -326,6 +326,11 @@ pub fn error_of(service: &str, fault: Fault) -> (u16, &'static str, &'static str
             500,
             "ServerException",
             "Service encountered an internal error.",
+        ),
+        ("application-autoscaling", Fault::ServerError { unavailable: false }) => (
+            500,
+            "InternalServiceException",
+            "The service encountered an internal error.",
         ),
         (_, Fault::ServerError { .. }) => (
             503,

@@ -54,6 +54,9 @@ pub struct Realism {
     /// (3d) CreateService/UpdateService refuses a target group that no listener or
     ///     rule forwards to. AWS always does this.
     pub unassociated_target_groups: bool,
+    /// (3e) The account's first RegisterScalableTarget for an ECS service cannot
+    ///     assume the Application Auto Scaling service-linked role it creates.
+    pub scaling_service_linked_role: bool,
     /// (3d) It also refuses once a target group whose first association is still
     ///     propagating.
     pub target_group_propagation: bool,
@@ -87,6 +90,7 @@ impl Realism {
             ecs_service_linked_role: true,
             ecs_service_role: true,
             unassociated_target_groups: true,
+            scaling_service_linked_role: true,
             target_group_propagation: true,
             missing_images: true,
             enabled_distribution_delete: true,
@@ -105,6 +109,7 @@ impl Realism {
             ecs_service_linked_role: false,
             ecs_service_role: false,
             unassociated_target_groups: false,
+            scaling_service_linked_role: false,
             target_group_propagation: false,
             missing_images: false,
             enabled_distribution_delete: false,
@@ -143,6 +148,8 @@ pub struct RealismCounts {
     pub unassociated_target_group: u32,
     /// (3d) The same refusal made once while a new association propagates.
     pub target_group_propagation: u32,
+    /// (3e) RegisterScalableTarget refused for the service-linked role.
+    pub scaling_service_linked_role: u32,
     /// (4) DescribeServices answers rewritten to show tasks failing to pull their image.
     pub failed_rollouts: u32,
     /// (4) CreateService, UpdateService (desired count above 0) and RunTask calls,
@@ -170,6 +177,7 @@ impl RealismCounts {
             + self.service_role
             + self.unassociated_target_group
             + self.target_group_propagation
+            + self.scaling_service_linked_role
             + self.distribution_not_disabled
             + self.disable_deploying
             + self.precondition_failed
@@ -381,6 +389,12 @@ const EC2_KINDS: &[Ec2Kind] = &[
 /// the initial API call finishes."
 const SERVICE_LINKED_ROLE: &str = "Unable to assume the service linked role. Please verify that the ECS service linked role exists.";
 
+/// (3e) TF internal/service/appautoscaling/target.go retries a ValidationException
+/// with this text for `propagationTimeout` (2 min): RegisterScalableTarget creates the
+/// AWSServiceRoleForApplicationAutoScaling_ECSService role on first use, and the call
+/// that creates it cannot assume it yet.
+const SCALING_SERVICE_LINKED_ROLE: &str = "Unable to assume IAM role, please verify that the role exists and Application Auto Scaling is allowed to assume it.";
+
 /// (3c) TF internal/service/ecs/service.go:retryServiceCreate matches "verify that the
 /// ECS service role being passed has the proper permissions" for 4 min. The full text
 /// is from real reports (aws/amazon-ecs-cli#21, Shippable/support#3390).
@@ -468,6 +482,7 @@ pub struct Layer {
     fresh_roles: HashMap<String, Instant>,
     /// 3b and 3c fire once per account, and so once per proxy.
     service_linked_role_exists: bool,
+    scaling_role_exists: bool,
     service_role_validated: bool,
     listeners: Listeners,
     /// (3d) When each target group was first forwarded to, and the ones whose
@@ -501,6 +516,7 @@ impl Layer {
             fresh_log_groups: HashMap::new(),
             fresh_roles: HashMap::new(),
             service_linked_role_exists: false,
+            scaling_role_exists: false,
             service_role_validated: false,
             listeners: Listeners::default(),
             first_associated: HashMap::new(),
@@ -535,6 +551,9 @@ impl Layer {
             "ec2" => self.ec2_before(call, &op, now),
             "logs" => self.logs_before(call, &op, now),
             "ecs" => self.ecs_before(call, &op, now),
+            "application-autoscaling" if op == "RegisterScalableTarget" => {
+                self.scaling_service_linked_role()
+            }
             "cloudfront" => return self.cloudfront_before(call, &op),
             _ => None,
         };
@@ -666,6 +685,20 @@ impl Layer {
         Some(Refusal::bad_request(
             "ResourceNotFoundException",
             "The specified log group does not exist.",
+        ))
+    }
+
+    /// (3e) The account's first RegisterScalableTarget (see
+    /// `SCALING_SERVICE_LINKED_ROLE`).
+    fn scaling_service_linked_role(&mut self) -> Option<Refusal> {
+        if !self.settings.scaling_service_linked_role || self.scaling_role_exists {
+            return None;
+        }
+        self.scaling_role_exists = true;
+        self.counts.scaling_service_linked_role += 1;
+        Some(Refusal::bad_request(
+            "ValidationException",
+            SCALING_SERVICE_LINKED_ROLE,
         ))
     }
 

@@ -251,6 +251,71 @@ pub struct Service {
     /// Wait for the rollout to complete before apply reports success.
     #[serde(default = "defaults::yes")]
     pub wait: bool,
+    /// Application Auto Scaling owns the desired count between `min` and `max`.
+    pub scaling: Option<Scaling>,
+}
+
+/// `[services.NAME.scaling]`: target tracking on the metrics given. While it is on,
+/// the autoscaler owns the service's desired count: `desired_count` is not used (the
+/// service starts at `min`), and a count the autoscaler moved is not a change.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Scaling {
+    pub min: u32,
+    pub max: u32,
+    /// Target average CPU utilization, percent. When no metric is given, 70.
+    pub cpu: Option<u32>,
+    /// Target average memory utilization, percent.
+    pub memory: Option<u32>,
+    /// Target ALB requests per task per minute (routed services only).
+    pub requests: Option<u32>,
+    /// Seconds after a scale-in before the next one (default 300).
+    #[serde(default = "defaults::scale_in_cooldown")]
+    pub scale_in_cooldown: u32,
+    /// Seconds after a scale-out before the next one (default 60).
+    #[serde(default = "defaults::scale_out_cooldown")]
+    pub scale_out_cooldown: u32,
+}
+
+impl Scaling {
+    /// The CPU target when no metric is given.
+    pub const DEFAULT_CPU: u32 = 70;
+
+    /// The metrics tracked and their targets: as given, or CPU at 70% when none is.
+    pub fn targets(&self) -> Vec<(ScalingMetric, u32)> {
+        let given = [
+            (ScalingMetric::Cpu, self.cpu),
+            (ScalingMetric::Memory, self.memory),
+            (ScalingMetric::Requests, self.requests),
+        ];
+        let targets: Vec<(ScalingMetric, u32)> = given
+            .into_iter()
+            .filter_map(|(m, v)| v.map(|v| (m, v)))
+            .collect();
+        match targets.is_empty() {
+            true => vec![(ScalingMetric::Cpu, Self::DEFAULT_CPU)],
+            false => targets,
+        }
+    }
+}
+
+/// A metric a service scales on: each is a target-tracking policy of its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ScalingMetric {
+    Cpu,
+    Memory,
+    Requests,
+}
+
+impl ScalingMetric {
+    /// The key in stack.toml, and the suffix of the policy's address and name.
+    pub fn key(self) -> &'static str {
+        match self {
+            ScalingMetric::Cpu => "cpu",
+            ScalingMetric::Memory => "memory",
+            ScalingMetric::Requests => "requests",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, Serialize, JsonSchema, PartialEq, Eq, Default)]
@@ -400,6 +465,16 @@ mod defaults {
     }
     pub fn desired_count() -> u32 {
         2
+    }
+    /// AWS's default for target tracking: a scale-in waits five minutes for the last
+    /// one to show in the metric, so the service does not shrink in steps too fast.
+    pub fn scale_in_cooldown() -> u32 {
+        300
+    }
+    /// Shorter than AWS's 300: a service under load grows again a minute after it
+    /// grew, the time a Fargate task takes to start and pass its health check.
+    pub fn scale_out_cooldown() -> u32 {
+        60
     }
     pub fn routes() -> Vec<String> {
         vec!["/*".into()]

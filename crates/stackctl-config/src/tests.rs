@@ -576,3 +576,68 @@ fn state_settings_are_checked() {
     let keys: Vec<&str> = found.iter().map(|p| p.key.as_str()).collect();
     assert_eq!(keys, ["state.bucket", "state.key"]);
 }
+
+/// Scaling bounds and targets: each impossible one refused at its key; a table
+/// without any metric tracks CPU at 70%.
+#[test]
+fn scaling_bounds_and_targets_are_checked() {
+    let with = |table: &str| format!("{MINIMAL}\n[services.web.scaling]\n{table}\n");
+    let v = parse_str(&with("min = 2\nmax = 6")).unwrap();
+    let scaling = v.config.services["web"].scaling.clone().unwrap();
+    assert_eq!(scaling.targets(), [(schema::ScalingMetric::Cpu, 70)]);
+    assert_eq!(
+        (scaling.scale_in_cooldown, scaling.scale_out_cooldown),
+        (300, 60)
+    );
+    let cases = [
+        (
+            "min = 0\nmax = 2",
+            "services.web.scaling.min",
+            "use 1 or more",
+        ),
+        (
+            "min = 3\nmax = 2",
+            "services.web.scaling.max",
+            "below min = 3",
+        ),
+        (
+            "min = 1\nmax = 6000",
+            "services.web.scaling.max",
+            "at most 5000",
+        ),
+        (
+            "min = 1\nmax = 2\ncpu = 120",
+            "services.web.scaling.cpu",
+            "1 to 100",
+        ),
+        (
+            "min = 1\nmax = 2\nmemory = 0",
+            "services.web.scaling.memory",
+            "1 to 100",
+        ),
+        (
+            "min = 1\nmax = 2\nrequests = 0",
+            "services.web.scaling.requests",
+            "1 or more",
+        ),
+    ];
+    for (table, key, says) in cases {
+        let found = problems(&with(table));
+        assert!(
+            found
+                .iter()
+                .any(|p| p.key == key && p.message.contains(says)),
+            "{table}: {found:?}"
+        );
+    }
+    // Requests are counted by the load balancer: a service without routes has none.
+    let unrouted = with("min = 1\nmax = 2\nrequests = 100")
+        .replace("[services.web]", "[services.web]\nroutes = []");
+    let found = problems(&unrouted);
+    assert!(
+        found
+            .iter()
+            .any(|p| p.key == "services.web.scaling.requests"),
+        "{found:?}"
+    );
+}

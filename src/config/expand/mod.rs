@@ -8,6 +8,7 @@ mod cdn;
 mod load_balancer;
 mod network;
 mod repositories;
+mod scaling;
 mod services;
 mod shared;
 
@@ -31,6 +32,7 @@ pub fn expand(v: &Validated, zones: &[String]) -> Vec<Desired> {
     let (load_balancer, lb) = load_balancer::expand(v, &network);
     out.extend(load_balancer);
     out.extend(services::expand(v, &network, &lb));
+    out.extend(scaling::expand(v, &lb));
     out.extend(cdn::expand(v, &lb));
     out
 }

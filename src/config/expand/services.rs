@@ -408,7 +408,9 @@ impl Service<'_> {
                 name: name.clone(),
                 cluster: Ref::id(cluster()),
                 task_definition: Ref::id(task_definition.clone()),
-                desired_count: s.desired_count as i32,
+                // A scaled service starts at its minimum; the count is the
+                // autoscaler's from then on.
+                desired_count: s.scaling.as_ref().map_or(s.desired_count, |sc| sc.min) as i32,
                 subnets: ids(subnets),
                 security_groups: vec![Ref::id(security_group.clone())],
                 assign_public_ip: public_ip,
@@ -419,6 +421,7 @@ impl Service<'_> {
                 max_percent: s.max_percent as i32,
                 capacity: if s.spot { "FARGATE_SPOT" } else { "FARGATE" }.into(),
                 wait_for_steady_state: s.wait,
+                scaled: s.scaling.is_some(),
                 tags: self.tags(),
             },
         )

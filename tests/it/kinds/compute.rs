@@ -595,6 +595,7 @@ fn service_spec() -> EcsServiceSpec {
         max_percent: 200,
         capacity: "FARGATE".into(),
         wait_for_steady_state: true,
+        scaled: false,
         tags: Tags::new(),
     }
 }
@@ -798,4 +799,71 @@ async fn ecs_service_whose_tasks_fail_to_start_fails_its_wait_quickly() {
     assert!(text.contains("3 tasks failed to start"), "{text}");
 
     h.delete::<EcsService>(&created.id).await;
+}
+
+/// A scalable target on a service and a target-tracking policy on it: created, read
+/// back in sync, each attribute updated in place, deleted twice (policy first, as
+/// destroy orders them).
+#[tokio::test]
+async fn scalable_target_and_scaling_policy_are_created_updated_and_deleted() {
+    use stackctl::resources::scalable_target::{ScalableTarget, ScalableTargetSpec};
+    use stackctl::resources::scaling_policy::{ScalingPolicy, ScalingPolicySpec};
+    let mut h = Harness::start().await;
+    service_dependencies(&mut h).await;
+    let (_, service) = h.create::<EcsService>("web", &service_spec()).await;
+    let target_spec = ScalableTargetSpec {
+        cluster: Ref::new(addr(Kind::EcsCluster, "main"), "name"),
+        service: Ref::new(addr(Kind::EcsService, "web"), "name"),
+        min: 1,
+        max: 4,
+    };
+    let (target_address, target) = h.create::<ScalableTarget>("web", &target_spec).await;
+    assert_eq!(target.id.as_str(), "service/kindtest-main/kindtest-web");
+    h.assert_in_sync::<ScalableTarget>(&target.id, &target_spec)
+        .await;
+    let mut target_spec = target_spec;
+    target_spec.min = 2;
+    target_spec.max = 8;
+    h.update::<ScalableTarget>(&target_address, &target.id, &target_spec, &["min", "max"])
+        .await;
+    let live = h
+        .assert_in_sync::<ScalableTarget>(&target.id, &target_spec)
+        .await;
+    assert_eq!(
+        (live.attrs["min"].clone(), live.attrs["max"].clone()),
+        (json!(2), json!(8))
+    );
+
+    let policy_spec = ScalingPolicySpec {
+        name: "kindtest-web-cpu".into(),
+        target: Ref::id(addr(Kind::ScalableTarget, "web")),
+        metric: "ECSServiceAverageCPUUtilization".into(),
+        target_value: 60.0,
+        requests_of: None,
+        scale_in_cooldown: 300,
+        scale_out_cooldown: 60,
+    };
+    let (policy_address, policy) = h.create::<ScalingPolicy>("web-cpu", &policy_spec).await;
+    assert!(
+        policy.id.as_str().ends_with(":policyName/kindtest-web-cpu"),
+        "{}",
+        policy.id
+    );
+    h.assert_in_sync::<ScalingPolicy>(&policy.id, &policy_spec)
+        .await;
+    let mut policy_spec = policy_spec;
+    policy_spec.target_value = 45.0;
+    policy_spec.scale_in_cooldown = 600;
+    policy_spec.scale_out_cooldown = 30;
+    let changed = ["target_value", "scale_in_cooldown", "scale_out_cooldown"];
+    h.update::<ScalingPolicy>(&policy_address, &policy.id, &policy_spec, &changed)
+        .await;
+    let live = h
+        .assert_in_sync::<ScalingPolicy>(&policy.id, &policy_spec)
+        .await;
+    assert_eq!(live.attrs["target_value"], json!(45.0));
+
+    h.delete::<ScalingPolicy>(&policy.id).await;
+    h.delete::<ScalableTarget>(&target.id).await;
+    h.delete::<EcsService>(&service.id).await;
 }

@@ -236,6 +236,9 @@ pub fn create_operation(kind: Kind) -> &'static str {
         Kind::ListenerRule => "CreateRule",
         Kind::TaskDefinition => "RegisterTaskDefinition",
         Kind::EcsService => "CreateService",
+        // Also how they are updated: a second one for an address may be an update.
+        Kind::ScalableTarget => "RegisterScalableTarget",
+        Kind::ScalingPolicy => "PutScalingPolicy",
         Kind::CloudfrontDistribution => "CreateDistributionWithTags",
     }
 }

@@ -51,6 +51,8 @@ async fn sweep(aws: &Aws, stack: &str, kind: Kind) -> Vec<String> {
         Kind::ListenerRule => listeners_of(aws, stack, true).await,
         Kind::TaskDefinition => task_definitions(aws, stack).await,
         Kind::EcsService => services_of(aws, stack).await,
+        Kind::ScalableTarget => scalable_targets(aws, stack).await,
+        Kind::ScalingPolicy => scaling_policies(aws, stack).await,
         Kind::CloudfrontDistribution => distributions(aws, stack).await,
     }
 }
@@ -266,6 +268,36 @@ async fn roles(aws: &Aws, stack: &str) -> Vec<String> {
     named(stack, "iam role", names)
 }
 
+/// The scalable targets on services of the stack's cluster (named after the stack).
+async fn scalable_targets(aws: &Aws, stack: &str) -> Vec<String> {
+    use aws_sdk_applicationautoscaling::types::ServiceNamespace;
+    let out = aws
+        .scaling
+        .describe_scalable_targets()
+        .service_namespace(ServiceNamespace::Ecs);
+    let out = out.send().await.unwrap();
+    let prefix = format!("service/{stack}/");
+    let ids = out.scalable_targets().iter().map(|t| t.resource_id());
+    ids.filter(|id| id.starts_with(&prefix))
+        .map(|id| format!("scalable target {id}"))
+        .collect()
+}
+
+/// The scaling policies named `{stack}-...`.
+async fn scaling_policies(aws: &Aws, stack: &str) -> Vec<String> {
+    use aws_sdk_applicationautoscaling::types::ServiceNamespace;
+    let out = aws
+        .scaling
+        .describe_scaling_policies()
+        .service_namespace(ServiceNamespace::Ecs);
+    let out = out.send().await.unwrap();
+    let names = out
+        .scaling_policies()
+        .iter()
+        .map(|p| p.policy_name().to_string());
+    named(stack, "scaling policy", names)
+}
+
 async fn distributions(aws: &Aws, stack: &str) -> Vec<String> {
     let out = aws.cloudfront.list_distributions().send().await.unwrap();
     let items = out
@@ -374,6 +406,8 @@ pub fn label(kind: Kind) -> &'static str {
         Kind::ListenerRule => "listener rule ",
         Kind::TaskDefinition => "task definition ",
         Kind::EcsService => "ecs service ",
+        Kind::ScalableTarget => "scalable target ",
+        Kind::ScalingPolicy => "scaling policy ",
         Kind::CloudfrontDistribution => "cloudfront distribution ",
     }
 }

@@ -8,6 +8,7 @@ mod network;
 mod problems;
 mod repositories;
 mod routes;
+mod scaling;
 mod services;
 mod stack;
 mod state;

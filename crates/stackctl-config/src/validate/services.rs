@@ -38,6 +38,9 @@ pub(super) fn check(
         check_deployment(name, s, problems);
         check_secrets(name, s, problems);
         routes.add(name, s, problems);
+        if let Some(scaling) = &s.scaling {
+            super::scaling::check(name, scaling, !s.routes.is_empty(), problems);
+        }
         match parse_image(&s.image, repositories) {
             Ok(image) => {
                 images.insert(name.clone(), image);
