@@ -47,6 +47,9 @@ pub enum Kind {
     EcsService,
     ScalableTarget,
     ScalingPolicy,
+    SnsTopic,
+    SnsSubscription,
+    Alarm,
     CloudfrontDistribution,
 }
 

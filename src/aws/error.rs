@@ -140,6 +140,10 @@ fn classify(code: &str, message: &str) -> AwsErrorKind {
         "InvalidAllocationID.NotFound",
         "NatGatewayNotFound",
         "NoSuchKey",
+        // SNS's topic or subscription that is not there.
+        "NotFound",
+        // CloudWatch's alarm (awsQuery code, also in the CBOR protocol's header).
+        "ResourceNotFound",
     ];
     const THROTTLED: &[&str] = &[
         "Throttling",

@@ -37,6 +37,8 @@ pub struct Aws {
     pub iam: aws_sdk_iam::Client,
     pub logs: aws_sdk_cloudwatchlogs::Client,
     pub scaling: aws_sdk_applicationautoscaling::Client,
+    pub cloudwatch: aws_sdk_cloudwatch::Client,
+    pub sns: aws_sdk_sns::Client,
     /// How long deletes that AWS refuses as in use are retried (`--dependency-timeout`).
     pub in_use_timeout: std::time::Duration,
     /// The shared settings the clients were built from, for further clients (the
@@ -138,6 +140,14 @@ impl Aws {
                 http,
                 Service::ApplicationAutoScaling
             ),
+            cloudwatch: client!(
+                aws_sdk_cloudwatch,
+                shared,
+                call_log,
+                http,
+                Service::CloudWatch
+            ),
+            sns: client!(aws_sdk_sns, shared, call_log, http, Service::Sns),
             in_use_timeout: wait::IN_USE_TIMEOUT,
             sdk: shared.clone(),
         }

@@ -17,6 +17,10 @@ pub enum Service {
     Logs,
     /// Application Auto Scaling: the scalable targets and policies of services.
     ApplicationAutoScaling,
+    /// CloudWatch (metrics and alarms; `monitoring` in signatures).
+    CloudWatch,
+    /// SNS: the alarms' topic and its subscriptions.
+    Sns,
     /// The state's bucket; no kind is an S3 object.
     S3,
 }
@@ -35,6 +39,8 @@ impl Service {
             Service::Iam => "iam",
             Service::Logs => "logs",
             Service::ApplicationAutoScaling => "application-autoscaling",
+            Service::CloudWatch => "monitoring",
+            Service::Sns => "sns",
             Service::S3 => "s3",
         }
     }
@@ -51,6 +57,7 @@ impl Service {
             Service::Ec2 => 8,
             Service::Ecs | Service::Ecr | Service::ElasticLoadBalancing | Service::Logs => 4,
             Service::Iam | Service::CloudFront | Service::ApplicationAutoScaling => 2,
+            Service::CloudWatch | Service::Sns => 4,
             Service::S3 => 4,
         }
     }

@@ -206,7 +206,8 @@ fn tags_reach_every_spec() {
     let text = format!(
         "{}\n[services.api]\nimage = \"app:v1\"\nport = 8000\nroutes = [\"/api/*\"]\n\n\
          [services.api.scaling]\nmin = 1\nmax = 3\n\n\
-         [cdn]\nenabled = true\n\n[network]\nflow_logs = \"all\"\n",
+         [cdn]\nenabled = true\n\n[network]\nflow_logs = \"all\"\n\n\
+         [alarms]\nemail = [\"ops@example.com\"]\n",
         MINIMAL.replace(
             "region = \"eu-west-2\"",
             "region = \"eu-west-2\"\ntags = { team = \"payments\", cost-center = \"42\" }",
@@ -220,7 +221,12 @@ fn tags_reach_every_spec() {
     assert_eq!(kinds.len(), Kind::ALL.len(), "{kinds:?}");
     // Application Auto Scaling's objects are found by the service they scale, and a
     // policy takes no tags.
-    let untagged = [Kind::ScalableTarget, Kind::ScalingPolicy];
+    // Nor does an SNS subscription.
+    let untagged = [
+        Kind::ScalableTarget,
+        Kind::ScalingPolicy,
+        Kind::SnsSubscription,
+    ];
     for d in r.iter().filter(|d| !untagged.contains(&d.address.kind())) {
         assert_eq!(
             d.spec["tags"],

@@ -27,6 +27,8 @@ pub struct Prices {
     pub load_balancer: f64,
     /// Every public IPv4 address: an elastic IP, each of an internet-facing ALB's.
     pub public_ipv4: f64,
+    /// A standard-resolution metric alarm, per month (not per hour).
+    pub alarm_month: f64,
 }
 
 /// Fargate Spot runs at about 30% of the on-demand price; AWS varies it.
@@ -50,6 +52,7 @@ pub fn prices(region: &str) -> (Prices, bool) {
             nat_gateway: 0.050,
             load_balancer: 0.02646,
             public_ipv4: 0.005,
+            alarm_month: 0.10,
         }),
         "eu-central-1" => known(Prices {
             fargate_vcpu_x86: 0.04656,
@@ -59,6 +62,7 @@ pub fn prices(region: &str) -> (Prices, bool) {
             nat_gateway: 0.052,
             load_balancer: 0.027,
             public_ipv4: 0.005,
+            alarm_month: 0.10,
         }),
         _ => (US_EAST_1, false),
     }
@@ -72,6 +76,7 @@ const US_EAST_1: Prices = Prices {
     nat_gateway: 0.045,
     load_balancer: 0.0225,
     public_ipv4: 0.005,
+    alarm_month: 0.10,
 };
 
 /// One line of the estimate: what, and USD per month; from `monthly` up to `up_to`
@@ -199,8 +204,15 @@ desired_count = 2
         let items = items(&specs(&text), &p);
         let others: Vec<&Item> = items
             .iter()
-            .filter(|i| !i.what.starts_with("ecs_service."))
+            .filter(|i| !i.what.starts_with("ecs_service.") && !i.what.starts_with("alarm."))
             .collect();
+        // The four alarms of a routed service and its load balancer, at $0.10 each.
+        let alarms: Vec<&Item> = items
+            .iter()
+            .filter(|i| i.what.starts_with("alarm."))
+            .collect();
+        assert_eq!(alarms.len(), 4, "{items:?}");
+        assert!(alarms.iter().all(|i| (i.monthly - 0.10).abs() < 1e-9));
         assert_eq!(others.len(), 4, "{items:?}");
         for a in [
             "nat_gateway.nat-0",

@@ -259,12 +259,23 @@ fn a_destroy_first_replacement_deletes_before_it_creates() {
     );
 }
 
-/// A lookup that knows every output of every resource: `{address}/{output}`.
+/// A lookup that knows every output of every resource: `{address}/{output}`, or an
+/// ARN of AWS's shape for the load balancer's and target groups' `arn` (alarms and
+/// scaling policies take parts of those).
 struct Everything;
 
 impl crate::resources::Lookup for Everything {
     fn output(&self, r: &crate::resources::Ref) -> Option<String> {
-        Some(format!("{}/{}", r.to, r.output))
+        Some(fake_output(&r.to, &r.output))
+    }
+}
+
+fn fake_output(address: &Address, output: &str) -> String {
+    let elb = "arn:aws:elasticloadbalancing:eu-west-2:123456789012";
+    match (address.kind(), output) {
+        (Kind::LoadBalancer, "arn") => format!("{elb}:loadbalancer/app/{}/1", address.name()),
+        (Kind::TargetGroup, "arn") => format!("{elb}:targetgroup/{}/1", address.name()),
+        _ => format!("{address}/{output}"),
     }
 }
 
@@ -286,7 +297,7 @@ fn applied(desired: &[Desired]) -> (State, Observed) {
                 .collect();
         let outputs: crate::resources::Outputs = ["id", "arn", "uri", "dns_name", "name"]
             .iter()
-            .map(|o| (o.to_string(), format!("{}/{o}", d.address)))
+            .map(|o| (o.to_string(), fake_output(&d.address, o)))
             .collect();
         state.resources.insert(
             d.address.clone(),

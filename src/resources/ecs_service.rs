@@ -34,9 +34,9 @@ use crate::aws::propagation::Transient;
 use crate::aws::{Aws, AwsError, NotFoundExt, SdkResultExt, unknown_outcome, wait};
 use crate::plan::cost;
 use aws_sdk_ecs::types::{
-    AssignPublicIp, AwsVpcConfiguration, CapacityProviderStrategyItem, DeploymentCircuitBreaker,
-    DeploymentConfiguration, LaunchType, LoadBalancer, NetworkConfiguration, PropagateTags,
-    Service, ServiceField,
+    AssignPublicIp, AwsVpcConfiguration, CapacityProviderStrategyItem, DeploymentAlarms,
+    DeploymentCircuitBreaker, DeploymentConfiguration, LaunchType, LoadBalancer,
+    NetworkConfiguration, PropagateTags, Service, ServiceField,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -71,10 +71,22 @@ pub struct EcsServiceSpec {
     /// an infrastructure apply must not undo a scale-out).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub scaled: bool,
+    /// CloudWatch alarms ECS watches during a deployment (`[alarms]`): one in ALARM
+    /// fails the deployment, and with `rollback` ECS goes back to the last one that
+    /// completed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deployment_alarms: Option<DeploymentAlarmsSpec>,
     /// User tags (stack.toml `[stack] tags`). Tasks started from now on carry them
     /// too (tags propagate from the service); running tasks keep theirs.
     #[serde(default, skip_serializing_if = "Tags::is_empty")]
     pub tags: Tags,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeploymentAlarmsSpec {
+    /// The alarms (their ids are their names).
+    pub alarms: Vec<Ref>,
+    pub rollback: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -242,6 +254,7 @@ impl Resource for EcsService {
             ),
             ("max_percent".into(), known(spec.max_percent)),
             ("capacity".into(), known(spec.capacity.clone())),
+            ("deployment_alarms".into(), wanted_alarms(spec, lookup)),
             (tags::ATTR.into(), known(tags::value(&spec.tags))),
         ]);
         if !spec.scaled {
@@ -337,7 +350,7 @@ impl Resource for EcsService {
             .network_configuration(network(ctx, spec)?)
             .set_load_balancers(Some(load_balancers))
             .set_health_check_grace_period_seconds(spec.health_check_grace_period)
-            .deployment_configuration(deployment(spec))
+            .deployment_configuration(deployment(spec, alarm_names(ctx, spec)?.as_deref()))
             .client_token(ctx.token())
             .propagate_tags(PropagateTags::Service)
             .enable_ecs_managed_tags(true)
@@ -362,7 +375,8 @@ impl Resource for EcsService {
         // The answer is the service as stored. Where a deployment setting did not
         // take (the emulator drops them on create), set it now, so apply never leaves
         // a difference for the next plan to find.
-        if !deployment_settings_stored(svc, spec) {
+        let names = alarm_names(ctx, spec)?;
+        if !deployment_settings_stored(svc, spec, names.as_deref().unwrap_or_default()) {
             let (cluster, service) = locate(&id)?;
             ctx.aws
                 .ecs
@@ -370,7 +384,7 @@ impl Resource for EcsService {
                 .cluster(cluster)
                 .service(service)
                 .health_check_grace_period_seconds(spec.health_check_grace_period.unwrap_or(0))
-                .deployment_configuration(deployment(spec))
+                .deployment_configuration(deployment(spec, names.as_deref()))
                 .send()
                 .await
                 .op("UpdateService")?;
@@ -484,8 +498,19 @@ impl Resource for EcsService {
             call =
                 call.health_check_grace_period_seconds(spec.health_check_grace_period.unwrap_or(0));
         }
-        if is(&["circuit_breaker", "min_healthy_percent", "max_percent"]) {
-            call = call.deployment_configuration(deployment(spec));
+        let deployment_attrs = [
+            "circuit_breaker",
+            "min_healthy_percent",
+            "max_percent",
+            "deployment_alarms",
+        ];
+        if is(&deployment_attrs) {
+            // Alarms taken away are sent as none, turned off.
+            let names = match is(&["deployment_alarms"]) {
+                true => Some(alarm_names(ctx, spec)?.unwrap_or_default()),
+                false => alarm_names(ctx, spec)?,
+            };
+            call = call.deployment_configuration(deployment(spec, names.as_deref()));
         }
         // A move already staged by an interrupted run leaves nothing to send.
         let only_moved = changed
@@ -609,7 +634,7 @@ fn staged_load_balancers(
     Some(staged)
 }
 
-fn deployment_settings_stored(svc: &Service, spec: &EcsServiceSpec) -> bool {
+fn deployment_settings_stored(svc: &Service, spec: &EcsServiceSpec, alarms: &[String]) -> bool {
     let dc = svc.deployment_configuration();
     let breaker = dc
         .and_then(|d| d.deployment_circuit_breaker())
@@ -620,6 +645,51 @@ fn deployment_settings_stored(svc: &Service, spec: &EcsServiceSpec) -> bool {
         && breaker == spec.circuit_breaker
         && dc.and_then(|d| d.minimum_healthy_percent()).unwrap_or(100) == spec.min_healthy_percent
         && dc.and_then(|d| d.maximum_percent()).unwrap_or(200) == spec.max_percent
+        && live_alarms(dc) == alarms_value(spec.deployment_alarms.as_ref(), alarms)
+}
+
+/// The deployment alarms as an attribute: null when none, else the sorted names and
+/// whether ECS rolls back.
+fn alarms_value(spec: Option<&DeploymentAlarmsSpec>, names: &[String]) -> Value {
+    match spec {
+        None => Value::Null,
+        Some(a) => {
+            let mut names = names.to_vec();
+            names.sort();
+            json!({ "names": names, "rollback": a.rollback })
+        }
+    }
+}
+
+fn wanted_alarms(spec: &EcsServiceSpec, lookup: &dyn Lookup) -> Wanted {
+    let Some(a) = &spec.deployment_alarms else {
+        return known(Value::Null);
+    };
+    let names: Option<Vec<String>> = a.alarms.iter().map(|r| lookup.output(r)).collect();
+    match names {
+        Some(names) => known(alarms_value(Some(a), &names)),
+        None => Wanted::Unknown,
+    }
+}
+
+/// The alarms of a deployment configuration as AWS holds them (none: not enabled).
+fn live_alarms(dc: Option<&DeploymentConfiguration>) -> Value {
+    match dc.and_then(|d| d.alarms()).filter(|a| a.enable()) {
+        None => Value::Null,
+        Some(a) => {
+            let mut names = a.alarm_names().to_vec();
+            names.sort();
+            json!({ "names": names, "rollback": a.rollback() })
+        }
+    }
+}
+
+/// The names of the spec's deployment alarms; None when it has none.
+fn alarm_names(ctx: &Ctx<'_>, spec: &EcsServiceSpec) -> Result<Option<Vec<String>>, AwsError> {
+    spec.deployment_alarms
+        .as_ref()
+        .map(|a| ctx.resolve_all(&a.alarms))
+        .transpose()
 }
 
 /// Services of one cluster, by the id they are recorded under; a missing or INACTIVE
@@ -740,6 +810,7 @@ fn live(id: &CloudId, svc: &Service) -> Result<Live, AwsError> {
                 dc.and_then(|d| d.maximum_percent()).unwrap_or(200).into(),
             ),
             ("capacity".into(), capacity),
+            ("deployment_alarms".into(), live_alarms(dc)),
             (
                 tags::ATTR.into(),
                 tags::live_value(tags::ecs_pairs(svc.tags())),
@@ -829,7 +900,18 @@ fn network(ctx: &Ctx<'_>, spec: &EcsServiceSpec) -> Result<NetworkConfiguration,
         .build())
 }
 
-fn deployment(spec: &EcsServiceSpec) -> DeploymentConfiguration {
+/// `alarms`: the names of the deployment alarms to send, if any: an empty list turns
+/// them off (an update that takes them away); None leaves them out.
+fn deployment(spec: &EcsServiceSpec, alarms: Option<&[String]>) -> DeploymentConfiguration {
+    let rollback = spec.deployment_alarms.as_ref().is_some_and(|a| a.rollback);
+    let watched = alarms.and_then(|names| {
+        DeploymentAlarms::builder()
+            .set_alarm_names(Some(names.to_vec()))
+            .enable(!names.is_empty())
+            .rollback(rollback)
+            .build()
+            .ok()
+    });
     DeploymentConfiguration::builder()
         .minimum_healthy_percent(spec.min_healthy_percent)
         .maximum_percent(spec.max_percent)
@@ -839,6 +921,7 @@ fn deployment(spec: &EcsServiceSpec) -> DeploymentConfiguration {
                 .rollback(spec.circuit_breaker)
                 .build(),
         )
+        .set_alarms(watched)
         .build()
 }
 

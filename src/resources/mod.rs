@@ -13,6 +13,7 @@ pub mod ownership;
 pub mod registry;
 pub mod tags;
 
+pub mod alarm;
 pub mod cloudfront_distribution;
 pub mod ecr_repository;
 pub mod ecs_cluster;
@@ -32,6 +33,8 @@ pub mod route_table;
 pub mod scalable_target;
 pub mod scaling_policy;
 pub mod security_group;
+pub mod sns_subscription;
+pub mod sns_topic;
 pub mod subnet;
 pub mod target_group;
 pub mod task_definition;

@@ -89,6 +89,18 @@ macro_rules! dispatch {
                 type $R = scaling_policy::ScalingPolicy;
                 $body
             }
+            Kind::SnsTopic => {
+                type $R = sns_topic::SnsTopic;
+                $body
+            }
+            Kind::SnsSubscription => {
+                type $R = sns_subscription::SnsSubscription;
+                $body
+            }
+            Kind::Alarm => {
+                type $R = alarm::Alarm;
+                $body
+            }
             Kind::CloudfrontDistribution => {
                 type $R = cloudfront_distribution::CloudfrontDistribution;
                 $body

@@ -28,6 +28,8 @@ const READ_LISTS_TAGS: &[(Kind, usize)] = &[
     (Kind::EcrRepository, 1),
     (Kind::LogGroup, 1),
     (Kind::CloudfrontDistribution, 1),
+    (Kind::Alarm, 1),
+    (Kind::SnsTopic, 1),
 ];
 
 /// Every call in the log is a read (Describe*, List*, Get*).

@@ -57,7 +57,7 @@ fn plan_exit_codes_tell_changes_from_no_changes() {
     // repository cannot hold yet.
     assert!(
         run.stdout.contains(
-            "Plan: 20 to add, 0 to change, 0 to destroy; 2 held back until an image is pushed."
+            "Plan: 24 to add, 0 to change, 0 to destroy; 2 held back until an image is pushed."
         ),
         "{}",
         run.stdout
@@ -304,7 +304,7 @@ fn quiet_prints_no_progress_and_verbose_shows_every_call_without_colors() {
         verbose.stderr
     );
     assert!(
-        verbose.stderr.contains("read 21 recorded resources"),
+        verbose.stderr.contains("read 25 recorded resources"),
         "{}",
         verbose.stderr
     );
@@ -313,7 +313,7 @@ fn quiet_prints_no_progress_and_verbose_shows_every_call_without_colors() {
         "colors without a terminal"
     );
     let filtered = ws.run_with_env(&[("STACKCTL_LOG", "stackctl::engine=info")], &["plan"]);
-    assert!(filtered.stderr.contains("read 21"), "{}", filtered.stderr);
+    assert!(filtered.stderr.contains("read 25"), "{}", filtered.stderr);
     assert!(
         !filtered.stderr.contains("stackctl::aws"),
         "{}",
@@ -322,7 +322,7 @@ fn quiet_prints_no_progress_and_verbose_shows_every_call_without_colors() {
 
     ws.delete_images();
     let normal = ws.run(&["destroy", "--auto-approve"]).ok();
-    assert!(normal.stderr.contains("of 21]"), "{}", normal.stderr);
+    assert!(normal.stderr.contains("of 25]"), "{}", normal.stderr);
 }
 
 /// A step that takes long says so every interval, so a CI log shows the run is alive
@@ -404,16 +404,16 @@ fn the_live_view_redraws_in_a_terminal() {
         .output()
         .expect("run python3");
     let text = String::from_utf8_lossy(&out.stdout);
-    // A first apply: 19 steps, the service and its task definition held back until
+    // A first apply: 23 steps, the service and its task definition held back until
     // the image is pushed (exit 3).
     assert_eq!(out.status.code(), Some(HELD), "{text}");
-    assert!(text.contains("of 19 done"), "{text}");
-    assert!(text.contains("19 of 19 done, 0 in flight"), "{text}");
+    assert!(text.contains("of 23 done"), "{text}");
+    assert!(text.contains("23 of 23 done, 0 in flight"), "{text}");
     // Redrawn in place: the cursor goes back up over the block and erases it.
     assert!(text.contains("F\u{1b}[J"), "{text}");
     assert!(text.contains("vpc.main: created in"), "{text}");
     assert!(
-        text.contains("Apply incomplete: 19 added, 0 changed, 0 destroyed; 2 held back."),
+        text.contains("Apply incomplete: 23 added, 0 changed, 0 destroyed; 2 held back."),
         "{text}"
     );
     assert!(

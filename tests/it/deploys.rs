@@ -185,7 +185,7 @@ async fn a_rollout_whose_tasks_fail_fails_apply_fast_with_the_reasons_and_last_l
     }
     // Everything was created and recorded, the service too: the next apply after a
     // fix goes on from here instead of creating anything twice.
-    assert_eq!(state.resources.len(), 21, "{:?}", state.resources.keys());
+    assert_eq!(state.resources.len(), 25, "{:?}", state.resources.keys());
     let live = aws
         .ecs
         .describe_services()

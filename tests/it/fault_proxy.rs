@@ -86,6 +86,25 @@ async fn read_of(sdk: &aws_types::SdkConfig, service: &str) -> Result<(), (Strin
             .await
             .map(drop)
             .map_err(fail),
+        "application-autoscaling" => aws_sdk_applicationautoscaling::Client::new(sdk)
+            .describe_scalable_targets()
+            .service_namespace(aws_sdk_applicationautoscaling::types::ServiceNamespace::Ecs)
+            .send()
+            .await
+            .map(drop)
+            .map_err(fail),
+        "monitoring" => aws_sdk_cloudwatch::Client::new(sdk)
+            .describe_alarms()
+            .send()
+            .await
+            .map(drop)
+            .map_err(fail),
+        "sns" => aws_sdk_sns::Client::new(sdk)
+            .list_topics()
+            .send()
+            .await
+            .map(drop)
+            .map_err(fail),
         other => panic!("no read for {other}"),
     }
 }
@@ -98,6 +117,9 @@ const SERVICES: &[&str] = &[
     "ecs",
     "ecr",
     "logs",
+    "application-autoscaling",
+    "monitoring",
+    "sns",
 ];
 
 /// Every service's throttling answer parses as that service's throttling code and is

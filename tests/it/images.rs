@@ -84,7 +84,7 @@ async fn a_first_apply_holds_the_service_until_its_image_is_pushed() {
     assert!(
         first
             .stdout
-            .contains("Apply incomplete: 20 added, 0 changed, 0 destroyed; 2 held back."),
+            .contains("Apply incomplete: 24 added, 0 changed, 0 destroyed; 2 held back."),
         "{}",
         first.stdout
     );
@@ -111,7 +111,7 @@ async fn a_first_apply_holds_the_service_until_its_image_is_pushed() {
         "no push instructions\n{instructions}\nin:\n{}",
         first.stderr
     );
-    assert_eq!(state.resources.len(), 20, "{:?}", state.resources.keys());
+    assert_eq!(state.resources.len(), 24, "{:?}", state.resources.keys());
     for address in &held {
         assert!(!state.resources.contains_key(address), "{address} recorded");
     }

@@ -193,8 +193,8 @@ async fn the_leftovers_sweep_finds_every_kind_after_an_apply() {
     let emulator = Emulator::start();
     let ws = Workspace::new(&emulator, &example("frontend-backend"));
     let text = std::fs::read_to_string(&ws.stack).unwrap();
-    let extra =
-        "\n[cdn]\nenabled = true\n\n[services.backend.scaling]\nmin = 1\nmax = 3\nrequests = 500\n";
+    let extra = "\n[cdn]\nenabled = true\n\n[services.backend.scaling]\nmin = 1\nmax = 3\nrequests = 500\n\n\
+         [alarms]\nemail = [\"ops@example.com\"]\n";
     std::fs::write(&ws.stack, format!("{text}{extra}")).unwrap();
     ws.apply(&[]).ok();
     let state = ws.state();

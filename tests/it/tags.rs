@@ -130,6 +130,23 @@ async fn tags_of(aws: &Aws, state: &State, address: &Address) -> BTreeMap<String
                 })
                 .collect()
         }
+        Kind::Alarm => {
+            let out = aws
+                .cloudwatch
+                .list_tags_for_resource()
+                .resource_arn(arn())
+                .send()
+                .await
+                .unwrap();
+            out.tags()
+                .iter()
+                .map(|t| {
+                    let (k, v) = (t.key().unwrap(), t.value().unwrap_or_default());
+                    (k.to_string(), v.to_string())
+                })
+                .collect()
+        }
+        Kind::SnsTopic | Kind::SnsSubscription => unreachable!("hello-fargate emails no one"),
         Kind::CloudfrontDistribution => unreachable!("hello-fargate has no CDN"),
         // Found by the service they scale, not by tags (a policy takes none).
         Kind::ScalableTarget | Kind::ScalingPolicy => unreachable!("hello-fargate does not scale"),
@@ -175,7 +192,7 @@ async fn user_tags_are_applied_and_changed_in_place_everywhere() {
     let first = load_state(&ws);
     let kinds: std::collections::BTreeSet<Kind> =
         first.resources.keys().map(Address::kind).collect();
-    assert_eq!(kinds.len(), 16, "{kinds:?}");
+    assert_eq!(kinds.len(), 17, "{kinds:?}");
     let aws = Aws::for_emulator("eu-central-1", &emulator.endpoint).await;
     assert_tags(&aws, &first, &[("team", "a"), ("tier", "web")]).await;
     assert_eq!(ws.run(&["plan", "--detailed-exitcode"]).code, 0);

@@ -251,6 +251,9 @@ enum Protocol {
     Json,
     /// S3's restXml without wrapping: `<Error><Code>`.
     S3,
+    /// Smithy RPC v2 CBOR (CloudWatch): a CBOR map `{"__type", "message"}`, and, as
+    /// CloudWatch sends it, the awsQuery code in `x-amzn-query-error`.
+    Cbor,
 }
 
 /// Whether the proxy can answer for `service` (a SigV4 signing name) in its own error
@@ -273,6 +276,10 @@ fn protocol_of(service: &str) -> Option<Protocol> {
             xmlns: "http://cloudfront.amazonaws.com/doc/2020-05-31/",
         },
         "ecs" | "ecr" | "logs" | "application-autoscaling" => Protocol::Json,
+        "sns" => Protocol::ErrorResponse {
+            xmlns: "http://sns.amazonaws.com/doc/2010-03-31/",
+        },
+        "monitoring" => Protocol::Cbor,
         "s3" => Protocol::S3,
         _ => return None,
     })
@@ -307,7 +314,17 @@ pub fn error_of(service: &str, fault: Fault) -> (u16, &'static str, &'static str
         ("iam", Fault::Throttle) | ("elasticloadbalancing", Fault::Throttle) => {
             (400, "Throttling", RATE)
         }
-        ("cloudfront", Fault::Throttle) => (400, "Throttling", RATE),
+        ("cloudfront" | "sns" | "monitoring", Fault::Throttle) => (400, "Throttling", RATE),
+        ("sns", Fault::ServerError { unavailable: false }) => (
+            500,
+            "InternalError",
+            "The request processing has failed because of an unknown error, exception or failure.",
+        ),
+        ("monitoring", Fault::ServerError { unavailable: false }) => (
+            500,
+            "InternalServiceError",
+            "The request processing has failed due to some unknown error, exception, or failure.",
+        ),
         ("iam", Fault::ServerError { unavailable: false }) => (
             500,
             "ServiceFailure",
@@ -362,12 +379,21 @@ pub fn error_response(
     let protocol = protocol_of(service)?;
     let mut headers: Vec<(&str, String)> = Vec::new();
     let text = xml_escape(message);
-    let body = match protocol {
+    let body: Vec<u8> = match protocol {
+        Protocol::Cbor => {
+            headers.push(("Content-Type", "application/cbor".into()));
+            headers.push(("smithy-protocol", "rpc-v2-cbor".into()));
+            headers.push(("x-amzn-RequestId", request_id.into()));
+            let kind = if status < 500 { "Sender" } else { "Receiver" };
+            headers.push(("x-amzn-query-error", format!("{code};{kind}")));
+            cbor_error(code, message)
+        }
         Protocol::Ec2Query => {
             headers.push(("Content-Type", "text/xml;charset=UTF-8".into()));
             format!(
                 "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Response><Errors><Error><Code>{code}</Code><Message>{text}</Message></Error></Errors><RequestID>{request_id}</RequestID></Response>"
             )
+            .into_bytes()
         }
         Protocol::ErrorResponse { xmlns } => {
             headers.push(("Content-Type", "text/xml".into()));
@@ -376,12 +402,15 @@ pub fn error_response(
             format!(
                 "<ErrorResponse xmlns=\"{xmlns}\">\n  <Error>\n    <Type>{kind}</Type>\n    <Code>{code}</Code>\n    <Message>{text}</Message>\n  </Error>\n  <RequestId>{request_id}</RequestId>\n</ErrorResponse>\n"
             )
+            .into_bytes()
         }
         Protocol::Json => {
             headers.push(("Content-Type", "application/x-amz-json-1.1".into()));
             headers.push(("x-amzn-RequestId", request_id.into()));
             headers.push(("x-amzn-ErrorType", code.into()));
-            serde_json::json!({ "__type": code, "message": message }).to_string()
+            serde_json::json!({ "__type": code, "message": message })
+                .to_string()
+                .into_bytes()
         }
         Protocol::S3 => {
             headers.push(("Content-Type", "application/xml".into()));
@@ -389,6 +418,7 @@ pub fn error_response(
             format!(
                 "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>{code}</Code><Message>{text}</Message><RequestId>{request_id}</RequestId><HostId>fault-proxy</HostId></Error>"
             )
+            .into_bytes()
         }
     };
     let reason = match status {
@@ -404,8 +434,33 @@ pub fn error_response(
     for (name, value) in headers {
         out.push_str(&format!("{name}: {value}\r\n"));
     }
-    out.push_str(&format!("Content-Length: {}\r\n\r\n{body}", body.len()));
-    Some(out.into_bytes())
+    out.push_str(&format!("Content-Length: {}\r\n\r\n", body.len()));
+    let mut out = out.into_bytes();
+    out.extend(body);
+    Some(out)
+}
+
+/// `{"__type": code, "message": message}` in CBOR: a map of two text strings, all
+/// this error needs of the format (RFC 8949: major type 5 map, 3 text string).
+fn cbor_error(code: &str, message: &str) -> Vec<u8> {
+    fn text(out: &mut Vec<u8>, s: &str) {
+        let len = s.len();
+        match len {
+            0..=23 => out.push(0x60 | len as u8),
+            24..=0xff => out.extend([0x78, len as u8]),
+            _ => {
+                out.push(0x79);
+                out.extend((len.min(0xffff) as u16).to_be_bytes());
+            }
+        }
+        out.extend(&s.as_bytes()[..len.min(0xffff)]);
+    }
+    let mut out = vec![0xa2];
+    text(&mut out, "__type");
+    text(&mut out, code);
+    text(&mut out, "message");
+    text(&mut out, message);
+    out
 }
 
 /// Text as XML character data (error messages quote ARNs and ids, never markup).

@@ -26,6 +26,8 @@ pub struct Config {
     #[serde(default)]
     pub cdn: Cdn,
     #[serde(default)]
+    pub alarms: Alarms,
+    #[serde(default)]
     pub state: StateSettings,
     /// Deployments of this stack that differ in a few values (`--env NAME` picks one):
     /// each table overrides keys of this file in its own shape, e.g.
@@ -44,6 +46,39 @@ fn environments_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
             "description": "Overrides of this file's keys, in its shape (checked once merged)."
         }
     })
+}
+
+/// `[alarms]`: CloudWatch alarms on the routed services and the load balancer, on
+/// by default wherever there is a load balancer. The thresholds are per minute (or
+/// percent) and documented with their evaluation windows in docs/stack-toml.md.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Alarms {
+    pub enabled: bool,
+    /// Addresses an SNS topic `{stack}-alarms` emails when an alarm fires or clears.
+    pub email: Vec<String>,
+    /// A service's tasks average above this CPU percent for 5 minutes.
+    pub cpu: u32,
+    /// A service's targets answer more than this many 5xx a minute for 3 minutes.
+    pub target_5xx: u32,
+    /// The load balancer answers more than this many 5xx of its own a minute for 3
+    /// minutes.
+    pub alb_5xx: u32,
+    /// A deploy that raises its service's 5xx alarm is rolled back by ECS.
+    pub rollback: bool,
+}
+
+impl Default for Alarms {
+    fn default() -> Self {
+        Alarms {
+            enabled: true,
+            email: Vec::new(),
+            cpu: 85,
+            target_5xx: 10,
+            alb_5xx: 10,
+            rollback: true,
+        }
+    }
 }
 
 /// Where the state is kept. The local file suits one person on one machine; a team

@@ -641,3 +641,41 @@ fn scaling_bounds_and_targets_are_checked() {
         "{found:?}"
     );
 }
+
+/// Alarm addresses and thresholds: each impossible one refused at its key.
+#[test]
+fn alarm_addresses_and_thresholds_are_checked() {
+    let with = |table: &str| format!("{MINIMAL}\n[alarms]\n{table}\n");
+    let v = parse_str(&with("email = [\"ops@example.com\"]")).unwrap();
+    assert_eq!((v.config.alarms.cpu, v.config.alarms.target_5xx), (85, 10));
+    assert!(v.config.alarms.enabled && v.config.alarms.rollback);
+    let cases = [
+        ("email = [\"ops\"]", "alarms.email", "not an email address"),
+        (
+            "email = [\"a b@example.com\"]",
+            "alarms.email",
+            "not an email address",
+        ),
+        (
+            "email = [\"ops@example.com\", \"OPS@example.com\"]",
+            "alarms.email",
+            "listed twice",
+        ),
+        ("cpu = 0", "alarms.cpu", "1 to 100"),
+        ("target_5xx = 0", "alarms.target_5xx", "1 or more"),
+        ("alb_5xx = 0", "alarms.alb_5xx", "1 or more"),
+    ];
+    for (table, key, says) in cases {
+        let found = problems(&with(table));
+        assert!(
+            found
+                .iter()
+                .any(|p| p.key == key && p.message.contains(says)),
+            "{table}: {found:?}"
+        );
+    }
+    assert_eq!(
+        crate::validate::subscription_name("Ops.Team+alerts@Example.com"),
+        "ops-team-alerts-example-com"
+    );
+}

@@ -4,6 +4,7 @@
 //! stack.toml has its file, expanded in the order of `expand`; the user tags go into
 //! every taggable spec, so the planner diffs them.
 
+mod alarms;
 mod cdn;
 mod load_balancer;
 mod network;
@@ -33,6 +34,7 @@ pub fn expand(v: &Validated, zones: &[String]) -> Vec<Desired> {
     out.extend(load_balancer);
     out.extend(services::expand(v, &network, &lb));
     out.extend(scaling::expand(v, &lb));
+    out.extend(alarms::expand(v, &lb));
     out.extend(cdn::expand(v, &lb));
     out
 }

@@ -17,7 +17,7 @@ use crate::config::validate::{Image, Validated};
 use crate::desired::Desired;
 use crate::resources::Ref;
 use crate::resources::ecs_cluster::EcsClusterSpec;
-use crate::resources::ecs_service::{EcsServiceSpec, ServiceLoadBalancer};
+use crate::resources::ecs_service::{DeploymentAlarmsSpec, EcsServiceSpec, ServiceLoadBalancer};
 use crate::resources::iam_role::IamRoleSpec;
 use crate::resources::listener_rule::ListenerRuleSpec;
 use crate::resources::log_group::LogGroupSpec;
@@ -391,6 +391,14 @@ impl Service<'_> {
             .collect()
     }
 
+    /// A routed service's deployment watches its 5xx alarm, when the stack has alarms.
+    fn deployment_alarms(&self) -> Option<DeploymentAlarmsSpec> {
+        (self.routed() && super::alarms::on(self.v)).then(|| DeploymentAlarmsSpec {
+            alarms: vec![Ref::id(super::alarms::deployment_alarm(self.name))],
+            rollback: self.v.config.alarms.rollback,
+        })
+    }
+
     fn ecs_service(
         &self,
         security_group: &Address,
@@ -422,6 +430,7 @@ impl Service<'_> {
                 capacity: if s.spot { "FARGATE_SPOT" } else { "FARGATE" }.into(),
                 wait_for_steady_state: s.wait,
                 scaled: s.scaling.is_some(),
+                deployment_alarms: self.deployment_alarms(),
                 tags: self.tags(),
             },
         )

@@ -596,6 +596,7 @@ fn service_spec() -> EcsServiceSpec {
         capacity: "FARGATE".into(),
         wait_for_steady_state: true,
         scaled: false,
+        deployment_alarms: None,
         tags: Tags::new(),
     }
 }

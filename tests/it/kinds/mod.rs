@@ -4,4 +4,5 @@
 
 mod compute;
 mod edge;
+mod monitoring;
 mod network;

@@ -239,6 +239,9 @@ pub fn create_operation(kind: Kind) -> &'static str {
         // Also how they are updated: a second one for an address may be an update.
         Kind::ScalableTarget => "RegisterScalableTarget",
         Kind::ScalingPolicy => "PutScalingPolicy",
+        Kind::SnsTopic => "CreateTopic",
+        Kind::SnsSubscription => "Subscribe",
+        Kind::Alarm => "PutMetricAlarm",
         Kind::CloudfrontDistribution => "CreateDistributionWithTags",
     }
 }

@@ -53,6 +53,9 @@ async fn sweep(aws: &Aws, stack: &str, kind: Kind) -> Vec<String> {
         Kind::EcsService => services_of(aws, stack).await,
         Kind::ScalableTarget => scalable_targets(aws, stack).await,
         Kind::ScalingPolicy => scaling_policies(aws, stack).await,
+        Kind::SnsTopic => topics(aws, stack).await,
+        Kind::SnsSubscription => subscriptions(aws, stack).await,
+        Kind::Alarm => alarms(aws, stack).await,
         Kind::CloudfrontDistribution => distributions(aws, stack).await,
     }
 }
@@ -298,6 +301,48 @@ async fn scaling_policies(aws: &Aws, stack: &str) -> Vec<String> {
     named(stack, "scaling policy", names)
 }
 
+/// The topics named `{stack}-...`.
+async fn topics(aws: &Aws, stack: &str) -> Vec<String> {
+    let out = aws.sns.list_topics().send().await.unwrap();
+    let arns = out.topics().iter().filter_map(|t| t.topic_arn());
+    let prefix = format!(":{stack}-");
+    arns.filter(|arn| arn.contains(&prefix))
+        .map(|arn| format!("sns topic {arn}"))
+        .collect()
+}
+
+/// The subscriptions to topics named `{stack}-...`.
+async fn subscriptions(aws: &Aws, stack: &str) -> Vec<String> {
+    let out = aws.sns.list_subscriptions().send().await.unwrap();
+    let prefix = format!(":{stack}-");
+    let ours = out
+        .subscriptions()
+        .iter()
+        .filter(|s| s.topic_arn().is_some_and(|t| t.contains(&prefix)));
+    ours.map(|s| {
+        format!(
+            "sns subscription {}",
+            s.subscription_arn().unwrap_or_default()
+        )
+    })
+    .collect()
+}
+
+/// The alarms named `{stack}-...` (the scaling policies' `TargetTracking-...` alarms
+/// are AWS's, made and deleted with the policies).
+async fn alarms(aws: &Aws, stack: &str) -> Vec<String> {
+    let out = aws
+        .cloudwatch
+        .describe_alarms()
+        .alarm_name_prefix(format!("{stack}-"));
+    let out = out.send().await.unwrap();
+    let names = out
+        .metric_alarms()
+        .iter()
+        .filter_map(|a| a.alarm_name().map(String::from));
+    named(stack, "alarm", names)
+}
+
 async fn distributions(aws: &Aws, stack: &str) -> Vec<String> {
     let out = aws.cloudfront.list_distributions().send().await.unwrap();
     let items = out
@@ -408,6 +453,9 @@ pub fn label(kind: Kind) -> &'static str {
         Kind::EcsService => "ecs service ",
         Kind::ScalableTarget => "scalable target ",
         Kind::ScalingPolicy => "scaling policy ",
+        Kind::SnsTopic => "sns topic ",
+        Kind::SnsSubscription => "sns subscription ",
+        Kind::Alarm => "alarm ",
         Kind::CloudfrontDistribution => "cloudfront distribution ",
     }
 }

@@ -2,6 +2,9 @@
 //! expansion needs (region and partition, zones, subnet CIDRs, routing). Pure: no AWS
 //! calls; what only AWS can tell (which zones a region has) is checked before planning.
 
+mod alarms;
+
+pub use alarms::subscription_name;
 mod cdn;
 mod load_balancer;
 mod network;
@@ -133,6 +136,7 @@ pub fn validate(config: Config, env_region: Option<String>) -> Result<Validated,
         partition,
         &mut problems,
     );
+    alarms::check(&config.alarms, &mut problems);
     // Last, though it reports at stack.name, for the same reason.
     if has_lb {
         load_balancer::check_name(&config.stack.name, &mut problems);
