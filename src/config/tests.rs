@@ -381,6 +381,28 @@ fn a_china_stack_writes_aws_cn_arns() {
     assert!(!everything.contains("arn:aws:"), "{everything}");
 }
 
+/// A routed service's deployment watches its 5xx alarm in the commercial partition;
+/// in China, where CreateService has refused any alarms block, it has the alarms but
+/// no deployment alarms.
+#[test]
+fn deployment_alarms_only_where_ecs_has_them() {
+    let alarms_of = |text: &str| {
+        let r = desired(&parse_str(text).unwrap());
+        assert!(r.iter().any(|d| d.address.to_string() == "alarm.web-5xx"));
+        find(&r, "ecs_service.web")
+            .spec
+            .get("deployment_alarms")
+            .cloned()
+    };
+    let commercial = alarms_of(MINIMAL).expect("deployment alarms");
+    assert_eq!(
+        commercial["alarms"],
+        json!([{"ref": "alarm.web-5xx", "output": "id"}])
+    );
+    assert_eq!(commercial["rollback"], json!(true));
+    assert_eq!(alarms_of(&MINIMAL.replace("eu-west-2", "cn-north-1")), None);
+}
+
 /// `optimized` caches only what the app marks cacheable, keyed by the query string
 /// and cookies too (UseOriginCacheControlHeaders-QueryStrings), never by path alone.
 #[test]

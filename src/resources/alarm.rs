@@ -12,7 +12,7 @@ use super::ownership::ensure_ours;
 use super::tags::{self, TagChanges, Tags};
 use super::{Created, Ctx, Live, Lookup, Ref, Resource, Wanted, WantedAttrs, batch, known};
 use crate::address::{Address, CloudId, Kind};
-use crate::aws::{Aws, AwsError, SdkResultExt};
+use crate::aws::{Aws, AwsError, NotFoundExt, SdkResultExt};
 use aws_sdk_cloudwatch::types::{ComparisonOperator, Dimension, MetricAlarm, Statistic, Tag};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -220,7 +220,8 @@ impl Resource for Alarm {
             .alarm_names(id.as_str())
             .send()
             .await
-            .op("DeleteAlarms")?;
+            .op("DeleteAlarms")
+            .found()?;
         Ok(())
     }
 }
@@ -276,6 +277,8 @@ async fn describe(aws: &Aws, ids: &[CloudId]) -> Result<Vec<(String, MetricAlarm
         .cloudwatch
         .describe_alarms()
         .set_alarm_names(Some(ids.iter().map(|i| i.to_string()).collect()))
+        // A page holds 50 alarms unless asked for more; 100 names are asked at most.
+        .max_records(100)
         .send()
         .await
         .op("DescribeAlarms")?;

@@ -78,6 +78,9 @@ impl Resource for ScalableTarget {
             "ValidationException",
             "ECS service doesn't exist",
         ),
+        // A change while a policy of the target is being put or deleted.
+        Transient::code("RegisterScalableTarget", "ConcurrentUpdateException"),
+        Transient::code("DeregisterScalableTarget", "ConcurrentUpdateException"),
     ];
     /// Adopted by the names of the cluster and service it scales.
     const FIND_NEEDS: &'static [Kind] = &[Kind::EcsCluster, Kind::EcsService];

@@ -91,10 +91,15 @@ impl Resource for ScalingPolicy {
     const REPLACE_ON: &'static [&'static str] = &["name", "target"];
     /// A policy put right after its target was registered can find the target, or
     /// the CloudWatch access it needs, not there yet (terraform-provider-aws
-    /// `resourcePolicyPut` retries both for two minutes).
+    /// `resourcePolicyPut` retries both for two minutes). The policies of one target
+    /// are put side by side, and Application Auto Scaling refuses concurrent changes
+    /// to one target (`ConcurrentUpdateException`, terraform-provider-aws #17915):
+    /// the refused one is sent again.
     const TRANSIENT: &'static [Transient] = &[
         Transient::code("PutScalingPolicy", "ObjectNotFoundException"),
         Transient::code("PutScalingPolicy", "FailedResourceAccessException"),
+        Transient::code("PutScalingPolicy", "ConcurrentUpdateException"),
+        Transient::code("DeleteScalingPolicy", "ConcurrentUpdateException"),
     ];
     /// Looked for on its target.
     const FIND_NEEDS: &'static [Kind] = &[Kind::ScalableTarget];
@@ -242,7 +247,7 @@ async fn describe(aws: &Aws, resource: &str, name: &str) -> Result<Option<AwsPol
     Ok(out
         .scaling_policies()
         .iter()
-        .find(|p| p.policy_name() == name)
+        .find(|p| p.policy_name() == name && p.resource_id() == resource)
         .cloned())
 }
 

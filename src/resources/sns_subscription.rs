@@ -166,7 +166,7 @@ impl Resource for SnsSubscription {
             .found();
         match result {
             Ok(_) => Ok(()),
-            Err(e) if e.code == "InvalidParameter" => {
+            Err(e) if e.code == "InvalidParameter" && e.message.contains("pending") => {
                 tracing::info!("{id} is pending confirmation: AWS deletes it within 48 hours");
                 Ok(())
             }

@@ -1,8 +1,8 @@
 //! SNS topic that alarms notify (`{stack}-alarms`). The id is the topic ARN.
 //!
-//! Encrypted with no key of its own: a topic under the AWS-managed `alias/aws/sns` key
-//! silently drops CloudWatch alarm notifications (CloudWatch may not use that key),
-//! and a customer key is one more policy to get right for a few emails a month.
+//! Not encrypted at rest: a topic under the AWS-managed `alias/aws/sns` key silently
+//! drops CloudWatch alarm notifications (CloudWatch may not use that key), and a
+//! customer key is one more policy to get right for a few emails a month.
 
 use super::facts::{Action, Facts, Item, Prices, Record, Service, Specs};
 use super::ownership::ensure_ours;

@@ -620,6 +620,11 @@ fn scaling_bounds_and_targets_are_checked() {
             "services.web.scaling.requests",
             "1 or more",
         ),
+        (
+            "min = 1\nmax = 2\nscale_in_cooldown = 4000000000",
+            "services.web.scaling.scale_in_cooldown",
+            "at most 86400",
+        ),
     ];
     for (table, key, says) in cases {
         let found = problems(&with(table));

@@ -391,9 +391,12 @@ impl Service<'_> {
             .collect()
     }
 
-    /// A routed service's deployment watches its 5xx alarm, when the stack has alarms.
+    /// A routed service's deployment watches its 5xx alarm, when the stack has alarms;
+    /// in the commercial partition only, where ECS has deployment alarms (in China
+    /// CreateService has refused even a disabled alarms block: aws-cdk #26574).
     fn deployment_alarms(&self) -> Option<DeploymentAlarmsSpec> {
-        (self.routed() && super::alarms::on(self.v)).then(|| DeploymentAlarmsSpec {
+        let offered = self.v.partition.name == "aws";
+        (offered && self.routed() && super::alarms::on(self.v)).then(|| DeploymentAlarmsSpec {
             alarms: vec![Ref::id(super::alarms::deployment_alarm(self.name))],
             rollback: self.v.config.alarms.rollback,
         })

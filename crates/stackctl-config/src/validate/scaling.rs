@@ -6,6 +6,9 @@ use crate::schema::Scaling;
 /// ECS runs at most 5,000 tasks per service (its service quotas page).
 const MAX_TASKS: u32 = 5000;
 
+/// A cooldown longer than a day would stop the service scaling for good in practice.
+const MAX_COOLDOWN: u32 = 86_400;
+
 /// `routed`: the service has routes, so an ALB counts its requests.
 pub(super) fn check(name: &str, scaling: &Scaling, routed: bool, problems: &mut Problems) {
     let key = |k: &str| format!("services.{name}.scaling.{k}");
@@ -35,6 +38,17 @@ pub(super) fn check(name: &str, scaling: &Scaling, routed: bool, problems: &mut 
     for (k, value) in [("cpu", scaling.cpu), ("memory", scaling.memory)] {
         if let Some(v) = value.filter(|v| !(1..=100).contains(v)) {
             problems.push(&key(k), format!("{v}% is not a utilization: use 1 to 100"));
+        }
+    }
+    for (k, value) in [
+        ("scale_in_cooldown", scaling.scale_in_cooldown),
+        ("scale_out_cooldown", scaling.scale_out_cooldown),
+    ] {
+        if value > MAX_COOLDOWN {
+            problems.push(
+                &key(k),
+                format!("{value} seconds: use at most {MAX_COOLDOWN} (a day)"),
+            );
         }
     }
     match scaling.requests {
