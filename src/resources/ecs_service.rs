@@ -327,6 +327,7 @@ impl Resource for EcsService {
         let cluster = ctx.resolve(&spec.cluster)?;
         let task_definition = ctx.resolve(&spec.task_definition)?;
         let load_balancers = load_balancers(ctx, spec)?;
+        let alarms = alarm_names(ctx, spec)?;
         let (launch_type, strategy) = if spec.capacity == "FARGATE" {
             (Some(LaunchType::Fargate), None)
         } else {
@@ -350,7 +351,7 @@ impl Resource for EcsService {
             .network_configuration(network(ctx, spec)?)
             .set_load_balancers(Some(load_balancers))
             .set_health_check_grace_period_seconds(spec.health_check_grace_period)
-            .deployment_configuration(deployment(spec, alarm_names(ctx, spec)?.as_deref()))
+            .deployment_configuration(deployment(spec, alarms.as_deref()))
             .client_token(ctx.token())
             .propagate_tags(PropagateTags::Service)
             .enable_ecs_managed_tags(true)
@@ -375,8 +376,7 @@ impl Resource for EcsService {
         // The answer is the service as stored. Where a deployment setting did not
         // take (the emulator drops them on create), set it now, so apply never leaves
         // a difference for the next plan to find.
-        let names = alarm_names(ctx, spec)?;
-        if !deployment_settings_stored(svc, spec, names.as_deref().unwrap_or_default()) {
+        if !deployment_settings_stored(svc, spec, alarms.as_deref().unwrap_or_default()) {
             let (cluster, service) = locate(&id)?;
             ctx.aws
                 .ecs
@@ -384,7 +384,7 @@ impl Resource for EcsService {
                 .cluster(cluster)
                 .service(service)
                 .health_check_grace_period_seconds(spec.health_check_grace_period.unwrap_or(0))
-                .deployment_configuration(deployment(spec, names.as_deref()))
+                .deployment_configuration(deployment(spec, alarms.as_deref()))
                 .send()
                 .await
                 .op("UpdateService")?;
@@ -506,9 +506,10 @@ impl Resource for EcsService {
         ];
         if is(&deployment_attrs) {
             // Alarms taken away are sent as none, turned off.
+            let names = alarm_names(ctx, spec)?;
             let names = match is(&["deployment_alarms"]) {
-                true => Some(alarm_names(ctx, spec)?.unwrap_or_default()),
-                false => alarm_names(ctx, spec)?,
+                true => Some(names.unwrap_or_default()),
+                false => names,
             };
             call = call.deployment_configuration(deployment(spec, names.as_deref()));
         }
