@@ -260,6 +260,9 @@ mod tests {
             AwsErrorKind::NotFound
         );
         assert_eq!(classify("NoSuchEntity", ""), AwsErrorKind::NotFound);
+        // A distribution deleted meanwhile, when its tags or config are asked for.
+        assert_eq!(classify("NoSuchResource", ""), AwsErrorKind::NotFound);
+        assert_eq!(classify("NoSuchDistribution", ""), AwsErrorKind::NotFound);
         assert_eq!(
             classify("RequestLimitExceeded", ""),
             AwsErrorKind::Throttled

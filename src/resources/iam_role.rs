@@ -460,18 +460,29 @@ async fn attached_policies(aws: &Aws, id: &CloudId) -> Result<Vec<String>, AwsEr
     Ok(arns)
 }
 
-/// Secrets Manager ARNs need `GetSecretValue`, SSM parameter ARNs `GetParameters`.
+/// Secrets Manager ARNs need `GetSecretValue`, SSM parameter ARNs `GetParameters`,
+/// and a customer-managed KMS key that encrypts them `kms:Decrypt` (IAM grants no
+/// action on a key to a statement naming another service's action).
 fn secrets_policy(arns: &[String]) -> String {
-    let (ssm, secrets): (Vec<String>, Vec<String>) =
-        sorted(arns).into_iter().partition(|a| a.contains(":ssm:"));
-    let mut statements = Vec::new();
-    if !secrets.is_empty() {
-        statements.push(json!({"Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"], "Resource": secrets}));
-    }
-    if !ssm.is_empty() {
-        statements
-            .push(json!({"Effect": "Allow", "Action": ["ssm:GetParameters"], "Resource": ssm}));
-    }
+    let service = |a: &String| a.split(':').nth(2).unwrap_or_default().to_string();
+    let of = |name: &str| -> Vec<String> {
+        sorted(arns)
+            .into_iter()
+            .filter(|a| service(a) == name)
+            .collect()
+    };
+    let statements: Vec<Value> = [
+        ("secretsmanager", "secretsmanager:GetSecretValue"),
+        ("ssm", "ssm:GetParameters"),
+        ("kms", "kms:Decrypt"),
+    ]
+    .into_iter()
+    .filter_map(|(name, action)| {
+        let resources = of(name);
+        (!resources.is_empty())
+            .then(|| json!({"Effect": "Allow", "Action": [action], "Resource": resources}))
+    })
+    .collect();
     json!({"Version": "2012-10-17", "Statement": statements}).to_string()
 }
 
@@ -591,6 +602,32 @@ mod tests {
     fn any_other_trust_policy_reads_back_as_the_document() {
         let doc = r#"{"Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::1:root"},"Action":"sts:AssumeRole"}]}"#;
         assert!(trusted_service_of(doc).is_object());
+    }
+
+    /// Each ARN gets its own service's read action: a KMS key in the Secrets Manager
+    /// statement would grant nothing, and the task would fail to decrypt its secrets.
+    #[test]
+    fn secrets_keys_and_parameters_each_get_their_own_action() {
+        let key = "arn:aws:kms:eu-west-2:1:key/k";
+        let secret = "arn:aws:secretsmanager:eu-west-2:1:secret:db-??????";
+        let param = "arn:aws:ssm:eu-west-2:1:parameter/app/token";
+        let doc: Value =
+            serde_json::from_str(&secrets_policy(&[key.into(), secret.into(), param.into()]))
+                .unwrap();
+        let granted: Vec<(Value, Value)> = doc["Statement"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|st| (st["Action"].clone(), st["Resource"].clone()))
+            .collect();
+        assert_eq!(
+            granted,
+            vec![
+                (json!(["secretsmanager:GetSecretValue"]), json!([secret])),
+                (json!(["ssm:GetParameters"]), json!([param])),
+                (json!(["kms:Decrypt"]), json!([key])),
+            ]
+        );
     }
 
     #[test]

@@ -88,6 +88,12 @@ const APPLY: &[Rule] = &[
 
 const DESTROY: &[Rule] = &[
     Rule {
+        first: (Kind::Listener, "DeleteListener"),
+        then: (Kind::TargetGroup, "DeleteTargetGroup"),
+        pair: Pair::Uses,
+        why: "a target group a listener forwards to: ResourceInUse",
+    },
+    Rule {
         first: (Kind::ListenerRule, "DeleteRule"),
         then: (Kind::TargetGroup, "DeleteTargetGroup"),
         pair: Pair::Uses,
