@@ -39,6 +39,7 @@ pub enum Kind {
     IamRole,
     FlowLog,
     EcsCluster,
+    Certificate,
     LoadBalancer,
     TargetGroup,
     Listener,
@@ -51,6 +52,7 @@ pub enum Kind {
     SnsSubscription,
     Alarm,
     CloudfrontDistribution,
+    DnsRecord,
 }
 
 impl Kind {

@@ -39,6 +39,11 @@ pub struct Aws {
     pub scaling: aws_sdk_applicationautoscaling::Client,
     pub cloudwatch: aws_sdk_cloudwatch::Client,
     pub sns: aws_sdk_sns::Client,
+    /// ACM in the stack's region (the load balancer's certificate).
+    pub acm: aws_sdk_acm::Client,
+    /// ACM in us-east-1, where CloudFront takes its certificates from.
+    pub acm_cloudfront: aws_sdk_acm::Client,
+    pub route53: aws_sdk_route53::Client,
     /// How long deletes that AWS refuses as in use are retried (`--dependency-timeout`).
     pub in_use_timeout: std::time::Duration,
     /// The shared settings the clients were built from, for further clients (the
@@ -49,20 +54,30 @@ pub struct Aws {
 /// One service's client: the shared settings, plus its own in-flight bound and retry
 /// partition, and the API call log when asked for.
 macro_rules! client {
-    ($sdk:ident, $shared:expr, $log:expr, $http:expr, $service:expr) => {{
+    (@build $sdk:ident, $log:expr, $http:expr, $service:expr, $builder:expr) => {{
         let service: Service = $service;
-        let mut builder = $sdk::config::Builder::from($shared)
+        let mut builder = $builder
             .http_client(propagation::retrying(in_flight::limit(
                 $http.clone(),
                 service.in_flight(),
             )))
             .retry_partition(retry::partition(service.signing_name()))
-            .retry_classifier(retry::RefusedConnectionIsFinal);
+            .retry_classifier(retry::RefusedConnectionIsFinal)
+            .retry_classifier(retry::TooManyRequestsIsThrottling);
         builder = builder.interceptor(match $log {
             Some(log) => CallLogInterceptor::new(log.clone()),
             None => CallLogInterceptor::tracing_only(),
         });
         $sdk::Client::from_conf(builder.build())
+    }};
+    // In another region than the stack's (ACM for CloudFront, in us-east-1).
+    ($sdk:ident, $shared:expr, $log:expr, $http:expr, $service:expr, $region:expr) => {{
+        let builder = $sdk::config::Builder::from($shared).region(Region::new($region));
+        client!(@build $sdk, $log, $http, $service, builder)
+    }};
+    ($sdk:ident, $shared:expr, $log:expr, $http:expr, $service:expr) => {{
+        let builder = $sdk::config::Builder::from($shared);
+        client!(@build $sdk, $log, $http, $service, builder)
     }};
 }
 
@@ -148,6 +163,16 @@ impl Aws {
                 Service::CloudWatch
             ),
             sns: client!(aws_sdk_sns, shared, call_log, http, Service::Sns),
+            acm: client!(aws_sdk_acm, shared, call_log, http, Service::Acm),
+            acm_cloudfront: client!(
+                aws_sdk_acm,
+                shared,
+                call_log,
+                http,
+                Service::Acm,
+                crate::resources::certificate::CLOUDFRONT_REGION
+            ),
+            route53: client!(aws_sdk_route53, shared, call_log, http, Service::Route53),
             in_use_timeout: wait::IN_USE_TIMEOUT,
             sdk: shared.clone(),
         }

@@ -71,6 +71,31 @@ impl ClassifyRetry for RefusedConnectionIsFinal {
     }
 }
 
+/// HTTP 429 is throttling whatever the code says: SNS answers its rate limits with
+/// 429 and the code `Throttled`, which the SDK's list of throttling codes lacks, so
+/// without this a throttled Subscribe or CreateTopic would fail the step at once.
+#[derive(Debug, Default)]
+pub struct TooManyRequestsIsThrottling;
+
+impl ClassifyRetry for TooManyRequestsIsThrottling {
+    fn classify_retry(&self, ctx: &InterceptorContext) -> RetryAction {
+        let failed = matches!(ctx.output_or_error(), Some(Err(_)));
+        let status = ctx.response().map(|r| r.status().as_u16());
+        match (failed, status) {
+            (true, Some(429)) => RetryAction::throttling_error(),
+            _ => RetryAction::NoActionIndicated,
+        }
+    }
+
+    fn name(&self) -> &'static str {
+        "TooManyRequestsIsThrottling"
+    }
+
+    fn priority(&self) -> RetryClassifierPriority {
+        RetryClassifierPriority::run_after(RetryClassifierPriority::transient_error_classifier())
+    }
+}
+
 fn is_refused(error: &(dyn Error + 'static)) -> bool {
     let mut next = Some(error);
     while let Some(e) = next {
@@ -101,6 +126,34 @@ mod tests {
         fn source(&self) -> Option<&(dyn Error + 'static)> {
             Some(&self.0)
         }
+    }
+
+    /// A failed call answered 429 (SNS's `Throttled`) is retried as throttling; a 400
+    /// is left to the SDK's own classifiers, and so is a 429 that succeeded.
+    #[test]
+    fn too_many_requests_is_throttling() {
+        use aws_smithy_runtime_api::client::interceptors::context::{Error as Erased, Input};
+        use aws_smithy_runtime_api::client::orchestrator::{HttpResponse, OrchestratorError};
+        use aws_smithy_types::body::SdkBody;
+        let answered = |status: u16, failed: bool| {
+            let mut ctx = InterceptorContext::new(Input::doesnt_matter());
+            ctx.set_response(HttpResponse::new(
+                status.try_into().unwrap(),
+                SdkBody::empty(),
+            ));
+            ctx.set_output_or_error(match failed {
+                true => Err(OrchestratorError::operation(Erased::erase(Wrapper(
+                    std::io::ErrorKind::Other.into(),
+                )))),
+                false => Ok(
+                    aws_smithy_runtime_api::client::interceptors::context::Output::doesnt_matter(),
+                ),
+            });
+            TooManyRequestsIsThrottling.classify_retry(&ctx)
+        };
+        assert_eq!(answered(429, true), RetryAction::throttling_error());
+        assert_eq!(answered(400, true), RetryAction::NoActionIndicated);
+        assert_eq!(answered(429, false), RetryAction::NoActionIndicated);
     }
 
     #[test]

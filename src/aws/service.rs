@@ -21,6 +21,10 @@ pub enum Service {
     CloudWatch,
     /// SNS: the alarms' topic and its subscriptions.
     Sns,
+    /// ACM: the certificates of `[domain]`, in the stack's region and us-east-1.
+    Acm,
+    /// Route 53: the records of `[domain]` in the user's hosted zone.
+    Route53,
     /// The state's bucket; no kind is an S3 object.
     S3,
 }
@@ -41,6 +45,8 @@ impl Service {
             Service::ApplicationAutoScaling => "application-autoscaling",
             Service::CloudWatch => "monitoring",
             Service::Sns => "sns",
+            Service::Acm => "acm",
+            Service::Route53 => "route53",
             Service::S3 => "s3",
         }
     }
@@ -58,6 +64,10 @@ impl Service {
             Service::Ecs | Service::Ecr | Service::ElasticLoadBalancing | Service::Logs => 4,
             Service::Iam | Service::CloudFront | Service::ApplicationAutoScaling => 2,
             Service::CloudWatch | Service::Sns => 4,
+            // Route 53 allows five requests a second for the whole account; ACM's
+            // DescribeCertificate ten. A stack makes a handful of either.
+            Service::Acm => 2,
+            Service::Route53 => 1,
             Service::S3 => 4,
         }
     }

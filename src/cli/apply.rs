@@ -57,6 +57,10 @@ pub async fn run(cli: &Cli, args: &Args) -> anyhow::Result<Code> {
         Some(&desired),
         &session.state,
     );
+    let notes = super::report::join_notes(&[
+        super::report::pending_subscriptions(&observed, &session.state),
+        notes,
+    ]);
     report.plan(
         "apply",
         &session.config.config.stack.name,

@@ -40,6 +40,10 @@ pub async fn run(cli: &Cli, args: &Args) -> anyhow::Result<Code> {
             Some(&desired),
             &session.state,
         );
+        let notes = super::report::join_notes(&[
+            super::report::pending_subscriptions(&observed, &session.state),
+            notes,
+        ]);
         let text = plan_text::render_with_notes(&plan, &warnings, &notes);
         if crate::output::color::wanted(cli.no_color, false) {
             print!("{}", crate::output::color::plan(&text));

@@ -168,6 +168,41 @@ pub fn notes(
     }
 }
 
+/// The email subscriptions of the alarms' topic still waiting for their address to
+/// follow AWS's confirmation link: until then the address gets no alarm, which a
+/// person must hear from plan rather than from an outage. From the refreshed view.
+pub fn pending_subscriptions(observed: &crate::plan::Observed, state: &State) -> String {
+    let mut lines = Vec::new();
+    for (address, live) in observed {
+        let pending = live
+            .as_ref()
+            .and_then(|l| l.outputs.get("pending"))
+            .is_some_and(|p| p == "true");
+        let endpoint = state
+            .resources
+            .get(address)
+            .and_then(|r| r.spec["endpoint"].as_str());
+        if let (true, Some(endpoint)) = (pending, endpoint) {
+            lines.push(format!(
+                "Pending: {endpoint} has not confirmed {address} yet and gets no alarm until \
+                 it follows the link in AWS's confirmation email (AWS deletes an unconfirmed \
+                 subscription after 48 hours; the next apply subscribes it again)."
+            ));
+        }
+    }
+    lines.join("\n")
+}
+
+/// Joins notes, leaving out empty ones.
+pub fn join_notes(parts: &[String]) -> String {
+    parts
+        .iter()
+        .filter(|p| !p.is_empty())
+        .cloned()
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 /// How often a long step is reported: STACKCTL_PROGRESS_INTERVAL (e.g. `30s`), or
 /// every 10 s.
 fn progress_interval() -> anyhow::Result<Duration> {

@@ -135,6 +135,7 @@ impl Session {
         desired: &[Desired],
         observed: &Observed,
     ) -> anyhow::Result<crate::plan::Plan> {
+        crate::engine::domain::check(&self.aws, &self.config).await?;
         let plan = crate::plan::plan(desired, &self.state, observed)?;
         self.hold_back(plan).await
     }

@@ -207,7 +207,8 @@ fn tags_reach_every_spec() {
         "{}\n[services.api]\nimage = \"app:v1\"\nport = 8000\nroutes = [\"/api/*\"]\n\n\
          [services.api.scaling]\nmin = 1\nmax = 3\n\n\
          [cdn]\nenabled = true\n\n[network]\nflow_logs = \"all\"\n\n\
-         [alarms]\nemail = [\"ops@example.com\"]\n",
+         [alarms]\nemail = [\"ops@example.com\"]\n\n\
+         [domain]\nname = \"app.example.com\"\nzone = \"example.com\"\n",
         MINIMAL.replace(
             "region = \"eu-west-2\"",
             "region = \"eu-west-2\"\ntags = { team = \"payments\", cost-center = \"42\" }",
@@ -221,11 +222,12 @@ fn tags_reach_every_spec() {
     assert_eq!(kinds.len(), Kind::ALL.len(), "{kinds:?}");
     // Application Auto Scaling's objects are found by the service they scale, and a
     // policy takes no tags.
-    // Nor does an SNS subscription.
+    // Nor does an SNS subscription, nor a Route 53 record.
     let untagged = [
         Kind::ScalableTarget,
         Kind::ScalingPolicy,
         Kind::SnsSubscription,
+        Kind::DnsRecord,
     ];
     for d in r.iter().filter(|d| !untagged.contains(&d.address.kind())) {
         assert_eq!(

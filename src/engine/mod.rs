@@ -4,6 +4,7 @@
 
 pub mod adopt;
 pub mod cloud;
+pub mod domain;
 pub mod event;
 #[cfg(test)]
 pub mod fake;

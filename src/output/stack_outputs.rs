@@ -11,9 +11,16 @@ pub fn from_state(state: &State) -> BTreeMap<String, String> {
     for (address, record) in &state.resources {
         out.extend(registry::stack_outputs(address, record));
     }
-    let url = match (out.get("cdn_domain"), out.get("load_balancer_dns")) {
-        (Some(cdn), _) => Some(format!("https://{cdn}")),
-        (None, Some(alb)) => Some(format!("http://{alb}")),
+    // With [domain], the app answers at it over HTTPS, whether CloudFront or the
+    // load balancer serves it.
+    let url = match (
+        out.get("domain"),
+        out.get("cdn_domain"),
+        out.get("load_balancer_dns"),
+    ) {
+        (Some(domain), _, _) => Some(format!("https://{domain}")),
+        (None, Some(cdn), _) => Some(format!("https://{cdn}")),
+        (None, None, Some(alb)) => Some(format!("http://{alb}")),
         _ => None,
     };
     if let Some(url) = url {

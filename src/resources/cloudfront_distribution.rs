@@ -8,6 +8,7 @@
 //! job on the next run instead of leaving a disabled distribution behind.
 
 use super::facts::{Action, Facts, Item, Prices, Record, Service, Specs};
+use super::input::Input;
 use super::ownership::{Owner, owner, single};
 use super::tags::{self, TagChanges, Tags as UserTags};
 use super::{Created, Ctx, Live, Lookup, Ref, Resource, WantedAttrs, known, wanted_ref};
@@ -40,9 +41,10 @@ pub struct CloudfrontDistributionSpec {
     pub cache_policy_id: String,
     pub origin_request_policy_id: String,
     pub aliases: Vec<String>,
-    /// ACM certificate in us-east-1 for the aliases; None = the cloudfront.net one.
+    /// ACM certificate in us-east-1 for the aliases (the user's, or the one requested
+    /// for `[domain]`); None = the cloudfront.net one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub certificate_arn: Option<String>,
+    pub certificate_arn: Option<Input>,
     pub price_class: String,
     pub comment: String,
     /// Wait until the distribution is Deployed before apply reports success.
@@ -137,12 +139,15 @@ impl Resource for CloudfrontDistribution {
             ("aliases".into(), known(aliases)),
             (
                 "certificate_arn".into(),
-                known(spec.certificate_arn.clone()),
+                spec.certificate_arn
+                    .as_ref()
+                    .map_or(known(Value::Null), |c| c.wanted(lookup)),
             ),
             (
                 "minimum_tls".into(),
                 known(spec.certificate_arn.as_ref().map(|_| MINIMUM_TLS.as_str())),
             ),
+            ("ipv6".into(), known(true)),
             ("price_class".into(), known(spec.price_class.clone())),
             ("comment".into(), known(spec.comment.clone())),
             ("enabled".into(), known(true)),
@@ -226,6 +231,10 @@ impl Resource for CloudfrontDistribution {
             ("certificate_arn".into(), certificate_arn.into()),
             ("minimum_tls".into(), minimum_tls.into()),
             (
+                "ipv6".into(),
+                config.is_ipv6_enabled().unwrap_or(false).into(),
+            ),
+            (
                 "price_class".into(),
                 config.price_class().map(|p| p.as_str()).into(),
             ),
@@ -304,7 +313,7 @@ impl Resource for CloudfrontDistribution {
             .enabled(true)
             .build()
             .map_err(|e| build_error(OP, e))?;
-        apply(&mut config, spec, &ctx.resolve(&spec.origin_domain)?, OP)?;
+        apply(&mut config, spec, &resolved(ctx, spec)?, OP)?;
         let tags = cloudfront_tags(&ctx.tags(&spec.tags), OP)?;
         let out = ctx
             .aws
@@ -374,7 +383,7 @@ impl Resource for CloudfrontDistribution {
                     format!("distribution {id} is gone"),
                 )
             })?;
-            apply(&mut config, spec, &ctx.resolve(&spec.origin_domain)?, OP)?;
+            apply(&mut config, spec, &resolved(ctx, spec)?, OP)?;
             ctx.aws
                 .cloudfront
                 .update_distribution()
@@ -467,11 +476,16 @@ fn delete_may_succeed_later(e: &AwsError) -> bool {
     .contains(&e.code.as_str())
 }
 
+/// The hosted zone of every distribution's DNS name, which a Route 53 alias record
+/// to a distribution names (the Route 53 API reference, AliasTarget).
+pub const HOSTED_ZONE_ID: &str = "Z2FDTNDATAQYW2";
+
 fn outputs(dist: &aws_sdk_cloudfront::types::Distribution) -> super::Outputs {
     BTreeMap::from([
         ("id".to_string(), dist.id().to_string()),
         ("domain_name".to_string(), dist.domain_name().to_string()),
         ("arn".to_string(), dist.arn().to_string()),
+        ("zone_id".to_string(), HOSTED_ZONE_ID.to_string()),
     ])
 }
 
@@ -605,13 +619,31 @@ async fn wait_deployed(
     .await
 }
 
+/// The values of the spec's references: the origin's DNS name and the certificate.
+struct Resolved {
+    origin_domain: String,
+    certificate_arn: Option<String>,
+}
+
+fn resolved(ctx: &Ctx<'_>, spec: &CloudfrontDistributionSpec) -> Result<Resolved, AwsError> {
+    Ok(Resolved {
+        origin_domain: ctx.resolve(&spec.origin_domain)?,
+        certificate_arn: spec
+            .certificate_arn
+            .as_ref()
+            .map(|c| c.resolve(ctx))
+            .transpose()?,
+    })
+}
+
 /// Sets every setting stackctl manages on `config`, leaving the rest as found.
 fn apply(
     config: &mut DistributionConfig,
     spec: &CloudfrontDistributionSpec,
-    origin_domain: &str,
+    resolved: &Resolved,
     op: &'static str,
 ) -> Result<(), AwsError> {
+    let origin_domain = resolved.origin_domain.as_str();
     let built = |e| build_error(op, e);
     let origin = Origin::builder()
         .id(ORIGIN_ID)
@@ -687,7 +719,7 @@ fn apply(
             .map_err(built)?,
     );
 
-    config.viewer_certificate = Some(match &spec.certificate_arn {
+    config.viewer_certificate = Some(match &resolved.certificate_arn {
         Some(arn) => ViewerCertificate::builder()
             .cloud_front_default_certificate(false)
             .acm_certificate_arn(arn)
@@ -703,6 +735,8 @@ fn apply(
     config.comment = spec.comment.clone();
     config.enabled = true;
     config.http_version = Some(HttpVersion::Http2and3);
+    // Viewers reach it over IPv6 as well, which the domain's AAAA alias record needs.
+    config.is_ipv6_enabled = Some(true);
     Ok(())
 }
 

@@ -228,9 +228,16 @@ pub fn failure_message(
     why: &str,
     stopped: &[StoppedTask],
     targets: &[TargetState],
+    fired: &[FiredAlarm],
 ) -> String {
     let name = svc.service_name().unwrap_or("?");
     let mut text = format!("service {name}: {why}");
+    for alarm in fired {
+        text.push_str(&format!(
+            "\n  deployment alarm {} is in ALARM: {}",
+            alarm.name, alarm.reason
+        ));
+    }
     if stopped.is_empty() {
         text.push_str("\n  no stopped task of the service was found to say why");
     } else {
@@ -283,6 +290,14 @@ pub fn failure_message(
     if !events.is_empty() {
         text.push_str(&format!("\n  recent events: {}", events.join(" | ")));
     }
+    if !fired.is_empty() {
+        text.push_str(
+            "\n  The new version's tasks ran, but the alarm fired while ECS watched the \
+             deployment, so ECS failed it (and, with alarms.rollback, rolled the service \
+             back to the last deployment that completed). Look at what the new version \
+             answers and logs before deploying it again.",
+        );
+    }
     text.push_str(&format!(
         "\n  What to do: fix what the reasons above point at (the image, its command, \
          the port, the health check path, the task's permissions), then deploy again \
@@ -292,6 +307,39 @@ pub fn failure_message(
          the state."
     ));
     text
+}
+
+/// A deployment alarm of the service found in ALARM when its rollout failed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FiredAlarm {
+    pub name: String,
+    /// CloudWatch's state reason ("Threshold Crossed: 3 datapoints ...").
+    pub reason: String,
+}
+
+/// Which of `names` (the service's deployment alarms) are in ALARM: what failed the
+/// deployment, named in the report. Best effort: a failed read names none.
+pub async fn fired_alarms(aws: &Aws, names: &[String]) -> Vec<FiredAlarm> {
+    if names.is_empty() {
+        return Vec::new();
+    }
+    let out = aws
+        .cloudwatch
+        .describe_alarms()
+        .set_alarm_names(Some(names.to_vec()))
+        .state_value(aws_sdk_cloudwatch::types::StateValue::Alarm)
+        .send()
+        .await;
+    let Ok(out) = out else {
+        return Vec::new();
+    };
+    out.metric_alarms()
+        .iter()
+        .map(|a| FiredAlarm {
+            name: a.alarm_name().unwrap_or_default().to_string(),
+            reason: a.state_reason().unwrap_or("no reason given").to_string(),
+        })
+        .collect()
 }
 
 /// The last part of an ARN: a task's id, a target group's `NAME/ID` cut to NAME.
@@ -793,7 +841,7 @@ mod tests {
             },
         ];
         let targets = [target("unhealthy", Some("Target.Timeout"), None)];
-        let text = failure_message(&svc, "3 tasks failed to start", &stopped, &targets);
+        let text = failure_message(&svc, "3 tasks failed to start", &stopped, &targets, &[]);
         assert_eq!(
             text.lines().take(8).collect::<Vec<_>>(),
             [
@@ -817,7 +865,7 @@ mod tests {
     #[test]
     fn a_report_without_stopped_tasks_says_so() {
         let svc = Service::builder().service_name("shop-web").build();
-        let text = failure_message(&svc, "deployment failed", &[], &[]);
+        let text = failure_message(&svc, "deployment failed", &[], &[], &[]);
         assert!(
             text.contains("no stopped task of the service was found"),
             "{text}"

@@ -412,6 +412,7 @@ impl Resource for EcsService {
             None => Vec::new(),
         };
         let (cluster, service) = locate(id)?;
+        let alarms = alarm_names(ctx, spec)?.unwrap_or_default();
         let grace = Duration::from_secs(spec.health_check_grace_period.unwrap_or(0).max(0) as u64);
         let watch = Mutex::new(Watch::new(Instant::now(), grace));
         let policy = wait::WaitPolicy {
@@ -438,10 +439,13 @@ impl Resource for EcsService {
                 Verdict::Ready => Ok(wait::Poll::Ready(())),
                 Verdict::Pending(seen) => Ok(wait::Poll::Pending(seen)),
                 Verdict::Failed(why) => {
-                    let stopped = ecs_rollout::stopped_tasks(aws, &cluster, &svc).await;
+                    let (stopped, fired) = tokio::join!(
+                        ecs_rollout::stopped_tasks(aws, &cluster, &svc),
+                        ecs_rollout::fired_alarms(aws, &alarms)
+                    );
                     Err(AwsError::invalid(
                         ROLLOUT,
-                        ecs_rollout::failure_message(&svc, &why, &stopped, &targets),
+                        ecs_rollout::failure_message(&svc, &why, &stopped, &targets, &fired),
                     ))
                 }
             }

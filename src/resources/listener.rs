@@ -1,6 +1,7 @@
 //! ALB listener with its default action. The id is its ARN.
 
 use super::facts::{Facts, Item, Prices, Record, Service, Specs};
+use super::input::Input;
 use super::ownership::{elb_tags_by_arn, ensure_elb_ours};
 use super::tags::{self, Tags, elb_tags};
 use super::{
@@ -23,8 +24,9 @@ pub struct ListenerSpec {
     pub port: i32,
     /// "HTTP" or "HTTPS".
     pub protocol: String,
+    /// The user's certificate, or the one requested for `[domain]`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub certificate_arn: Option<String>,
+    pub certificate_arn: Option<Input>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ssl_policy: Option<String>,
     pub default_action: ListenerAction,
@@ -110,7 +112,7 @@ impl Resource for Listener {
             ("protocol".into(), known(spec.protocol.clone())),
             (
                 "certificate_arn".into(),
-                known(certificate(spec).map(str::to_string)),
+                certificate(spec).map_or(known(Value::Null), |c| c.wanted(lookup)),
             ),
             (
                 "ssl_policy".into(),
@@ -177,7 +179,7 @@ impl Resource for Listener {
             .load_balancer_arn(ctx.resolve(&spec.load_balancer)?)
             .port(spec.port)
             .protocol(ProtocolEnum::from(spec.protocol.as_str()))
-            .set_certificates(certificates(spec))
+            .set_certificates(certificates(ctx, spec)?)
             .set_ssl_policy(ssl_policy(spec).map(str::to_string))
             .default_actions(action(ctx, &spec.default_action)?)
             .set_tags(Some(elb_tags(&ctx.tags(&spec.tags))))
@@ -259,7 +261,7 @@ async fn modify(
         .listener_arn(id.as_str())
         .port(spec.port)
         .protocol(ProtocolEnum::from(spec.protocol.as_str()))
-        .set_certificates(certificates(spec))
+        .set_certificates(certificates(ctx, spec)?)
         .set_ssl_policy(ssl_policy(spec).map(str::to_string))
         .default_actions(default_action)
         .send()
@@ -289,12 +291,18 @@ fn is_https(spec: &ListenerSpec) -> bool {
     spec.protocol == HTTPS
 }
 
-fn certificate(spec: &ListenerSpec) -> Option<&str> {
-    spec.certificate_arn.as_deref().filter(|_| is_https(spec))
+fn certificate(spec: &ListenerSpec) -> Option<&Input> {
+    spec.certificate_arn.as_ref().filter(|_| is_https(spec))
 }
 
-fn certificates(spec: &ListenerSpec) -> Option<Vec<Certificate>> {
-    certificate(spec).map(|arn| vec![Certificate::builder().certificate_arn(arn).build()])
+fn certificates(ctx: &Ctx<'_>, spec: &ListenerSpec) -> Result<Option<Vec<Certificate>>, AwsError> {
+    let Some(certificate) = certificate(spec) else {
+        return Ok(None);
+    };
+    let arn = certificate.resolve(ctx)?;
+    Ok(Some(vec![
+        Certificate::builder().certificate_arn(arn).build(),
+    ]))
 }
 
 fn ssl_policy(spec: &ListenerSpec) -> Option<&str> {

@@ -9,12 +9,15 @@
 
 pub mod batch;
 pub mod facts;
+pub mod input;
 pub mod ownership;
 pub mod registry;
 pub mod tags;
 
 pub mod alarm;
+pub mod certificate;
 pub mod cloudfront_distribution;
+pub mod dns_record;
 pub mod ecr_repository;
 pub mod ecs_cluster;
 pub mod ecs_rollout;

@@ -57,6 +57,14 @@ macro_rules! dispatch {
                 type $R = ecs_cluster::EcsCluster;
                 $body
             }
+            Kind::Certificate => {
+                type $R = certificate::Certificate;
+                $body
+            }
+            Kind::DnsRecord => {
+                type $R = dns_record::DnsRecord;
+                $body
+            }
             Kind::LoadBalancer => {
                 type $R = load_balancer::LoadBalancer;
                 $body

@@ -30,6 +30,7 @@ const READ_LISTS_TAGS: &[(Kind, usize)] = &[
     (Kind::CloudfrontDistribution, 1),
     (Kind::Alarm, 1),
     (Kind::SnsTopic, 1),
+    (Kind::Certificate, 1),
 ];
 
 /// Every call in the log is a read (Describe*, List*, Get*).

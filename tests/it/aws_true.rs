@@ -8,7 +8,7 @@
 use crate::support::cli::{Workspace, example};
 use crate::support::emulator::Emulator;
 use crate::support::images::HELD;
-use crate::support::leftovers;
+use crate::support::{domain, leftovers};
 use stackctl::aws::Aws;
 use stackctl::aws::call_log::{CallLog, CallRecord};
 use stackctl_bench::fault_proxy::{FaultProxy, Faults};
@@ -30,8 +30,10 @@ async fn realistic(example_name: &str, region: &str) -> Realistic {
         FaultProxy::start_realistic(&emulator.endpoint, Faults::none(7), None, Realism::aws());
     let mut ws = Workspace::new(&emulator, &example(example_name));
     ws.endpoint = proxy.endpoint.clone();
+    let aws = Aws::for_emulator(region, &emulator.endpoint).await;
+    domain::zone_of(&aws, &ws.stack).await;
     Realistic {
-        aws: Aws::for_emulator(region, &emulator.endpoint).await,
+        aws,
         _emulator: emulator,
         proxy,
         ws,
@@ -98,7 +100,9 @@ async fn the_reference_stack_applies_through_propagation_and_makes_nothing_twice
 /// The production example on a fresh account: Application Auto Scaling's
 /// service-linked role is being created by the first RegisterScalableTarget, which
 /// cannot assume it yet; the call is sent again, the target is registered once, its
-/// policies follow, and the plan after is clean.
+/// policies follow, and the plan after is clean. Its domain's certificates show no
+/// validation record on their first describe (ACM fills it in a moment later): the
+/// create waits for it, and each is requested once.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_scaled_service_registers_through_the_new_service_linked_role() {
     let r = realistic("production", "eu-west-2").await;
@@ -107,6 +111,8 @@ async fn a_scaled_service_registers_through_the_new_service_linked_role() {
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
     let c = counts(&r);
     assert_eq!(c.scaling_service_linked_role, 1, "{c:?}");
+    // Both certificates were described before ACM showed their validation record.
+    assert_eq!(c.certificate_record_pending, 2, "{c:?}");
     let calls = CallLog::read(&log).unwrap();
     assert_creates_once(&calls);
     let registered = calls
@@ -117,6 +123,15 @@ async fn a_scaled_service_registers_through_the_new_service_linked_role() {
     assert_no_duplicates(&r, "shop").await;
     let plan = r.ws.run(&["plan", "--detailed-exitcode"]);
     assert_eq!(plan.code, 0, "{}", plan.stdout);
+    // The team's address has not followed AWS's confirmation link: plan says so.
+    assert!(counts(&r).pending_subscriptions >= 1, "{:?}", counts(&r));
+    assert!(
+        plan.stdout.contains(
+            "Pending: ops@example.com has not confirmed sns_subscription.ops-example-com yet"
+        ),
+        "{}",
+        plan.stdout
+    );
     assert_eq!(r.ws.destroy(&[]).code, 0);
     assert!(leftovers::of_stack(&r.aws, "shop").await.is_empty());
 }
@@ -417,4 +432,50 @@ async fn a_move_cut_short_between_its_finish_steps_is_completed() {
         hit,
         "no run was cut between the listener's and the service's finish"
     );
+}
+
+/// A deploy whose 5xx alarm fires while ECS watches it: the realism layer fails the
+/// deployment as ECS does with deployment alarms; apply fails, naming the alarm and
+/// the reason CloudWatch gives for its state (read by stackctl, not in ECS's answer).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_deploy_whose_alarm_fires_fails_naming_the_alarm() {
+    let r = realistic("hello-fargate", "eu-central-1").await;
+    r.ws.apply(&[]).ok();
+    let state = r.ws.state();
+    let repository =
+        state.resources[&"ecr_repository.hello".parse().unwrap()].outputs["uri"].clone();
+    let image = format!("{repository}:2");
+    r.ws.push(&image);
+    r.aws
+        .cloudwatch
+        .set_alarm_state()
+        .alarm_name("hello-hello-5xx")
+        .state_value(aws_sdk_cloudwatch::types::StateValue::Alarm)
+        .state_reason("Threshold Crossed: 3 datapoints were greater than the threshold (10.0)")
+        .send()
+        .await
+        .unwrap();
+    let deploy = r.ws.run(&[
+        "apply",
+        "--auto-approve",
+        "--image",
+        &format!("hello={image}"),
+    ]);
+    assert_eq!(deploy.code, 1, "{}\n{}", deploy.stdout, deploy.stderr);
+    assert!(
+        counts(&r).deployment_alarm_failures >= 1,
+        "{:?}",
+        counts(&r)
+    );
+    for expected in [
+        "ecs_service.hello: FAILED",
+        "deployment alarm hello-hello-5xx is in ALARM: Threshold Crossed: 3 datapoints",
+        "the alarm fired while ECS watched the deployment",
+    ] {
+        assert!(
+            deploy.stderr.contains(expected),
+            "missing `{expected}`:\n{}",
+            deploy.stderr
+        );
+    }
 }

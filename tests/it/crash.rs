@@ -13,6 +13,7 @@
 
 use crate::support::aws_order;
 use crate::support::cli::{Workspace, example};
+use crate::support::domain;
 use crate::support::emulator::Emulator;
 use crate::support::images::HELD;
 use crate::support::leftovers;
@@ -22,9 +23,41 @@ use stackctl::aws::call_log::{ABORT_AFTER_CALLS_ENV, CallLog, CallRecord};
 const EXAMPLE: &str = "weather";
 const EXAMPLE_REGION: &str = "eu-west-2";
 
-/// A workspace for the example under its own stack name, so many runs share one
-/// emulator without seeing each other's objects.
+/// What the reference stack gains for the crash tests, so that every kind is killed
+/// somewhere: autoscaling, alarms emailing through a topic, and a domain (two
+/// certificates, their validation record, A and AAAA aliases) in the emulator's one
+/// zone (`zone`).
+const EXTRA: &str = "
+[services.web.scaling]
+min = 2
+max = 4
+cpu = 60
+
+[alarms]
+email = [\"ops@example.com\"]
+
+[domain]
+name = \"STACK.example.com\"
+zone = \"example.com\"
+";
+
+/// The zone every crash test's domain is in, made once per emulator.
+async fn zone(aws: &Aws) {
+    domain::hosted_zone(aws, "example.com").await;
+}
+
+/// A workspace for the example, with `EXTRA`, under its own stack name, so many runs
+/// share one emulator without seeing each other's objects.
 fn workspace(emulator: &Emulator, stack: &str) -> Workspace {
+    let ws = plain_workspace(emulator, stack);
+    let text = std::fs::read_to_string(&ws.stack).unwrap();
+    std::fs::write(&ws.stack, text + &EXTRA.replace("STACK", stack)).unwrap();
+    ws
+}
+
+/// The example alone under its own stack name: for the replacement, which moves the
+/// target group and task definition and touches none of `EXTRA`'s kinds.
+fn plain_workspace(emulator: &Emulator, stack: &str) -> Workspace {
     let ws = Workspace::new(emulator, &example(EXAMPLE));
     ws.edit("name = \"weather\"", &format!("name = \"{stack}\""));
     ws
@@ -174,6 +207,7 @@ fn kill_points(total: usize) -> Vec<usize> {
 async fn an_apply_killed_after_any_call_converges_on_the_next_run() {
     let emulator = Emulator::start();
     let aws = Aws::for_emulator(EXAMPLE_REGION, &emulator.endpoint).await;
+    zone(&aws).await;
     let apply = ["apply", "--auto-approve"];
     let clean = workspace(&emulator, "clean");
     let held = calls_of(&clean, &apply, HELD);
@@ -212,6 +246,7 @@ async fn an_apply_killed_after_any_call_converges_on_the_next_run() {
 async fn a_destroy_killed_after_any_call_finishes_on_the_next_run() {
     let emulator = Emulator::start();
     let aws = Aws::for_emulator(EXAMPLE_REGION, &emulator.endpoint).await;
+    zone(&aws).await;
     // Applied with its images, which are deleted before the destroy: stackctl never
     // deletes them.
     let clean = workspace(&emulator, "clean");
@@ -249,14 +284,14 @@ async fn a_replacing_apply_killed_after_any_call_converges_on_the_next_run() {
     const NEW_PORT: &str = "port = 5001";
     let emulator = Emulator::start();
     let aws = Aws::for_emulator(EXAMPLE_REGION, &emulator.endpoint).await;
-    let clean = workspace(&emulator, "clean");
+    let clean = plain_workspace(&emulator, "clean");
     assert_eq!(clean.apply(&[]).code, 0);
     clean.edit(OLD_PORT, NEW_PORT);
     let total = calls_of(&clean, &["apply", "--auto-approve"], 0);
     assert!(total > 10, "only {total} calls in a clean replacement");
     for k in kill_points(total) {
         let stack = format!("r{k:03}");
-        let ws = workspace(&emulator, &stack);
+        let ws = plain_workspace(&emulator, &stack);
         let first = ws.apply(&[]);
         assert_eq!(first.code, 0, "{}", first.stderr);
         ws.edit(OLD_PORT, NEW_PORT);

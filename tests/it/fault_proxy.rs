@@ -105,6 +105,18 @@ async fn read_of(sdk: &aws_types::SdkConfig, service: &str) -> Result<(), (Strin
             .await
             .map(drop)
             .map_err(fail),
+        "acm" => aws_sdk_acm::Client::new(sdk)
+            .list_certificates()
+            .send()
+            .await
+            .map(drop)
+            .map_err(fail),
+        "route53" => aws_sdk_route53::Client::new(sdk)
+            .list_hosted_zones()
+            .send()
+            .await
+            .map(drop)
+            .map_err(fail),
         other => panic!("no read for {other}"),
     }
 }
@@ -120,6 +132,8 @@ const SERVICES: &[&str] = &[
     "application-autoscaling",
     "monitoring",
     "sns",
+    "acm",
+    "route53",
 ];
 
 /// Every service's throttling answer parses as that service's throttling code and is

@@ -8,6 +8,7 @@ mod commands;
 mod crash;
 mod deploys;
 mod destroy_blocked;
+mod domain;
 mod environments;
 mod fault_proxy;
 mod faults;

@@ -4,6 +4,7 @@
 //! scale-out), while a new bound in stack.toml is one; destroy leaves nothing.
 
 use crate::support::cli::{Workspace, example};
+use crate::support::domain;
 use crate::support::emulator::Emulator;
 use crate::support::images::HELD;
 use crate::support::leftovers;
@@ -14,6 +15,7 @@ use stackctl::address::Address;
 async fn a_scaled_service_keeps_the_count_its_autoscaler_set() {
     let emulator = Emulator::start();
     let ws = Workspace::new(&emulator, &example("production"));
+    domain::zone_of(&emulator.aws().await, &ws.stack).await;
     let held = ws.run(&["apply", "--auto-approve"]);
     assert_eq!(held.code, HELD, "{}\n{}", held.stdout, held.stderr);
     ws.push_images();

@@ -148,6 +148,7 @@ async fn tags_of(aws: &Aws, state: &State, address: &Address) -> BTreeMap<String
         }
         Kind::SnsTopic | Kind::SnsSubscription => unreachable!("hello-fargate emails no one"),
         Kind::CloudfrontDistribution => unreachable!("hello-fargate has no CDN"),
+        Kind::Certificate | Kind::DnsRecord => unreachable!("hello-fargate has no domain"),
         // Found by the service they scale, not by tags (a policy takes none).
         Kind::ScalableTarget | Kind::ScalingPolicy => unreachable!("hello-fargate does not scale"),
     }

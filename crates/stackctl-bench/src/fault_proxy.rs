@@ -275,7 +275,10 @@ fn protocol_of(service: &str) -> Option<Protocol> {
         "cloudfront" => Protocol::ErrorResponse {
             xmlns: "http://cloudfront.amazonaws.com/doc/2020-05-31/",
         },
-        "ecs" | "ecr" | "logs" | "application-autoscaling" => Protocol::Json,
+        "ecs" | "ecr" | "logs" | "application-autoscaling" | "acm" => Protocol::Json,
+        "route53" => Protocol::ErrorResponse {
+            xmlns: "https://route53.amazonaws.com/doc/2013-04-01/",
+        },
         "sns" => Protocol::ErrorResponse {
             xmlns: "http://sns.amazonaws.com/doc/2010-03-31/",
         },
@@ -314,7 +317,9 @@ pub fn error_of(service: &str, fault: Fault) -> (u16, &'static str, &'static str
         ("iam", Fault::Throttle) | ("elasticloadbalancing", Fault::Throttle) => {
             (400, "Throttling", RATE)
         }
-        ("cloudfront" | "sns" | "monitoring", Fault::Throttle) => (400, "Throttling", RATE),
+        ("cloudfront" | "sns" | "monitoring" | "route53", Fault::Throttle) => {
+            (400, "Throttling", RATE)
+        }
         ("sns", Fault::ServerError { unavailable: false }) => (
             500,
             "InternalError",
@@ -330,12 +335,15 @@ pub fn error_of(service: &str, fault: Fault) -> (u16, &'static str, &'static str
             "ServiceFailure",
             "Request processing has failed because of an unknown error, exception or failure.",
         ),
-        ("elasticloadbalancing" | "cloudfront", Fault::ServerError { unavailable: false }) => (
+        (
+            "elasticloadbalancing" | "cloudfront" | "route53",
+            Fault::ServerError { unavailable: false },
+        ) => (
             500,
             "InternalFailure",
             "The request processing has failed because of an unknown error, exception or failure.",
         ),
-        ("iam" | "elasticloadbalancing" | "cloudfront", Fault::ServerError { .. }) => {
+        ("iam" | "elasticloadbalancing" | "cloudfront" | "route53", Fault::ServerError { .. }) => {
             (503, "ServiceUnavailable", UNAVAILABLE)
         }
         (_, Fault::Throttle) => (400, "ThrottlingException", RATE),
@@ -1009,6 +1017,9 @@ impl Upstream for EmulatorUpstream {
             text.push_str(&format!(
                 "X-Amz-Target: {target}\r\nContent-Type: application/x-amz-json-1.1\r\n"
             ));
+        } else if request.method == "POST" {
+            // The query protocols (CloudWatch's DescribeAlarms) post a form.
+            text.push_str("Content-Type: application/x-www-form-urlencoded\r\n");
         }
         text.push_str("\r\n");
         let mut bytes = text.into_bytes();

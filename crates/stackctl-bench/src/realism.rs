@@ -77,6 +77,17 @@ pub struct Realism {
     /// (an empty target group has no target to route to). AWS refuses nothing, so
     /// this is only counted.
     pub traffic_moves: bool,
+    /// (7) ACM fills in a new certificate's validation record a moment after
+    /// RequestCertificate answers: the first DescribeCertificate of each new
+    /// certificate shows its domain validation options without `ResourceRecord`.
+    pub certificate_records: bool,
+    /// (8) ECS watches a service's deployment alarms during a rollout and its bake
+    /// time: a deployment started within the window while one of them is in ALARM
+    /// is shown FAILED, with the alarm in its reason.
+    pub deployment_alarms: bool,
+    /// (9) An email subscription stays pending until its address follows AWS's
+    /// confirmation link, which no test address does.
+    pub pending_email: bool,
 }
 
 impl Realism {
@@ -97,6 +108,9 @@ impl Realism {
             disable_deploying: true,
             distribution_etags: true,
             traffic_moves: true,
+            certificate_records: true,
+            deployment_alarms: true,
+            pending_email: true,
         }
     }
 
@@ -116,6 +130,9 @@ impl Realism {
             disable_deploying: false,
             distribution_etags: false,
             traffic_moves: false,
+            certificate_records: false,
+            deployment_alarms: false,
+            pending_email: false,
             ..Realism::aws()
         }
     }
@@ -164,6 +181,13 @@ pub struct RealismCounts {
     /// (6) Listeners and rules that moved traffic to a target group no service is
     /// registered in (not a refusal: AWS would answer those requests with 503).
     pub traffic_to_empty_target_group: u32,
+    /// (7) DescribeCertificate answers shown without the validation record yet (not
+    /// a refusal: the answer is rewritten).
+    pub certificate_record_pending: u32,
+    /// (8) DescribeServices answers showing a deployment failed by its alarm.
+    pub deployment_alarm_failures: u32,
+    /// (9) GetSubscriptionAttributes answers showing an email subscription pending.
+    pub pending_subscriptions: u32,
 }
 
 impl RealismCounts {
@@ -504,6 +528,13 @@ pub struct Layer {
     /// (5) Per distribution id.
     etags: HashMap<String, ETags>,
     disabling: HashSet<String>,
+    /// (7) Certificates requested and not yet described.
+    fresh_certificates: HashSet<String>,
+    /// (8) Services by ARN: when their last deployment started and the deployment
+    /// alarms it is watched by.
+    rollouts: HashMap<String, (Instant, Vec<String>)>,
+    /// (8) Services whose last deployment an alarm failed, with the reason shown.
+    alarm_failed: HashMap<String, String>,
 }
 
 impl Layer {
@@ -529,6 +560,9 @@ impl Layer {
             failing_describes: HashMap::new(),
             etags: HashMap::new(),
             disabling: HashSet::new(),
+            fresh_certificates: HashSet::new(),
+            rollouts: HashMap::new(),
+            alarm_failed: HashMap::new(),
         }
     }
 
@@ -586,8 +620,168 @@ impl Layer {
                 }
             }
             "elasticloadbalancing" => self.track_listeners(call, &op, answer, now),
-            "ecs" => self.ecs_after(call, &op, answer),
+            "ecs" => {
+                self.ecs_after(call, &op, answer);
+                if self.settings.deployment_alarms {
+                    self.deployment_alarms_after(call, &op, answer, now);
+                }
+            }
             "cloudfront" => self.cloudfront_after(call, &op, answer),
+            "acm" if self.settings.certificate_records => self.acm_after(call, &op, answer),
+            "sns" if self.settings.pending_email && op == "GetSubscriptionAttributes" => {
+                self.pending_email(answer)
+            }
+            _ => {}
+        }
+    }
+
+    // ----- 9: SNS -------------------------------------------------------------------
+
+    /// (9) An email subscription is pending until its address follows the link AWS
+    /// sends (SNS developer guide, "Confirm your Amazon SNS subscription"); moto
+    /// confirms it at once (sns/models.py, `confirmed` for every protocol but http).
+    fn pending_email(&mut self, answer: &mut Answer) {
+        let mut body = String::from_utf8_lossy(&answer.body).to_string();
+        let protocol = entry_value(&body, "Protocol").map(|r| body[r].to_string());
+        let Some(pending) = entry_value(&body, "PendingConfirmation") else {
+            return;
+        };
+        if protocol.as_deref() == Some("email") && body[pending.clone()].eq("false") {
+            body.replace_range(pending, "true");
+            answer.body = body.into_bytes();
+            self.counts.pending_subscriptions += 1;
+        }
+    }
+
+    // ----- 8: ECS deployment alarms ------------------------------------------------
+
+    /// (8) ECS fails a deployment when one of its deployment alarms goes into ALARM
+    /// during the rollout or the bake time after it (ECS developer guide, "How
+    /// CloudWatch alarms detect Amazon ECS deployment failures"; the API reference,
+    /// DeploymentAlarms: "When the alarms are generated, Amazon ECS sets the service
+    /// deployment to failed"). moto stores the alarms and watches nothing.
+    fn deployment_alarms_after(
+        &mut self,
+        call: &Call,
+        op: &str,
+        answer: &mut Answer,
+        now: Instant,
+    ) {
+        match op {
+            "CreateService" | "UpdateService" => {
+                let Some(doc) = json_body(&answer.body) else {
+                    return;
+                };
+                let service = &doc["service"];
+                let Some(arn) = service["serviceArn"].as_str() else {
+                    return;
+                };
+                let alarms = &service["deploymentConfiguration"]["alarms"];
+                let names: Vec<String> = match alarms["enable"].as_bool() {
+                    Some(true) => alarms["alarmNames"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .filter_map(|n| n.as_str().map(str::to_string))
+                        .collect(),
+                    _ => Vec::new(),
+                };
+                // A deploy (a new task definition) starts a rollout; any other update
+                // of a service whose last deployment failed keeps it failed.
+                let deploys = op == "CreateService"
+                    || json_body(call.body).is_some_and(|d| d.get("taskDefinition").is_some());
+                if deploys {
+                    self.alarm_failed.remove(arn);
+                    self.rollouts.insert(arn.to_string(), (now, names));
+                }
+            }
+            "DescribeServices" => {
+                let Some(mut doc) = json_body(&answer.body) else {
+                    return;
+                };
+                let mut changed = false;
+                for service in doc["services"].as_array_mut().into_iter().flatten() {
+                    let Some(arn) = service["serviceArn"].as_str().map(str::to_string) else {
+                        continue;
+                    };
+                    let reason = match self.alarm_failed.get(&arn) {
+                        Some(reason) => Some(reason.clone()),
+                        None => self.fired_during_rollout(&arn, call.region, now),
+                    };
+                    let Some(reason) = reason else { continue };
+                    self.alarm_failed.insert(arn, reason.clone());
+                    fail_primary(service, &reason);
+                    self.counts.deployment_alarm_failures += 1;
+                    changed = true;
+                }
+                if changed {
+                    answer.body = doc.to_string().into_bytes();
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// The reason ECS gives when a deployment alarm of the service's rollout (still in
+    /// the window) is in ALARM; None otherwise.
+    fn fired_during_rollout(&self, arn: &str, region: &str, now: Instant) -> Option<String> {
+        let (started, names) = self.rollouts.get(arn)?;
+        if names.is_empty() || !self.young(*started, now) {
+            return None;
+        }
+        let mut form = String::from("Action=DescribeAlarms&Version=2010-08-01&StateValue=ALARM");
+        for (i, name) in names.iter().enumerate() {
+            form.push_str(&format!("&AlarmNames.member.{}={name}", i + 1));
+        }
+        let request = UpstreamRequest {
+            method: "POST",
+            path: "/",
+            service: "monitoring",
+            region,
+            target: None,
+            body: form.as_bytes(),
+        };
+        let answer = self.upstream.send(&request).filter(|a| a.status == 200)?;
+        let fired = first_text(&String::from_utf8_lossy(&answer.body), "AlarmName")?;
+        Some(format!("ECS deployment failed: alarm(s) detected: {fired}"))
+    }
+
+    // ----- 7: ACM ------------------------------------------------------------------
+
+    /// (7) The validation record of a new certificate is not there on its first
+    /// describe. The ACM API reference, DescribeCertificate: "ResourceRecord ...
+    /// appears only after the certificate request has been processed";
+    /// terraform-provider-aws (acm/certificate.go, waitCertificateDomainValidations
+    /// Available) waits up to 5 minutes for it. moto fills it in at once
+    /// (acm/models.py describe).
+    fn acm_after(&mut self, call: &Call, op: &str, answer: &mut Answer) {
+        match op {
+            "RequestCertificate" => {
+                if let Some(arn) =
+                    json_body(&answer.body).and_then(|d| string_at(&d, "CertificateArn"))
+                {
+                    self.fresh_certificates.insert(arn);
+                }
+            }
+            "DescribeCertificate" => {
+                let arn = json_body(call.body).and_then(|d| string_at(&d, "CertificateArn"));
+                if !arn.is_some_and(|a| self.fresh_certificates.remove(&a)) {
+                    return;
+                }
+                let Some(mut doc) = json_body(&answer.body) else {
+                    return;
+                };
+                let options = doc
+                    .pointer_mut("/Certificate/DomainValidationOptions")
+                    .and_then(Value::as_array_mut);
+                for option in options.into_iter().flatten() {
+                    if let Some(option) = option.as_object_mut() {
+                        option.remove("ResourceRecord");
+                    }
+                }
+                answer.body = doc.to_string().into_bytes();
+                self.counts.certificate_record_pending += 1;
+            }
             _ => {}
         }
     }
@@ -1431,6 +1625,25 @@ fn json_body(body: &[u8]) -> Option<Value> {
 
 fn string_at(doc: &Value, key: &str) -> Option<String> {
     doc.get(key)?.as_str().map(str::to_string)
+}
+
+/// (9) Where the value of an awsQuery map entry (`<key>KEY</key> <value>V</value>`)
+/// is in `xml`.
+fn entry_value(xml: &str, key: &str) -> Option<std::ops::Range<usize>> {
+    let after_key = xml.find(&format!("<key>{key}</key>"))?;
+    let open = after_key + xml[after_key..].find("<value>")? + "<value>".len();
+    let close = open + xml[open..].find("</value>")?;
+    Some(open..close)
+}
+
+/// (8) The service's PRIMARY deployment as ECS shows one its alarm failed.
+fn fail_primary(service: &mut Value, reason: &str) {
+    for deployment in service["deployments"].as_array_mut().into_iter().flatten() {
+        if deployment["status"] == "PRIMARY" {
+            deployment["rolloutState"] = Value::from("FAILED");
+            deployment["rolloutStateReason"] = Value::from(reason);
+        }
+    }
 }
 
 /// The text of the first `<tag>` element; enough for create answers, which name

@@ -25,6 +25,8 @@ pub struct Config {
     pub load_balancer: LoadBalancer,
     #[serde(default)]
     pub cdn: Cdn,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub domain: Option<Domain>,
     #[serde(default)]
     pub alarms: Alarms,
     #[serde(default)]
@@ -46,6 +48,20 @@ fn environments_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
             "description": "Overrides of this file's keys, in its shape (checked once merged)."
         }
     })
+}
+
+/// `[domain]`: the stack answers over HTTPS at `name`. stackctl requests ACM
+/// certificates for it (the load balancer's in the stack's region, CloudFront's in
+/// us-east-1), validates them through a record in `zone`, and points `name` at
+/// CloudFront (or at the load balancer without a CDN) with alias records.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Domain {
+    /// Where the app answers: `app.example.com`, or the zone's own name.
+    pub name: String,
+    /// An existing public Route 53 hosted zone that holds `name`, found by its name.
+    /// stackctl never creates or deletes it.
+    pub zone: String,
 }
 
 /// `[alarms]`: CloudWatch alarms on the routed services and the load balancer, on

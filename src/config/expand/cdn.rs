@@ -6,7 +6,7 @@
 
 use super::load_balancer::LoadBalancer;
 use super::shared::addr;
-use crate::address::Kind;
+use crate::address::{Address, Kind};
 use crate::config::schema::{Caching, ViewerProtocol};
 use crate::config::validate::Validated;
 use crate::desired::Desired;
@@ -29,37 +29,56 @@ pub(super) fn expand(v: &Validated, lb: &LoadBalancer) -> Vec<Desired> {
     if !(c.cdn.enabled && v.has_load_balancer()) {
         return Vec::new();
     }
-    let https_origin = c.load_balancer.https.as_ref();
-    vec![Desired::new(
-        addr(Kind::CloudfrontDistribution, "main"),
-        CloudfrontDistributionSpec {
-            origin_domain: Ref::new(lb.alb.clone(), "dns_name"),
-            origin_protocol: if https_origin.is_some() {
-                "https-only"
-            } else {
-                "http-only"
-            }
-            .into(),
-            origin_http_port: c.load_balancer.http_port.into(),
-            origin_https_port: https_origin.map(|h| h.port.into()).unwrap_or(443),
-            viewer_protocol: match c.cdn.viewer_protocol {
-                ViewerProtocol::AllowAll => "allow-all",
-                ViewerProtocol::RedirectToHttps => "redirect-to-https",
-                ViewerProtocol::HttpsOnly => "https-only",
-            }
-            .into(),
-            cache_policy_id: match c.cdn.caching {
-                Caching::Disabled => CACHING_DISABLED,
-                Caching::Optimized => CACHING_BY_ORIGIN_HEADERS,
-            }
-            .into(),
-            origin_request_policy_id: ALL_VIEWER.into(),
-            aliases: c.cdn.aliases.clone(),
-            certificate_arn: c.cdn.certificate_arn.clone(),
-            price_class: c.cdn.price_class.clone(),
-            comment: format!("{stack} (stackctl)", stack = c.stack.name),
-            wait_for_deployment: c.cdn.wait,
-            tags: c.stack.tags.clone(),
-        },
-    )]
+    let https_origin = super::load_balancer::https_port(v);
+    let requested = super::domain::cdn_certificate(v);
+    let after: Vec<Address> = requested
+        .iter()
+        .map(|_| super::domain::validation_record())
+        .collect();
+    let certificate = super::domain::certificate_input(requested, c.cdn.certificate_arn.as_ref());
+    // With [domain], the distribution answers at the domain first.
+    let mut aliases: Vec<String> = c.domain.iter().map(|d| d.name.clone()).collect();
+    aliases.extend(
+        c.cdn
+            .aliases
+            .iter()
+            .filter(|a| !aliases.contains(a))
+            .cloned()
+            .collect::<Vec<_>>(),
+    );
+    vec![
+        Desired::new(
+            addr(Kind::CloudfrontDistribution, "main"),
+            CloudfrontDistributionSpec {
+                origin_domain: Ref::new(lb.alb.clone(), "dns_name"),
+                origin_protocol: if https_origin.is_some() {
+                    "https-only"
+                } else {
+                    "http-only"
+                }
+                .into(),
+                origin_http_port: c.load_balancer.http_port.into(),
+                origin_https_port: https_origin.unwrap_or(443).into(),
+                viewer_protocol: match c.cdn.viewer_protocol {
+                    ViewerProtocol::AllowAll => "allow-all",
+                    ViewerProtocol::RedirectToHttps => "redirect-to-https",
+                    ViewerProtocol::HttpsOnly => "https-only",
+                }
+                .into(),
+                cache_policy_id: match c.cdn.caching {
+                    Caching::Disabled => CACHING_DISABLED,
+                    Caching::Optimized => CACHING_BY_ORIGIN_HEADERS,
+                }
+                .into(),
+                origin_request_policy_id: ALL_VIEWER.into(),
+                aliases,
+                certificate_arn: certificate,
+                price_class: c.cdn.price_class.clone(),
+                comment: format!("{stack} (stackctl)", stack = c.stack.name),
+                wait_for_deployment: c.cdn.wait,
+                tags: c.stack.tags.clone(),
+            },
+        )
+        .after(after),
+    ]
 }

@@ -4,13 +4,14 @@
 //! to the others. With HTTPS, HTTP only redirects to it by default, so the app is not
 //! served in plain text next to HTTPS. It exists only when some service has routes.
 
+use super::domain;
 use super::network::Network;
 use super::shared::{addr, allow_all_egress, id, ids};
 use crate::address::{Address, Kind};
-use crate::config::schema::Https;
 use crate::config::validate::Validated;
 use crate::desired::Desired;
 use crate::resources::Ref;
+use crate::resources::input::Input;
 use crate::resources::listener::{ListenerAction, ListenerSpec};
 use crate::resources::load_balancer::LoadBalancerSpec;
 use crate::resources::security_group::{Rule, SecurityGroupSpec};
@@ -83,12 +84,12 @@ fn ingress(v: &Validated) -> Vec<Rule> {
     let lb = &c.load_balancer;
     if c.cdn.enabled && c.cdn.alb_only_from_cloudfront {
         // CloudFront uses HTTPS to the origin whenever the ALB has it.
-        let origin_port = lb.https.as_ref().map_or(lb.http_port, |h| h.port);
+        let origin_port = https_port(v).unwrap_or(lb.http_port);
         return vec![tcp_from_cloudfront(origin_port)];
     }
     let mut ingress = vec![tcp_from_anywhere(lb.http_port, "HTTP from anywhere")];
-    if let Some(h) = &lb.https {
-        ingress.push(tcp_from_anywhere(h.port, "HTTPS from anywhere"));
+    if let Some(port) = https_port(v) {
+        ingress.push(tcp_from_anywhere(port, "HTTPS from anywhere"));
     }
     ingress
 }
@@ -121,14 +122,55 @@ fn tcp_from_cloudfront(port: u16) -> Rule {
     }
 }
 
-/// The HTTP listener and, with `[load_balancer.https]`, the HTTPS one; with those of
-/// them that forward by path.
+/// The port of the HTTPS listener: `[load_balancer.https]`'s, or 443 for `[domain]`.
+pub(super) fn https_port(v: &Validated) -> Option<u16> {
+    let c = &v.config;
+    match (&c.load_balancer.https, &c.domain) {
+        (Some(h), _) => Some(h.port),
+        (None, Some(_)) => Some(443),
+        (None, None) => None,
+    }
+}
+
+/// The HTTPS listener's settings: `[load_balancer.https]` as given, or for `[domain]`
+/// port 443 with the requested certificate, HTTP redirected to it.
+struct HttpsListener {
+    port: u16,
+    redirect_http: bool,
+    ssl_policy: Option<String>,
+    certificate: Input,
+    /// What must be ready first: the record whose ready step says the requested
+    /// certificate is issued.
+    after: Vec<Address>,
+}
+
+fn https_settings(v: &Validated) -> Option<HttpsListener> {
+    let c = &v.config;
+    let given = c.load_balancer.https.as_ref();
+    let requested = domain::load_balancer_certificate(v);
+    let after = requested
+        .iter()
+        .map(|_| domain::validation_record())
+        .collect();
+    let certificate = domain::certificate_input(requested, given.map(|h| &h.certificate_arn))?;
+    Some(HttpsListener {
+        port: https_port(v)?,
+        redirect_http: given.is_none_or(|h| h.redirect_http),
+        ssl_policy: given.and_then(|h| h.ssl_policy.clone()),
+        certificate,
+        after,
+    })
+}
+
+/// The HTTP listener and, with HTTPS, the HTTPS one; with those of them that forward
+/// by path.
 fn listeners(v: &Validated, alb: &Address) -> (Vec<Desired>, Vec<(Address, &'static str)>) {
     let lb = &v.config.load_balancer;
     let http = addr(Kind::Listener, "http");
     let https = addr(Kind::Listener, "https");
     let mut forwarding = Vec::new();
-    let redirect = lb.https.as_ref().filter(|h| h.redirect_http);
+    let settings = https_settings(v);
+    let redirect = settings.as_ref().filter(|h| h.redirect_http);
     let mut out = vec![Desired::new(
         http.clone(),
         ListenerSpec {
@@ -149,30 +191,30 @@ fn listeners(v: &Validated, alb: &Address) -> (Vec<Desired>, Vec<(Address, &'sta
     if redirect.is_none() {
         forwarding.push((http, "http"));
     }
-    if let Some(h) = &lb.https {
+    if let Some(h) = settings {
         out.push(https_listener(v, alb, &https, h));
         forwarding.push((https, "https"));
     }
     (out, forwarding)
 }
 
-fn https_listener(v: &Validated, alb: &Address, https: &Address, h: &Https) -> Desired {
+fn https_listener(v: &Validated, alb: &Address, https: &Address, h: HttpsListener) -> Desired {
     Desired::new(
         https.clone(),
         ListenerSpec {
             load_balancer: Ref::id(alb.clone()),
             port: h.port.into(),
             protocol: "HTTPS".into(),
-            certificate_arn: Some(h.certificate_arn.clone()),
+            certificate_arn: Some(h.certificate),
             ssl_policy: Some(
                 h.ssl_policy
-                    .clone()
                     .unwrap_or_else(|| "ELBSecurityPolicy-TLS13-1-2-2021-06".into()),
             ),
             default_action: default_action(v),
             tags: v.config.stack.tags.clone(),
         },
     )
+    .after(h.after)
 }
 
 /// What a forwarding listener does with a request no rule matches: the service that

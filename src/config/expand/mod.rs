@@ -6,6 +6,7 @@
 
 mod alarms;
 mod cdn;
+mod domain;
 mod load_balancer;
 mod network;
 mod repositories;
@@ -36,5 +37,6 @@ pub fn expand(v: &Validated, zones: &[String]) -> Vec<Desired> {
     out.extend(scaling::expand(v, &lb));
     out.extend(alarms::expand(v, &lb));
     out.extend(cdn::expand(v, &lb));
+    out.extend(domain::expand(v, &lb));
     out
 }

@@ -546,7 +546,7 @@ async fn https_listener_changes_certificate_and_policy_and_http_redirects() {
         load_balancer: Ref::id(lb.clone()),
         port: 443,
         protocol: "HTTPS".into(),
-        certificate_arn: Some(first.clone()),
+        certificate_arn: Some(first.clone().into()),
         ssl_policy: None,
         default_action: ListenerAction::Forward {
             target_group: Ref::id(tg.clone()),
@@ -563,7 +563,7 @@ async fn https_listener_changes_certificate_and_policy_and_http_redirects() {
     assert_eq!(live.attrs["certificate_arn"], json!(first));
 
     let mut spec = spec.clone();
-    spec.certificate_arn = Some(second.clone());
+    spec.certificate_arn = Some(second.clone().into());
     h.update::<Listener>(&address, &id, &spec, &["certificate_arn"])
         .await;
     let live = h.assert_in_sync::<Listener>(&id, &spec).await;

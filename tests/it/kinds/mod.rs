@@ -3,6 +3,7 @@
 //! delete of something already gone.
 
 mod compute;
+mod domain;
 mod edge;
 mod monitoring;
 mod network;

@@ -33,6 +33,8 @@ enum Pair {
     RoutedService,
     /// A service and the rules that route to it (`listener_rule.NAME-http`).
     ServiceOfRule,
+    /// The first is the record that validates a certificate the second uses.
+    Validates,
     /// The first object was made with the second (its recorded spec names it): a load
     /// balancer, NAT gateway or service in a subnet or security group, a rule
     /// forwarding to a target group, a group whose rule names another as its source.
@@ -55,6 +57,17 @@ impl Pair {
                 .resources
                 .get(first)
                 .is_some_and(|r| references(&r.spec).contains(then)),
+            Pair::Validates => {
+                let (Some(record), Some(user)) =
+                    (state.resources.get(first), state.resources.get(then))
+                else {
+                    return false;
+                };
+                let certificates = references(&record.spec["validates"]);
+                references(&user.spec)
+                    .iter()
+                    .any(|a| certificates.contains(a))
+            }
         }
     }
 }
@@ -79,6 +92,18 @@ const APPLY: &[Rule] = &[
         why: "a service on a target group no listener forwards to: does not have an associated load balancer",
     },
     Rule {
+        first: (Kind::DnsRecord, "ChangeResourceRecordSets"),
+        then: (Kind::Listener, "CreateListener"),
+        pair: Pair::Validates,
+        why: "an HTTPS listener on a certificate ACM has not issued: UnsupportedCertificate",
+    },
+    Rule {
+        first: (Kind::DnsRecord, "ChangeResourceRecordSets"),
+        then: (Kind::CloudfrontDistribution, "CreateDistributionWithTags"),
+        pair: Pair::Validates,
+        why: "a distribution on a certificate ACM has not issued: InvalidViewerCertificate",
+    },
+    Rule {
         first: (Kind::ListenerRule, "CreateRule"),
         then: (Kind::EcsService, "CreateService"),
         pair: Pair::ServiceOfRule,
@@ -87,6 +112,18 @@ const APPLY: &[Rule] = &[
 ];
 
 const DESTROY: &[Rule] = &[
+    Rule {
+        first: (Kind::Listener, "DeleteListener"),
+        then: (Kind::Certificate, "DeleteCertificate"),
+        pair: Pair::Uses,
+        why: "a certificate a listener uses: ResourceInUseException",
+    },
+    Rule {
+        first: (Kind::CloudfrontDistribution, "DeleteDistribution"),
+        then: (Kind::Certificate, "DeleteCertificate"),
+        pair: Pair::Uses,
+        why: "a certificate a distribution uses: ResourceInUseException",
+    },
     Rule {
         first: (Kind::Listener, "DeleteListener"),
         then: (Kind::TargetGroup, "DeleteTargetGroup"),
@@ -249,6 +286,9 @@ pub fn create_operation(kind: Kind) -> &'static str {
         Kind::SnsSubscription => "Subscribe",
         Kind::Alarm => "PutMetricAlarm",
         Kind::CloudfrontDistribution => "CreateDistributionWithTags",
+        Kind::Certificate => "RequestCertificate",
+        // Also how the validation record is written again (UPSERT) and updated.
+        Kind::DnsRecord => "ChangeResourceRecordSets",
     }
 }
 

@@ -48,6 +48,9 @@ impl Emulator {
             cmd.args(["-H", "127.0.0.1", "-p", &port.to_string()])
                 .env("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
                 .env("MOTO_ECS_SERVICE_RUNNING", "10")
+                // ACM issues a requested certificate this many seconds after the
+                // request, without looking at DNS (AWS: once it sees the record).
+                .env("MOTO_ACM_VALIDATION_WAIT", "0")
                 .stdout(Stdio::null())
                 .stderr(Stdio::null());
             for (k, v) in env {

@@ -57,6 +57,8 @@ async fn sweep(aws: &Aws, stack: &str, kind: Kind) -> Vec<String> {
         Kind::SnsSubscription => subscriptions(aws, stack).await,
         Kind::Alarm => alarms(aws, stack).await,
         Kind::CloudfrontDistribution => distributions(aws, stack).await,
+        Kind::Certificate => certificates(aws, stack).await,
+        Kind::DnsRecord => records(aws, stack).await,
     }
 }
 
@@ -356,6 +358,64 @@ async fn distributions(aws: &Aws, stack: &str) -> Vec<String> {
         .collect()
 }
 
+/// The stack's certificates in its region and in us-east-1 (CloudFront's), by tag.
+async fn certificates(aws: &Aws, stack: &str) -> Vec<String> {
+    let mut left = Vec::new();
+    for acm in [&aws.acm, &aws.acm_cloudfront] {
+        let out = acm.list_certificates().send().await.unwrap();
+        for arn in out
+            .certificate_summary_list()
+            .iter()
+            .filter_map(|c| c.certificate_arn())
+        {
+            let tags = acm
+                .list_tags_for_certificate()
+                .certificate_arn(arn)
+                .send()
+                .await
+                .unwrap();
+            let ours = tags
+                .tags()
+                .iter()
+                .any(|t| t.key() == "stackctl:stack" && t.value() == Some(stack));
+            if ours {
+                left.push(format!("certificate {arn}"));
+            }
+        }
+    }
+    left
+}
+
+/// Records carry no tags: a test stack's domain is `{stack}.<zone>` (the production
+/// example's `shop.example.com`), so every record at that name or below it, in any
+/// zone, is the stack's (its alias records and the validation CNAME).
+async fn records(aws: &Aws, stack: &str) -> Vec<String> {
+    let zones = aws.route53.list_hosted_zones().send().await.unwrap();
+    let mut left = Vec::new();
+    for z in zones.hosted_zones() {
+        let domain = format!("{stack}.{}", z.name());
+        let out = aws
+            .route53
+            .list_resource_record_sets()
+            .hosted_zone_id(z.id())
+            .send()
+            .await
+            .unwrap();
+        left.extend(
+            out.resource_record_sets()
+                .iter()
+                .filter(|r| r.name() == domain || r.name().ends_with(&format!(".{domain}")))
+                .map(|r| {
+                    // As stackctl names it: ZONEID_NAME_TYPE.
+                    let zone_id = z.id().trim_start_matches("/hostedzone/");
+                    let name = r.name().trim_end_matches('.').to_ascii_lowercase();
+                    format!("dns record {zone_id}_{name}_{}", r.r#type().as_str())
+                }),
+        );
+    }
+    left
+}
+
 /// The services of the stack's cluster (named after the stack) that are not gone:
 /// AWS refuses to delete a cluster that still has any, where moto deletes it and
 /// keeps them.
@@ -457,5 +517,7 @@ pub fn label(kind: Kind) -> &'static str {
         Kind::SnsSubscription => "sns subscription ",
         Kind::Alarm => "alarm ",
         Kind::CloudfrontDistribution => "cloudfront distribution ",
+        Kind::Certificate => "certificate ",
+        Kind::DnsRecord => "dns record ",
     }
 }

@@ -175,6 +175,10 @@ pub struct Group {
     _emulator: Emulator,
 }
 
+/// Every name the cases serve over HTTPS (CloudFront's aliases, checked against the
+/// load balancer's certificate too): the load balancer's certificates cover them all.
+const SERVED: &[&str] = &["app.example.com", "upd.example.com", "www.upd.example.com"];
+
 impl Group {
     /// Starts an emulator, requests four certificates from it (`${cert}` is the
     /// base stack's HTTPS certificate, `${cert2}` another one; `${cdn_cert}` is the
@@ -188,19 +192,19 @@ impl Group {
         let vars = BTreeMap::from([
             (
                 "cert".to_string(),
-                request_certificate(endpoint, REGION, "upd.example.com"),
+                request_certificate(endpoint, REGION, "app.example.com", SERVED),
             ),
             (
                 "cert2".to_string(),
-                request_certificate(endpoint, REGION, "www.upd.example.com"),
+                request_certificate(endpoint, REGION, "upd.example.com", SERVED),
             ),
             (
                 "cdn_cert".to_string(),
-                request_certificate(endpoint, CDN_REGION, "app.example.com"),
+                request_certificate(endpoint, CDN_REGION, "app.example.com", &[]),
             ),
             (
                 "cdn_cert2".to_string(),
-                request_certificate(endpoint, CDN_REGION, "upd.example.com"),
+                request_certificate(endpoint, CDN_REGION, "upd.example.com", SERVED),
             ),
         ]);
         let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/fixtures/updates.toml");
@@ -506,9 +510,11 @@ fn remove(table: &mut toml::Table, key: &str) {
 /// ACM certificate is what stack.toml takes; the emulator's load balancer checks that
 /// a listener's certificate exists in its ACM (or IAM). `region` is the certificate's
 /// (CloudFront takes certificates from us-east-1 only).
-fn request_certificate(endpoint: &str, region: &str, domain: &str) -> String {
+fn request_certificate(endpoint: &str, region: &str, domain: &str, also: &[&str]) -> String {
     let host = endpoint.trim_start_matches("http://");
-    let body = json!({ "DomainName": domain }).to_string();
+    let mut names = vec![domain];
+    names.extend(also);
+    let body = json!({ "DomainName": domain, "SubjectAlternativeNames": names }).to_string();
     let mut stream = TcpStream::connect(host).expect("connect to the emulator");
     write!(
         stream,

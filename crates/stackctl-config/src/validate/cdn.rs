@@ -9,6 +9,7 @@ use crate::schema::{Cdn, LoadBalancer};
 pub(super) fn check(
     cdn: &Cdn,
     lb: &LoadBalancer,
+    has_domain: bool,
     has_lb: bool,
     partition: Option<&Partition>,
     problems: &mut Problems,
@@ -46,7 +47,11 @@ pub(super) fn check(
             "one of PriceClass_100, PriceClass_200, PriceClass_All".into(),
         );
     }
-    check_https_origin(cdn, lb, problems);
+    // With [domain], CloudFront forwards the domain, which the load balancer's
+    // certificate covers.
+    if !has_domain {
+        check_https_origin(cdn, lb, problems);
+    }
     if let Some(partition) = partition {
         check_partition(cdn, partition, problems);
     }

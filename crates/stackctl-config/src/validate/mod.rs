@@ -6,6 +6,7 @@ mod alarms;
 
 pub use alarms::subscription_name;
 mod cdn;
+mod domain;
 mod load_balancer;
 mod network;
 mod problems;
@@ -132,10 +133,14 @@ pub fn validate(config: Config, env_region: Option<String>) -> Result<Validated,
     cdn::check(
         &config.cdn,
         &config.load_balancer,
+        config.domain.is_some(),
         has_lb,
         partition,
         &mut problems,
     );
+    if let Some(domain) = &config.domain {
+        domain::check(domain, &config.cdn, has_lb, &mut problems);
+    }
     alarms::check(&config.alarms, &mut problems);
     // Last, though it reports at stack.name, for the same reason.
     if has_lb {
