@@ -115,6 +115,25 @@ mod tests {
         assert!(find(DEFAULT).is_some());
     }
 
+    /// A stack's own repositories take immutable tags (`docs/security.md`), so a
+    /// template that named `:latest` could never be pushed twice: every service of a
+    /// template names a version.
+    #[test]
+    fn no_template_runs_latest() {
+        for t in ALL {
+            let v = crate::config::parse(Path::new("stack.toml"), t.text, None).unwrap();
+            for (name, service) in &v.config.services {
+                let tag = service.image.rsplit_once(':').map(|(_, tag)| tag);
+                assert!(
+                    tag.is_some_and(|tag| tag != "latest" && !tag.contains('/')),
+                    "{}: services.{name}.image = {}",
+                    t.name,
+                    service.image
+                );
+            }
+        }
+    }
+
     #[test]
     fn naming_rewrites_only_the_stack_name_and_keeps_the_comments() {
         let weather = find("weather").unwrap();

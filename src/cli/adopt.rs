@@ -40,11 +40,12 @@ pub async fn missing(mut session: Session, mode: Mode) -> anyhow::Result<Session
 }
 
 fn found_line(mode: Mode, address: &Address, id: &CloudId, replaced: Option<&CloudId>) -> String {
+    let by = crate::resources::registry::found_by(address.kind());
     match (mode, replaced) {
-        (Mode::Save, None) => format!("Adopted {address} ({id}) — found by its stackctl tags"),
-        (Mode::Preview, None) => format!(
-            "Will adopt {address} ({id}) — found by its stackctl tags; apply records it in the state"
-        ),
+        (Mode::Save, None) => format!("Adopted {address} ({id}) — found by {by}"),
+        (Mode::Preview, None) => {
+            format!("Will adopt {address} ({id}) — found by {by}; apply records it in the state")
+        }
         (Mode::Save, Some(old)) => format!(
             "Recovered {address} ({id}) — an interrupted run created it to replace {old}, \
              which is deleted once nothing uses it"

@@ -123,6 +123,14 @@ impl Resource for DnsRecord {
     /// The listener and the distribution take a certificate only once it is issued
     /// (AWS refuses one pending validation).
     const READY_BEFORE: &'static [Kind] = &[Kind::Listener, Kind::CloudfrontDistribution];
+    const FOUND_BY: &'static str = "its name and content (Route 53 records carry no tags)";
+    /// A record is compared with what it would hold: the validation name and value
+    /// of its certificate, the DNS name of the distribution or load balancer.
+    const FIND_NEEDS: &'static [Kind] = &[
+        Kind::Certificate,
+        Kind::CloudfrontDistribution,
+        Kind::LoadBalancer,
+    ];
     type Spec = DnsRecordSpec;
 
     fn wanted(spec: &DnsRecordSpec, lookup: &dyn Lookup) -> WantedAttrs {

@@ -333,8 +333,11 @@ pub async fn fired_alarms(aws: &Aws, names: &[String]) -> Vec<FiredAlarm> {
     let Ok(out) = out else {
         return Vec::new();
     };
+    // AWS applies both filters; the emulator only the names, so the state is checked
+    // here as well.
     out.metric_alarms()
         .iter()
+        .filter(|a| a.state_value() == Some(&aws_sdk_cloudwatch::types::StateValue::Alarm))
         .map(|a| FiredAlarm {
             name: a.alarm_name().unwrap_or_default().to_string(),
             reason: a.state_reason().unwrap_or("no reason given").to_string(),

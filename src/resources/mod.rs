@@ -262,6 +262,9 @@ pub trait Resource {
     /// its load balancer). Every other lookup runs at once with the rest, so looking
     /// for what a lost state forgot costs one round trip, not one per graph level.
     const FIND_NEEDS: &'static [Kind] = &[];
+    /// How `find` tells this kind's objects from others', for the lines that say an
+    /// object was adopted.
+    const FOUND_BY: &'static str = "its stackctl tags";
 
     /// The errors AWS answers this kind's calls with while what they name was made a
     /// moment ago and is not visible everywhere yet (an id a create just returned, a

@@ -138,6 +138,10 @@ pub fn staged(kind: Kind) -> &'static [&'static str] {
     dispatch!(kind, R => R::STAGED)
 }
 
+pub fn found_by(kind: Kind) -> &'static str {
+    dispatch!(kind, R => R::FOUND_BY)
+}
+
 pub fn waits(kind: Kind) -> bool {
     dispatch!(kind, R => R::WAITS)
 }

@@ -5,21 +5,30 @@
 
 use crate::support::cli::{Workspace, example};
 use crate::support::emulator::Emulator;
-use crate::support::leftovers;
+use crate::support::{domain, leftovers};
 use stackctl::address::{Address, Kind};
 use stackctl::aws::Aws;
 use stackctl::aws::call_log::CallLog;
+use stackctl::resources::registry;
 use stackctl::state::file::backup_path;
 use std::path::Path;
 
 /// Operations only `find` uses (reads use none of them).
-const LOOKUP_ONLY: &[&str] = &["ListTaskDefinitions", "ListDistributions"];
+const LOOKUP_ONLY: &[&str] = &[
+    "ListTaskDefinitions",
+    "ListDistributions",
+    "ListCertificates",
+];
 
 /// Tag listings: `find` makes them to check an owner, and a refresh makes them for
 /// the kinds below, whose describe answers carry no tags (the user tags are an
 /// attribute of every kind): one per object, except for ELBv2 kinds, whose refresh
 /// lists the tags of up to 20 objects of a kind in one call.
-const TAG_LISTINGS: &[&str] = &["DescribeTags", "ListTagsForResource"];
+const TAG_LISTINGS: &[&str] = &[
+    "DescribeTags",
+    "ListTagsForResource",
+    "ListTagsForCertificate",
+];
 const READ_LISTS_TAGS: &[(Kind, usize)] = &[
     (Kind::LoadBalancer, 20),
     (Kind::TargetGroup, 20),
@@ -63,12 +72,13 @@ async fn inventory(aws: &Aws, stack: &str) -> Vec<String> {
 async fn lost_state_is_rebuilt(example_name: &str) {
     let emulator = Emulator::start();
     let ws = Workspace::new(&emulator, &example(example_name));
-    ws.apply(&[]).ok();
-    let applied = ws.state();
     let region = stackctl::config::load(&ws.stack, None, None)
         .unwrap()
         .region;
     let aws = Aws::for_emulator(&region, &emulator.endpoint).await;
+    domain::zone_of(&aws, &ws.stack).await;
+    ws.apply(&[]).ok();
+    let applied = ws.state();
     let before = inventory(&aws, &applied.stack).await;
 
     std::fs::remove_file(ws.state_path()).unwrap();
@@ -88,7 +98,7 @@ async fn lost_state_is_rebuilt(example_name: &str) {
     );
     assert!(plan.stdout.contains("No changes."), "{}", plan.stdout);
     for (address, record) in &applied.resources {
-        let line = format!("Will adopt {address} ({})", record.id);
+        let line = format!("Will adopt {address} ({}) — found by", record.id);
         assert!(
             plan.stderr.contains(&line),
             "no `{line}` in:\n{}",
@@ -109,10 +119,8 @@ async fn lost_state_is_rebuilt(example_name: &str) {
         .ok();
     assert!(run.stdout.contains("No changes."), "{}", run.stdout);
     for (address, record) in &applied.resources {
-        let line = format!(
-            "Adopted {address} ({}) — found by its stackctl tags",
-            record.id
-        );
+        let by = registry::found_by(address.kind());
+        let line = format!("Adopted {address} ({}) — found by {by}", record.id);
         assert!(
             run.stderr.contains(&line),
             "no `{line}` in:\n{}",
@@ -177,6 +185,14 @@ async fn lost_state_is_rebuilt(example_name: &str) {
 #[tokio::test(flavor = "multi_thread")]
 async fn weather_lost_state_is_adopted_without_creating_anything() {
     lost_state_is_rebuilt("weather").await;
+}
+
+/// Certificates (found by their tags in two regions), the domain's records (found by
+/// name and content), the scalable target and its policies, the alarms, the topic
+/// and its subscription.
+#[tokio::test(flavor = "multi_thread")]
+async fn production_lost_state_is_adopted_without_creating_anything() {
+    lost_state_is_rebuilt("production").await;
 }
 
 /// Listener rules, two NAT gateways with their addresses, two services.

@@ -1,7 +1,8 @@
 //! `[domain]` through the real binary, on the production example: a missing zone is
 //! refused naming it before anything is made; a given certificate that does not
 //! cover the domain is refused naming its key; a new domain name gets new
-//! certificates, issued and in use before the old ones are deleted.
+//! certificates, issued and in use before the old ones are deleted; both kinds are
+//! imported by their ids.
 
 use crate::support::aws_order;
 use crate::support::cli::{Workspace, example};
@@ -157,4 +158,27 @@ async fn a_new_domain_name_moves_to_new_certificates_before_the_old_go() {
     );
     let plan = ws.run(&["plan", "--detailed-exitcode"]);
     assert_eq!(plan.code, 0, "{}\n{}", plan.stdout, plan.stderr);
+
+    // Forgotten by hand, each is imported by its id again, and the plan stays clean.
+    for address in ["certificate.cdn", "dns_record.aaaa"] {
+        let id = forget(&ws, address);
+        let run = ws.run(&["import", address, &id]).ok();
+        assert!(run.stdout.contains(address), "{}", run.stdout);
+    }
+    let plan = ws.run(&["plan", "--detailed-exitcode"]);
+    assert_eq!(plan.code, 0, "{}\n{}", plan.stdout, plan.stderr);
+}
+
+/// Removes `address` from the state file by hand; its id.
+fn forget(ws: &Workspace, address: &str) -> String {
+    let path = ws.state_path();
+    let mut state: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let record = state["resources"]
+        .as_object_mut()
+        .unwrap()
+        .remove(address)
+        .unwrap_or_else(|| panic!("{address} is not in the state"));
+    std::fs::write(&path, serde_json::to_string_pretty(&state).unwrap()).unwrap();
+    record["id"].as_str().unwrap().to_string()
 }

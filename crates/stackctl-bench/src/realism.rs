@@ -723,16 +723,15 @@ impl Layer {
     }
 
     /// The reason ECS gives when a deployment alarm of the service's rollout (still in
-    /// the window) is in ALARM; None otherwise.
+    /// the window) is in ALARM; None otherwise. Asks for every alarm in ALARM and
+    /// picks the service's: moto's DescribeAlarms ignores StateValue when AlarmNames
+    /// is given.
     fn fired_during_rollout(&self, arn: &str, region: &str, now: Instant) -> Option<String> {
         let (started, names) = self.rollouts.get(arn)?;
         if names.is_empty() || !self.young(*started, now) {
             return None;
         }
-        let mut form = String::from("Action=DescribeAlarms&Version=2010-08-01&StateValue=ALARM");
-        for (i, name) in names.iter().enumerate() {
-            form.push_str(&format!("&AlarmNames.member.{}={name}", i + 1));
-        }
+        let form = "Action=DescribeAlarms&Version=2010-08-01&StateValue=ALARM";
         let request = UpstreamRequest {
             method: "POST",
             path: "/",
@@ -742,8 +741,10 @@ impl Layer {
             body: form.as_bytes(),
         };
         let answer = self.upstream.send(&request).filter(|a| a.status == 200)?;
-        let fired = first_text(&String::from_utf8_lossy(&answer.body), "AlarmName")?;
-        Some(format!("ECS deployment failed: alarm(s) detected: {fired}"))
+        let in_alarm = all_texts(&String::from_utf8_lossy(&answer.body), "AlarmName");
+        let fired: Vec<&String> = names.iter().filter(|n| in_alarm.contains(n)).collect();
+        let first = fired.first()?;
+        Some(format!("ECS deployment failed: alarm(s) detected: {first}"))
     }
 
     // ----- 7: ACM ------------------------------------------------------------------
@@ -1625,6 +1626,20 @@ fn json_body(body: &[u8]) -> Option<Value> {
 
 fn string_at(doc: &Value, key: &str) -> Option<String> {
     doc.get(key)?.as_str().map(str::to_string)
+}
+
+/// The text of every `<tag>` element of `xml`.
+fn all_texts(xml: &str, tag: &str) -> Vec<String> {
+    let (open, close) = (format!("<{tag}>"), format!("</{tag}>"));
+    let mut out = Vec::new();
+    let mut rest = xml;
+    while let Some(start) = rest.find(&open) {
+        let after = &rest[start + open.len()..];
+        let Some(end) = after.find(&close) else { break };
+        out.push(after[..end].trim().to_string());
+        rest = &after[end + close.len()..];
+    }
+    out
 }
 
 /// (9) Where the value of an awsQuery map entry (`<key>KEY</key> <value>V</value>`)
