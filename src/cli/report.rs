@@ -159,7 +159,7 @@ pub fn notes(
         .iter()
         .map(|(a, r)| (a.clone(), r.spec.clone()))
         .collect();
-    let slow = plan_text::slow_steps(plan);
+    let slow = plan_text::slow_steps(plan, state);
     let cost = plan_text::estimate(region, &after, &before);
     if slow.is_empty() {
         cost

@@ -175,12 +175,16 @@ fn change(out: &mut String, c: &Change) {
 }
 
 /// The steps of `plan` that wait on AWS for minutes, with AWS's usual times, so a
-/// person knows what they start; empty when there are none.
-pub fn slow_steps(plan: &Plan) -> String {
+/// person knows what they start; empty when there are none. A delete is judged by
+/// the spec `state` records.
+pub fn slow_steps(plan: &Plan, state: &crate::state::State) -> String {
     let mut out = String::new();
     for c in plan.pending() {
+        let recorded = state.resources.get(&c.address).map(|r| &r.spec);
+        let null = serde_json::Value::Null;
+        let spec = c.spec.as_ref().or(recorded).unwrap_or(&null);
         if let Some((low, high)) =
-            crate::resources::registry::usual_minutes(c.address.kind(), c.action)
+            crate::resources::registry::usual_minutes(c.address.kind(), c.action, spec)
         {
             let _ = writeln!(
                 out,
@@ -326,6 +330,60 @@ mod tests {
              \nWarning: stack.toml turns off secure defaults (see docs/security.md):\n\
              \x20 - load_balancer.deletion_protection is false: exposed\n\
              \nPlan: 1 to add, 0 to change, 0 to destroy.\n"
+        );
+    }
+}
+
+#[cfg(test)]
+mod slow_step_tests {
+    use super::*;
+    use crate::address::Address;
+    use crate::state::{Record, State};
+
+    /// The production example: the domain's validation record waits for ACM, its
+    /// alias records do not; a delete is judged by the recorded spec (a NAT gateway
+    /// takes minutes to go).
+    #[test]
+    fn slow_steps_are_judged_by_each_object_s_spec() {
+        let text = std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/production/stack.toml"),
+        )
+        .unwrap();
+        let v = crate::config::parse(std::path::Path::new("stack.toml"), &text, None).unwrap();
+        let desired = crate::config::expand::expand(&v, &crate::engine::zones::lettered(&v));
+        let empty = State::new("shop");
+        let plan = crate::plan::plan(&desired, &empty, &Default::default()).unwrap();
+        let slow = slow_steps(&plan, &empty);
+        assert!(
+            slow.contains("dns_record.validation (creating): usually 2-30 min"),
+            "{slow}"
+        );
+        assert!(!slow.contains("dns_record.a "), "{slow}");
+
+        let nat: Address = "nat_gateway.nat-0".parse().unwrap();
+        let spec = desired
+            .iter()
+            .find(|d| d.address == nat)
+            .unwrap()
+            .spec
+            .clone();
+        let mut state = State::new("shop");
+        state.resources.insert(
+            nat.clone(),
+            Record {
+                id: crate::address::CloudId::new("nat-0123"),
+                spec,
+                attrs: Default::default(),
+                outputs: Default::default(),
+                depends_on: Vec::new(),
+                deposed: Vec::new(),
+            },
+        );
+        let plan = crate::plan::plan(&[], &state, &Default::default()).unwrap();
+        let slow = slow_steps(&plan, &state);
+        assert!(
+            slow.contains("nat_gateway.nat-0 (destroying): usually 1-2 min"),
+            "{slow}"
         );
     }
 }

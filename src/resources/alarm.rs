@@ -102,7 +102,7 @@ impl Facts for Alarm {
     const SERVICE: Service = Service::CloudWatch;
     const IMPORT_ID: &'static str = "its alarm name";
 
-    fn usual_minutes(_: Action) -> Option<(u32, u32)> {
+    fn usual_minutes(_: Action, _: &Self::Spec) -> Option<(u32, u32)> {
         None
     }
 

@@ -58,7 +58,7 @@ impl Facts for Certificate {
         "its certificate ARN (arn:aws:acm:REGION:ACCOUNT:certificate/ID)";
 
     /// The slow part, validation, is waited for by the validation record.
-    fn usual_minutes(_: Action) -> Option<(u32, u32)> {
+    fn usual_minutes(_: Action, _: &Self::Spec) -> Option<(u32, u32)> {
         None
     }
 

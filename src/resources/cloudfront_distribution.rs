@@ -74,7 +74,7 @@ impl Facts for CloudfrontDistribution {
     const SERVICE: Service = Service::CloudFront;
     const IMPORT_ID: &'static str = "its distribution id";
 
-    fn usual_minutes(action: Action) -> Option<(u32, u32)> {
+    fn usual_minutes(action: Action, _: &Self::Spec) -> Option<(u32, u32)> {
         match action {
             Action::Create | Action::Update | Action::Replace => Some((5, 15)),
             // Disabled, deployed disabled, then deleted.

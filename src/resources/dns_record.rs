@@ -82,9 +82,11 @@ impl Facts for DnsRecord {
     const IMPORT_ID: &'static str =
         "its zone id, name and type as ZONEID_NAME_TYPE (Z0123456789ABC_app.example.com_A)";
 
-    /// A validation record is ready once ACM has issued its certificates.
-    fn usual_minutes(action: Action) -> Option<(u32, u32)> {
-        matches!(action, Action::Create | Action::Replace).then_some((2, 30))
+    /// A validation record is ready once ACM has issued its certificates; an alias
+    /// record within a minute.
+    fn usual_minutes(action: Action, spec: &Self::Spec) -> Option<(u32, u32)> {
+        let validates = !spec.validates.is_empty();
+        (validates && matches!(action, Action::Create | Action::Replace)).then_some((2, 30))
     }
 
     /// Queries of alias records to CloudFront and load balancers are free; the

@@ -37,7 +37,7 @@ impl Facts for EcrRepository {
     const SERVICE: Service = Service::Ecr;
     const IMPORT_ID: &'static str = "its repository name";
 
-    fn usual_minutes(_: Action) -> Option<(u32, u32)> {
+    fn usual_minutes(_: Action, _: &Self::Spec) -> Option<(u32, u32)> {
         None
     }
 

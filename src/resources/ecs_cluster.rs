@@ -33,7 +33,7 @@ impl Facts for EcsCluster {
     const SERVICE: Service = Service::Ecs;
     const IMPORT_ID: &'static str = "its cluster ARN";
 
-    fn usual_minutes(_: Action) -> Option<(u32, u32)> {
+    fn usual_minutes(_: Action, _: &Self::Spec) -> Option<(u32, u32)> {
         None
     }
 

@@ -108,7 +108,7 @@ impl Facts for EcsService {
     const SERVICE: crate::aws::Service = crate::aws::Service::Ecs;
     const IMPORT_ID: &'static str = "its service ARN (arn:...:service/CLUSTER/NAME)";
 
-    fn usual_minutes(action: Action) -> Option<(u32, u32)> {
+    fn usual_minutes(action: Action, _: &Self::Spec) -> Option<(u32, u32)> {
         match action {
             Action::Create | Action::Update | Action::Replace => Some((1, 3)),
             // Draining: the target group's deregistration delay, then the tasks stop.

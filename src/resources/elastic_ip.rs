@@ -23,7 +23,7 @@ impl Facts for ElasticIp {
     const SERVICE: Service = Service::Ec2;
     const IMPORT_ID: &'static str = "its allocation id (eipalloc-...)";
 
-    fn usual_minutes(_: Action) -> Option<(u32, u32)> {
+    fn usual_minutes(_: Action, _: &Self::Spec) -> Option<(u32, u32)> {
         None
     }
 

@@ -29,7 +29,7 @@ pub trait Facts: Resource {
     /// The usual duration in minutes (low, high) of `action` when it waits on AWS,
     /// which `plan` shows before a person starts an apply that runs for minutes. None
     /// for steps that take seconds.
-    fn usual_minutes(action: Action) -> Option<(u32, u32)>;
+    fn usual_minutes(action: Action, spec: &Self::Spec) -> Option<(u32, u32)>;
 
     /// Its line of the monthly cost estimate, from the built-in on-demand prices;
     /// None where it has no standing charge. `specs` has the stack's other specs, for

@@ -42,7 +42,7 @@ impl Facts for FlowLog {
     const SERVICE: Service = Service::Ec2;
     const IMPORT_ID: &'static str = "its flow log id (fl-...)";
 
-    fn usual_minutes(_: Action) -> Option<(u32, u32)> {
+    fn usual_minutes(_: Action, _: &Self::Spec) -> Option<(u32, u32)> {
         None
     }
 

@@ -49,7 +49,7 @@ impl Facts for IamRole {
     const SERVICE: Service = Service::Iam;
     const IMPORT_ID: &'static str = "its role name";
 
-    fn usual_minutes(_: Action) -> Option<(u32, u32)> {
+    fn usual_minutes(_: Action, _: &Self::Spec) -> Option<(u32, u32)> {
         None
     }
 

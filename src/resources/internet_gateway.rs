@@ -27,7 +27,7 @@ impl Facts for InternetGateway {
     const SERVICE: Service = Service::Ec2;
     const IMPORT_ID: &'static str = "its gateway id (igw-...)";
 
-    fn usual_minutes(_: Action) -> Option<(u32, u32)> {
+    fn usual_minutes(_: Action, _: &Self::Spec) -> Option<(u32, u32)> {
         None
     }
 

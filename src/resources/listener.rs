@@ -63,7 +63,7 @@ impl Facts for Listener {
     const SERVICE: Service = Service::ElasticLoadBalancing;
     const IMPORT_ID: &'static str = "its listener ARN";
 
-    fn usual_minutes(_: crate::plan::Action) -> Option<(u32, u32)> {
+    fn usual_minutes(_: crate::plan::Action, _: &Self::Spec) -> Option<(u32, u32)> {
         None
     }
 

@@ -48,7 +48,7 @@ impl Facts for ListenerRule {
     const SERVICE: Service = Service::ElasticLoadBalancing;
     const IMPORT_ID: &'static str = "its rule ARN";
 
-    fn usual_minutes(_: crate::plan::Action) -> Option<(u32, u32)> {
+    fn usual_minutes(_: crate::plan::Action, _: &Self::Spec) -> Option<(u32, u32)> {
         None
     }
 

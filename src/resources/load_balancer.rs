@@ -59,7 +59,7 @@ impl Facts for LoadBalancer {
     const SERVICE: Service = Service::ElasticLoadBalancing;
     const IMPORT_ID: &'static str = "its load balancer ARN";
 
-    fn usual_minutes(action: Action) -> Option<(u32, u32)> {
+    fn usual_minutes(action: Action, _: &Self::Spec) -> Option<(u32, u32)> {
         match action {
             Action::Create | Action::Replace => Some((2, 4)),
             _ => None,

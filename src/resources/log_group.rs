@@ -28,7 +28,7 @@ impl Facts for LogGroup {
     const SERVICE: Service = Service::Logs;
     const IMPORT_ID: &'static str = "its log group name";
 
-    fn usual_minutes(_: Action) -> Option<(u32, u32)> {
+    fn usual_minutes(_: Action, _: &Self::Spec) -> Option<(u32, u32)> {
         None
     }
 

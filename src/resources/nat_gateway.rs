@@ -31,7 +31,7 @@ impl Facts for NatGateway {
     const SERVICE: Service = Service::Ec2;
     const IMPORT_ID: &'static str = "its NAT gateway id (nat-...)";
 
-    fn usual_minutes(action: Action) -> Option<(u32, u32)> {
+    fn usual_minutes(action: Action, _: &Self::Spec) -> Option<(u32, u32)> {
         match action {
             Action::Create | Action::Replace => Some((1, 3)),
             Action::Delete => Some((1, 2)),

@@ -258,8 +258,13 @@ pub fn import_id(kind: Kind) -> &'static str {
     dispatch!(kind, R => <R as Facts>::IMPORT_ID)
 }
 
-pub fn usual_minutes(kind: Kind, action: Action) -> Option<(u32, u32)> {
-    dispatch!(kind, R => R::usual_minutes(action))
+/// The usual duration of `action` on the object `spec` describes; None also where
+/// the spec is not one of the kind's.
+pub fn usual_minutes(kind: Kind, action: Action, spec: &Value) -> Option<(u32, u32)> {
+    dispatch!(kind, R => {
+        let spec: <R as Resource>::Spec = serde_json::from_value(spec.clone()).ok()?;
+        R::usual_minutes(action, &spec)
+    })
 }
 
 /// The cost line of the object at `address`; None also where its spec is not one of
@@ -342,8 +347,9 @@ mod tests {
     /// and dependents that need only its outputs do not wait for it.
     #[test]
     fn kinds_with_slow_steps_wait_as_steps_of_their_own() {
-        for &kind in Kind::ALL {
-            if usual_minutes(kind, Action::Create).is_some() {
+        for d in every_example() {
+            let kind = d.address.kind();
+            if usual_minutes(kind, Action::Create, &d.spec).is_some() {
                 assert!(waits(kind), "{kind} is slow to create but does not wait");
             }
         }

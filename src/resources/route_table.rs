@@ -77,7 +77,7 @@ impl Facts for RouteTable {
     const SERVICE: Service = Service::Ec2;
     const IMPORT_ID: &'static str = "its route table id (rtb-...)";
 
-    fn usual_minutes(_: Action) -> Option<(u32, u32)> {
+    fn usual_minutes(_: Action, _: &Self::Spec) -> Option<(u32, u32)> {
         None
     }
 

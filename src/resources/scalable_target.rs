@@ -46,7 +46,7 @@ impl Facts for ScalableTarget {
     const SERVICE: Service = Service::ApplicationAutoScaling;
     const IMPORT_ID: &'static str = "its resource id (service/CLUSTER/SERVICE)";
 
-    fn usual_minutes(_: Action) -> Option<(u32, u32)> {
+    fn usual_minutes(_: Action, _: &Self::Spec) -> Option<(u32, u32)> {
         None
     }
 

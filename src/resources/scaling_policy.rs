@@ -72,7 +72,7 @@ impl Facts for ScalingPolicy {
     const SERVICE: Service = Service::ApplicationAutoScaling;
     const IMPORT_ID: &'static str = "its policy ARN (arn:...:scalingPolicy:...)";
 
-    fn usual_minutes(_: Action) -> Option<(u32, u32)> {
+    fn usual_minutes(_: Action, _: &Self::Spec) -> Option<(u32, u32)> {
         None
     }
 

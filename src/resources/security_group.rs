@@ -105,7 +105,7 @@ impl Facts for SecurityGroup {
     const SERVICE: Service = Service::Ec2;
     const IMPORT_ID: &'static str = "its group id (sg-...)";
 
-    fn usual_minutes(_: Action) -> Option<(u32, u32)> {
+    fn usual_minutes(_: Action, _: &Self::Spec) -> Option<(u32, u32)> {
         None
     }
 

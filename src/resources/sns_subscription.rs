@@ -28,7 +28,7 @@ impl Facts for SnsSubscription {
     const SERVICE: Service = Service::Sns;
     const IMPORT_ID: &'static str = "its subscription ARN";
 
-    fn usual_minutes(_: Action) -> Option<(u32, u32)> {
+    fn usual_minutes(_: Action, _: &Self::Spec) -> Option<(u32, u32)> {
         None
     }
 

@@ -32,7 +32,7 @@ impl Facts for SnsTopic {
     const SERVICE: Service = Service::Sns;
     const IMPORT_ID: &'static str = "its topic ARN";
 
-    fn usual_minutes(_: Action) -> Option<(u32, u32)> {
+    fn usual_minutes(_: Action, _: &Self::Spec) -> Option<(u32, u32)> {
         None
     }
 

@@ -38,7 +38,7 @@ impl Facts for Subnet {
     const SERVICE: Service = Service::Ec2;
     const IMPORT_ID: &'static str = "its subnet id (subnet-...)";
 
-    fn usual_minutes(_: Action) -> Option<(u32, u32)> {
+    fn usual_minutes(_: Action, _: &Self::Spec) -> Option<(u32, u32)> {
         None
     }
 

@@ -74,7 +74,7 @@ impl Facts for TargetGroup {
     const SERVICE: Service = Service::ElasticLoadBalancing;
     const IMPORT_ID: &'static str = "its target group ARN";
 
-    fn usual_minutes(_: Action) -> Option<(u32, u32)> {
+    fn usual_minutes(_: Action, _: &Self::Spec) -> Option<(u32, u32)> {
         None
     }
 

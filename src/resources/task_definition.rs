@@ -107,7 +107,7 @@ impl Facts for TaskDefinition {
     const SERVICE: Service = Service::Ecs;
     const IMPORT_ID: &'static str = "its task definition ARN, with the revision";
 
-    fn usual_minutes(_: Action) -> Option<(u32, u32)> {
+    fn usual_minutes(_: Action, _: &Self::Spec) -> Option<(u32, u32)> {
         None
     }
 

@@ -47,7 +47,7 @@ impl Facts for Vpc {
     const SERVICE: Service = Service::Ec2;
     const IMPORT_ID: &'static str = "its VPC id (vpc-...)";
 
-    fn usual_minutes(_: Action) -> Option<(u32, u32)> {
+    fn usual_minutes(_: Action, _: &Self::Spec) -> Option<(u32, u32)> {
         None
     }
 
