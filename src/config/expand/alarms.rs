@@ -7,7 +7,7 @@
 use super::load_balancer::LoadBalancer;
 use super::shared::addr;
 use crate::address::{Address, Kind};
-use crate::config::schema::Alarms;
+use crate::config::schema::{Alarms, HealthCheck};
 use crate::config::validate::Validated;
 use crate::config::validate::subscription_name;
 use crate::desired::Desired;
@@ -54,7 +54,7 @@ pub(super) fn expand(v: &Validated, lb: &LoadBalancer) -> Vec<Desired> {
         }
     };
     let alarm = |name: String, spec: Metric| spec.alarm(v, name, &actions);
-    for (service, _) in v.routed_services() {
+    for (service, svc) in v.routed_services() {
         let thresholds = &c.alarms;
         out.push(alarm(
             format!("{service}-cpu-high"),
@@ -66,7 +66,7 @@ pub(super) fn expand(v: &Validated, lb: &LoadBalancer) -> Vec<Desired> {
         ));
         out.push(alarm(
             format!("{service}-no-healthy-hosts"),
-            no_healthy_hosts(service, lb),
+            no_healthy_hosts(service, lb, &svc.health_check),
         ));
     }
     out.push(alarm("alb-5xx".into(), alb_5xx(lb, &c.alarms)));
@@ -180,11 +180,16 @@ fn target_5xx(service: &str, lb: &LoadBalancer, a: &Alarms) -> Metric {
     }
 }
 
-/// No healthy target for two minutes: the app is down behind the load balancer. A
-/// missing datapoint counts as breaching: the metric stops when nothing is there.
-fn no_healthy_hosts(service: &str, lb: &LoadBalancer) -> Metric {
+/// No healthy target for longer than a new task takes to pass its health checks
+/// (`healthy` checks `interval` seconds apart), plus two minutes: the app is down
+/// behind the load balancer. A shorter window fires on every first deploy and every
+/// target group replacement, while the new targets are still being checked. Missing
+/// data is not breaching: the metric is missing only before the target group is
+/// attached (a new stack), and a group with no healthy target reports 0.
+fn no_healthy_hosts(service: &str, lb: &LoadBalancer, health: &HealthCheck) -> Metric {
+    let minutes = no_healthy_minutes(health);
     Metric {
-        description: format!("Service {service} has no healthy target for 2 minutes."),
+        description: format!("Service {service} has no healthy target for {minutes} minutes."),
         namespace: "AWS/ApplicationELB",
         metric: "HealthyHostCount",
         statistic: "Minimum",
@@ -192,11 +197,17 @@ fn no_healthy_hosts(service: &str, lb: &LoadBalancer) -> Metric {
             arn_suffix("LoadBalancer", &lb.alb),
             arn_suffix("TargetGroup", &addr(Kind::TargetGroup, service)),
         ],
-        evaluation_periods: 2,
+        evaluation_periods: minutes,
         threshold: 1.0,
         comparison: "LessThanThreshold",
-        treat_missing_data: "breaching",
+        treat_missing_data: "notBreaching",
     }
+}
+
+/// Whole minutes a new target takes to pass its health checks, plus two; at least 3.
+fn no_healthy_minutes(health: &HealthCheck) -> i32 {
+    let to_healthy = health.interval * health.healthy;
+    (to_healthy.div_ceil(60) + 2).max(3) as i32
 }
 
 /// The load balancer itself answers more than `alb_5xx` 5xx a minute (no target to
@@ -215,5 +226,28 @@ fn alb_5xx(lb: &LoadBalancer, a: &Alarms) -> Metric {
         threshold: f64::from(a.alb_5xx),
         comparison: "GreaterThanThreshold",
         treat_missing_data: "notBreaching",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The default check (5 passes 30 s apart) takes 2.5 minutes: the alarm waits 5.
+    #[test]
+    fn no_healthy_hosts_waits_out_a_new_target_s_health_checks() {
+        assert_eq!(no_healthy_minutes(&HealthCheck::default()), 5);
+        let quick = HealthCheck {
+            interval: 5,
+            healthy: 2,
+            ..HealthCheck::default()
+        };
+        assert_eq!(no_healthy_minutes(&quick), 3);
+        let slow = HealthCheck {
+            interval: 60,
+            healthy: 10,
+            ..HealthCheck::default()
+        };
+        assert_eq!(no_healthy_minutes(&slow), 12);
     }
 }
