@@ -12,6 +12,7 @@ pub mod config;
 pub mod desired;
 pub mod engine;
 pub mod graph;
+pub mod operate;
 pub mod output;
 pub mod plan;
 pub mod resources;

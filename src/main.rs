@@ -6,6 +6,7 @@ fn main() {
     let cli = Cli::parse();
     cli::logging::init(cli.verbose, cli.quiet, cli.no_color);
     let color = stackctl::output::color::wanted(cli.no_color, true);
+    let changes_things = cli.command.changes_things();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -20,6 +21,9 @@ fn main() {
         }
     });
     let Some(result) = result else {
+        if !changes_things {
+            std::process::exit(Code::Interrupted as i32);
+        }
         eprintln!(
             "Interrupted. The state records every create this run started (one cut short is \
              found again by its tags); run the command again to carry on from there."

@@ -8,7 +8,7 @@ use super::exit::Code;
 use super::report::Report;
 use super::session::Session;
 use crate::engine;
-use crate::plan::{Plan, PlanDocument, parse_image, plan_deploy};
+use crate::plan::{Plan, PlanDocument, parse_image};
 use anyhow::Context;
 use std::path::{Path, PathBuf};
 
@@ -120,35 +120,13 @@ async fn deploy(cli: &Cli, args: &Args, report: &Report) -> anyhow::Result<Code>
         .map(|a| parse_image(a))
         .collect::<Result<Vec<_>, _>>()?;
     let session = Session::open(cli, "apply --image", true).await?;
-    let declared = |s: &str| session.config.config.services.contains_key(s);
-    crate::plan::deploy::check_created(&session.state, &images, declared)?;
-    let observed = session
-        .refresh_only(|a| crate::plan::deploy::involves(a, &images))
-        .await?;
-    let plan = session
-        .hold_back(plan_deploy(&session.state, &observed, &images)?)
-        .await?;
-    if !plan.held.is_empty() {
-        let again = format!("stackctl apply --image {}", args.images.join(" --image "));
-        let text =
-            crate::output::held::after_apply(&plan, &session.state, &session.config.region, &again);
-        eprintln!("Nothing deployed. {text}");
-        return Ok(Code::ImageMissing);
-    }
-    if !plan.has_changes() && !report.is_json() {
-        println!("No changes. Every service already runs the image given.");
-        return Ok(Code::Ok);
-    }
-    report.plan("deploy", &session.config.config.stack.name, &plan, &[], "");
-    if !plan.has_changes() {
-        report.done(None, &plan, &session.state);
-        return Ok(Code::Ok);
-    }
-    if !confirm("deploy these images", args.auto_approve).await? {
-        report.cancelled("Deploy");
-        return Ok(Code::Ok);
-    }
-    walk(session, &plan, "Deploy", report).await
+    let observed = super::roll::observe(&session, &images).await?;
+    let roll = super::roll::Roll {
+        verb: "Deploy",
+        again: format!("stackctl apply --image {}", args.images.join(" --image ")),
+        auto_approve: args.auto_approve,
+    };
+    super::roll::images(session, &observed, &images, &roll, report).await
 }
 
 /// Runs a plan and reports; shared by apply and destroy.

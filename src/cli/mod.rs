@@ -13,12 +13,16 @@ pub mod import;
 pub mod init;
 pub mod location;
 pub mod logging;
+pub mod logs;
 pub mod migrate;
 pub mod output;
 pub mod plan;
 pub mod report;
+pub mod roll;
+pub mod rollback;
 pub mod session;
 pub mod state;
+pub mod status;
 pub mod unlock;
 pub mod validate;
 
@@ -127,6 +131,32 @@ pub enum Command {
         after_help = "Exit status: 0 no drift, 2 drift found, 1 error.\n\nExample (scheduled CI check): stackctl drift --json"
     )]
     Drift(drift::Args),
+    /// Show each service's tasks, deployments, images, targets and recent events.
+    #[command(
+        long_about = "Show what each service is doing now: desired, running and pending \
+tasks, the deployments in progress with their rollout state and the image (and digest) \
+each runs, the health of its load balancer targets, its last events and its recently \
+stopped tasks with their reasons, and the stack's URL. Read-only.",
+        after_help = "Exit status: 0 every service steady, 2 a service is not (a rollout in progress, tasks short, targets unhealthy), 1 error.\n\nExample: stackctl status web\n         stackctl status --json | jq '.services[].running'"
+    )]
+    Status(status::Args),
+    /// Print a service's log lines, stopped tasks' included; --follow tails them.
+    #[command(
+        after_help = "Example: stackctl logs web --since 1h\n         stackctl logs web --follow --task 3f2a9c1d"
+    )]
+    Logs(logs::Args),
+    /// Roll a service back to the image it ran before, and wait for the rollout.
+    #[command(
+        long_about = "Roll a service back to the image it ran before: the newest earlier \
+revision of its task definition (apply keeps the newest three registered) whose image \
+differs from the running one, or the revision or image given with --to. Like \
+`apply --image`, it registers a revision that differs from the running one only in its \
+image, waits for the rollout, and is recorded so the next apply keeps the rolled-back \
+image while stack.toml names the same image as before. Configuration (environment, \
+secrets, size) stays as stack.toml says: to undo a change there, revert it and apply.",
+        after_help = "Example: stackctl rollback web\n         stackctl rollback web --to 7 --auto-approve\n         stackctl rollback web --to 123456789012.dkr.ecr.eu-west-2.amazonaws.com/shop:v41"
+    )]
+    Rollback(rollback::Args),
     /// Print the stack's outputs (URL, load balancer, repositories, ...).
     #[command(after_help = "Example: stackctl output url")]
     Output(output::Args),
@@ -176,12 +206,33 @@ for B to be ready (NAT gateway available, load balancer active), not just create
     Completions(completions::Args),
 }
 
+impl Command {
+    /// Whether the command may change the stack or its state: a read-only one cut
+    /// short by Ctrl-C has nothing to carry on.
+    pub fn changes_things(&self) -> bool {
+        !matches!(
+            self,
+            Command::Plan(_)
+                | Command::Drift(_)
+                | Command::Output(_)
+                | Command::Validate
+                | Command::Status(_)
+                | Command::Logs(_)
+                | Command::Graph(_)
+                | Command::Completions(_)
+        )
+    }
+}
+
 pub async fn run(cli: Cli) -> anyhow::Result<exit::Code> {
     match &cli.command {
         Command::Plan(args) => plan::run(&cli, args).await,
         Command::Apply(args) => apply::run(&cli, args).await,
         Command::Destroy(args) => destroy::run(&cli, args).await,
         Command::Drift(args) => drift::run(&cli, args).await,
+        Command::Status(args) => status::run(&cli, args).await,
+        Command::Logs(args) => logs::run(&cli, args).await,
+        Command::Rollback(args) => rollback::run(&cli, args).await,
         Command::Output(args) => output::run(&cli, args).await,
         Command::Validate => validate::run(&cli),
         Command::Unlock => unlock::run(&cli).await,

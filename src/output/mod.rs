@@ -9,3 +9,4 @@ pub mod live;
 pub mod plan_text;
 pub mod progress;
 pub mod stack_outputs;
+pub mod status_text;

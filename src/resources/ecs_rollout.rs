@@ -37,11 +37,12 @@ pub enum Verdict {
 }
 
 /// One target of the service's target group as the load balancer sees it.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct TargetState {
     /// The target group's name.
     pub target_group: String,
     /// The task's IP address (Fargate targets are IPs).
+    #[serde(rename = "target")]
     pub id: String,
     pub port: Option<i32>,
     /// `initial`, `healthy`, `unhealthy`, `draining`, `unused`, `unavailable`.
@@ -193,7 +194,7 @@ impl Watch {
 }
 
 /// `10.0.1.5:8080 unhealthy (Target.ResponseCodeMismatch: Health checks failed ...)`
-fn describe_target(t: &TargetState) -> String {
+pub fn describe_target(t: &TargetState) -> String {
     let mut text = match t.port {
         Some(p) => format!("{}:{p} {}", t.id, t.state),
         None => format!("{} {}", t.id, t.state),
@@ -346,11 +347,11 @@ pub async fn fired_alarms(aws: &Aws, names: &[String]) -> Vec<FiredAlarm> {
 }
 
 /// The last part of an ARN: a task's id, a target group's `NAME/ID` cut to NAME.
-fn arn_tail(arn: &str) -> &str {
+pub fn arn_tail(arn: &str) -> &str {
     arn.rsplit('/').next().unwrap_or(arn)
 }
 
-fn target_group_name(arn: &str) -> &str {
+pub fn target_group_name(arn: &str) -> &str {
     arn.split_once(":targetgroup/")
         .and_then(|(_, rest)| rest.split('/').next())
         .unwrap_or(arn)
@@ -405,12 +406,47 @@ pub async fn stopped_tasks(aws: &Aws, cluster: &str, svc: &Service) -> Vec<Stopp
     let Some(name) = svc.service_name() else {
         return Vec::new();
     };
+    let tasks = recent_stopped(aws, cluster, name, STOPPED_TASKS).await;
+    let mut definitions = BTreeMap::new();
+    let mut stopped = Vec::new();
+    for (i, task) in tasks.iter().enumerate() {
+        let logs = if i < TASKS_WITH_LOGS {
+            log_tails(aws, task, &mut definitions).await
+        } else {
+            Vec::new()
+        };
+        stopped.push(StoppedTask {
+            id: arn_tail(task.task_arn().unwrap_or("?")).to_string(),
+            reason: stopped_reason(task),
+            logs,
+        });
+    }
+    stopped
+}
+
+/// The service's `n` most recently stopped tasks, newest first. AWS keeps a stopped
+/// task for about an hour. Best effort: a failed read gives none.
+pub async fn recent_stopped(aws: &Aws, cluster: &str, service: &str, n: usize) -> Vec<Task> {
+    let mut tasks = service_tasks(aws, cluster, service, DesiredStatus::Stopped).await;
+    tasks.sort_by(|a, b| b.stopped_at().cmp(&a.stopped_at()));
+    tasks.truncate(n);
+    tasks
+}
+
+/// The service's tasks with `status` (up to 100, the most ListTasks gives at once).
+/// Best effort: a failed read gives none.
+pub async fn service_tasks(
+    aws: &Aws,
+    cluster: &str,
+    service: &str,
+    status: DesiredStatus,
+) -> Vec<Task> {
     let Ok(listed) = aws
         .ecs
         .list_tasks()
         .cluster(cluster)
-        .service_name(name)
-        .desired_status(DesiredStatus::Stopped)
+        .service_name(service)
+        .desired_status(status)
         .send()
         .await
         .op("ListTasks")
@@ -434,33 +470,17 @@ pub async fn stopped_tasks(aws: &Aws, cluster: &str, svc: &Service) -> Vec<Stopp
     };
     // A service's tasks are in the group `service:NAME`; checked here as well because
     // the emulator ignores ListTasks' service filter.
-    let group = format!("service:{name}");
-    let mut tasks: Vec<&Task> = described
+    let group = format!("service:{service}");
+    described
         .tasks()
         .iter()
         .filter(|t| t.group() == Some(group.as_str()))
-        .collect();
-    tasks.sort_by(|a, b| b.stopped_at().cmp(&a.stopped_at()));
-    tasks.truncate(STOPPED_TASKS);
-    let mut definitions = BTreeMap::new();
-    let mut stopped = Vec::new();
-    for (i, task) in tasks.into_iter().enumerate() {
-        let logs = if i < TASKS_WITH_LOGS {
-            log_tails(aws, task, &mut definitions).await
-        } else {
-            Vec::new()
-        };
-        stopped.push(StoppedTask {
-            id: arn_tail(task.task_arn().unwrap_or("?")).to_string(),
-            reason: stopped_reason(task),
-            logs,
-        });
-    }
-    stopped
+        .cloned()
+        .collect()
 }
 
 /// `Essential container in task exited (container web: exit code 1)`
-fn stopped_reason(task: &Task) -> String {
+pub fn stopped_reason(task: &Task) -> String {
     let mut text = task
         .stopped_reason()
         .unwrap_or("no reason given")
@@ -486,7 +506,7 @@ fn stopped_reason(task: &Task) -> String {
 
 /// The awslogs log configuration of each container of a task definition:
 /// (container, log group, stream prefix).
-type LogTargets = Vec<(String, String, String)>;
+pub type LogTargets = Vec<(String, String, String)>;
 
 /// The last lines of each container's awslogs stream, which ECS names
 /// `PREFIX/CONTAINER/TASK_ID`. Containers without awslogs, or without a stream
@@ -535,7 +555,7 @@ async fn log_tails(
     tails
 }
 
-async fn log_targets(aws: &Aws, task_definition: &str) -> LogTargets {
+pub async fn log_targets(aws: &Aws, task_definition: &str) -> LogTargets {
     let Ok(out) = aws
         .ecs
         .describe_task_definition()
@@ -566,7 +586,7 @@ async fn log_targets(aws: &Aws, task_definition: &str) -> LogTargets {
         .collect()
 }
 
-fn shorten(line: &str, max: usize) -> String {
+pub fn shorten(line: &str, max: usize) -> String {
     match line.char_indices().nth(max) {
         Some((i, _)) => format!("{}…", &line[..i]),
         None => line.to_string(),

@@ -850,7 +850,7 @@ fn service_arn_has_cluster(arn: &str) -> bool {
 }
 
 /// (cluster, service) for ECS calls, from either id form (see the module docs).
-fn locate(id: &CloudId) -> Result<(String, String), AwsError> {
+pub fn locate(id: &CloudId) -> Result<(String, String), AwsError> {
     if let Some((cluster, service)) = id.as_str().split_once('|') {
         return Ok((cluster.to_string(), service.to_string()));
     }
@@ -870,7 +870,7 @@ fn locate(id: &CloudId) -> Result<(String, String), AwsError> {
 }
 
 /// The service with its tags, or None when it (or its cluster) is missing or INACTIVE.
-async fn describe(aws: &Aws, id: &CloudId) -> Result<Option<Service>, AwsError> {
+pub async fn describe(aws: &Aws, id: &CloudId) -> Result<Option<Service>, AwsError> {
     let (cluster, service) = locate(id)?;
     let out = aws
         .ecs

@@ -6,6 +6,7 @@ mod aws_true;
 mod changes;
 mod commands;
 mod crash;
+mod day_two;
 mod deploys;
 mod destroy_blocked;
 mod domain;

@@ -88,6 +88,9 @@ pub struct Realism {
     /// (9) An email subscription stays pending until its address follows AWS's
     /// confirmation link, which no test address does.
     pub pending_email: bool,
+    /// (10) A service updated onto another task definition shows a new PRIMARY
+    /// deployment running it (moto keeps showing the first deployment forever).
+    pub service_deployments: bool,
 }
 
 impl Realism {
@@ -111,6 +114,7 @@ impl Realism {
             certificate_records: true,
             deployment_alarms: true,
             pending_email: true,
+            service_deployments: true,
         }
     }
 
@@ -133,6 +137,7 @@ impl Realism {
             certificate_records: false,
             deployment_alarms: false,
             pending_email: false,
+            service_deployments: false,
             ..Realism::aws()
         }
     }
@@ -188,6 +193,8 @@ pub struct RealismCounts {
     pub deployment_alarm_failures: u32,
     /// (9) GetSubscriptionAttributes answers showing an email subscription pending.
     pub pending_subscriptions: u32,
+    /// (10) Services shown with the deployment their last update started.
+    pub deployments_followed: u32,
 }
 
 impl RealismCounts {
@@ -1108,8 +1115,13 @@ impl Layer {
                     self.counts.tasks_on_missing_image += 1;
                 }
             }
-            "DescribeServices" if self.settings.missing_images => {
-                self.describe_failing_services(call.region, answer)
+            "DescribeServices" => {
+                if self.settings.service_deployments {
+                    self.follow_new_deployments(answer);
+                }
+                if self.settings.missing_images {
+                    self.describe_failing_services(call.region, answer);
+                }
             }
             _ => {}
         }
@@ -1163,6 +1175,48 @@ impl Layer {
         };
         if !self.missing_images(&definition, call.region).is_empty() {
             self.counts.tasks_on_missing_image += 1;
+        }
+    }
+
+    /// (10) UpdateService with another task definition starts a new deployment, which
+    /// becomes the PRIMARY one; the one it replaces stays ACTIVE until its tasks are
+    /// drained (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_Deployment.html:
+    /// "PRIMARY: The most recent deployment of a service"). moto records the first
+    /// deployment at CreateService and never another (moto ecs/models.py Service and
+    /// update_service), so what a deployment runs would read as the first revision
+    /// forever. Shown here as the rollout finished: one PRIMARY deployment, COMPLETED,
+    /// running the service's task definition, as moto shows a new service.
+    fn follow_new_deployments(&mut self, answer: &mut Answer) {
+        let Some(mut doc) = json_body(&answer.body) else {
+            return;
+        };
+        let Some(services) = doc.get_mut("services").and_then(Value::as_array_mut) else {
+            return;
+        };
+        let mut changed = false;
+        for service in services {
+            let Some(definition) = service["taskDefinition"].as_str().map(str::to_string) else {
+                continue;
+            };
+            let Some(primary) = service["deployments"]
+                .as_array_mut()
+                .and_then(|d| d.iter_mut().find(|d| d["status"] == "PRIMARY"))
+            else {
+                continue;
+            };
+            if primary["taskDefinition"].as_str() == Some(definition.as_str()) {
+                continue;
+            }
+            let revision = definition.rsplit(':').next().unwrap_or_default();
+            let id = format!("ecs-svc/{:019}", revision.parse::<u64>().unwrap_or(0));
+            primary["rolloutStateReason"] = json!(format!("ECS deployment {id} completed."));
+            primary["id"] = json!(id);
+            primary["taskDefinition"] = json!(definition);
+            self.counts.deployments_followed += 1;
+            changed = true;
+        }
+        if changed {
+            answer.body = doc.to_string().into_bytes();
         }
     }
 

@@ -1031,3 +1031,39 @@ fn moving_traffic_to_a_target_group_no_service_is_in_is_counted() {
     );
     assert_eq!(hasty.counts().traffic_to_empty_target_group, 1);
 }
+
+#[test]
+fn a_service_updated_onto_another_revision_shows_a_deployment_running_it() {
+    let settings = Realism {
+        service_deployments: true,
+        ..Realism::none()
+    };
+    let (mut layer, _) = layer(settings);
+    let call = ecs(
+        "AmazonEC2ContainerServiceV20141113.DescribeServices",
+        r#"{"cluster": "c", "services": ["web"]}"#,
+    );
+    // What moto answers after UpdateService onto revision 8: the service runs 8, its
+    // only deployment still 7.
+    let moto = r#"{"services": [{"serviceName": "web",
+        "taskDefinition": "arn:aws:ecs:eu-west-2:1:task-definition/web:8",
+        "deployments": [{"id": "ecs-svc/1", "status": "PRIMARY", "rolloutState": "COMPLETED",
+            "taskDefinition": "arn:aws:ecs:eu-west-2:1:task-definition/web:7"}]}]}"#;
+    let doc: Value =
+        serde_json::from_str(&relayed(&mut layer, &call, moto, Instant::now())).unwrap();
+    let primary = &doc["services"][0]["deployments"][0];
+    assert_eq!(
+        primary["taskDefinition"],
+        "arn:aws:ecs:eu-west-2:1:task-definition/web:8"
+    );
+    assert_eq!(primary["id"], "ecs-svc/0000000000000000008");
+    assert_eq!(primary["rolloutState"], "COMPLETED");
+    assert_eq!(layer.counts().deployments_followed, 1);
+    // One that already runs its service's revision is left as it is.
+    let current = moto.replace("web:7", "web:8");
+    assert_eq!(
+        relayed(&mut layer, &call, &current, Instant::now()),
+        current
+    );
+    assert_eq!(layer.counts().deployments_followed, 1);
+}

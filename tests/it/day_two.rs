@@ -1,0 +1,297 @@
+//! Day two, through the real binary: `status` says whether each service is up and why
+//! not, `logs` prints what the service's tasks logged (stopped tasks too).
+//!
+//! The emulator launches no task for a service and reports the running count it is
+//! told (`MOTO_ECS_SERVICE_RUNNING`); log lines are put where ECS's awslogs driver
+//! writes them: the service's group, stream `PREFIX/CONTAINER/TASK_ID`. stackctl
+//! reaches the emulator through the realism layer, which among other things shows
+//! the deployment an update starts (moto shows the first one forever).
+
+use crate::support::cli::{Workspace, example};
+use crate::support::emulator::Emulator;
+use aws_sdk_cloudwatchlogs::types::InputLogEvent;
+use serde_json::Value;
+use stackctl::address::Address;
+use stackctl::aws::Aws;
+use stackctl::state::State;
+use stackctl_bench::fault_proxy::{FaultProxy, Faults};
+use stackctl_bench::realism::Realism;
+
+const REGION: &str = "eu-central-1";
+
+/// The hello-fargate example on an emulator that runs two tasks per service, reached
+/// through the realism layer; the proxy lives as long as the workspace is used.
+fn hello() -> (Emulator, FaultProxy, Workspace) {
+    let emulator = Emulator::start_with(&[("MOTO_ECS_SERVICE_RUNNING", "2")]);
+    let proxy =
+        FaultProxy::start_realistic(&emulator.endpoint, Faults::none(3), None, Realism::aws());
+    let mut ws = Workspace::new(&emulator, &example("hello-fargate"));
+    ws.endpoint = proxy.endpoint.clone();
+    (emulator, proxy, ws)
+}
+
+fn id(state: &State, address: &str) -> String {
+    let a: Address = address.parse().unwrap();
+    state.resources[&a].id.to_string()
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64
+}
+
+/// Writes `lines` (time offset in ms from now, message) to the awslogs stream of
+/// task `task` of the hello service.
+async fn log(aws: &Aws, task: &str, lines: &[(i64, &str)]) {
+    let group = "/ecs/hello/hello";
+    let stream = format!("hello/hello/{task}");
+    aws.logs
+        .create_log_stream()
+        .log_group_name(group)
+        .log_stream_name(&stream)
+        .send()
+        .await
+        .unwrap();
+    let now = now_ms();
+    let events = lines
+        .iter()
+        .map(|(offset, message)| {
+            InputLogEvent::builder()
+                .timestamp(now + offset)
+                .message(*message)
+                .build()
+                .unwrap()
+        })
+        .collect();
+    aws.logs
+        .put_log_events()
+        .log_group_name(group)
+        .log_stream_name(&stream)
+        .set_log_events(Some(events))
+        .send()
+        .await
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn status_says_whether_each_service_is_up_and_why_not() {
+    let (emulator, _proxy, ws) = hello();
+
+    // The first apply holds the service back for its image: status says so, exit 2.
+    let held = ws.run(&["apply", "--auto-approve"]);
+    assert_eq!(held.code, 3, "{}", held.stderr);
+    let before = ws.run(&["status"]);
+    assert_eq!(before.code, 2, "{}\n{}", before.stdout, before.stderr);
+    assert!(
+        before.stdout.contains("hello  NOT STEADY: not created yet"),
+        "{}",
+        before.stdout
+    );
+
+    ws.apply(&[]).ok();
+    let up = ws.run(&["status"]).ok();
+    let state = ws.state();
+    let url = format!(
+        "http://{}",
+        state.resources[&"load_balancer.main".parse().unwrap()].outputs["dns_name"]
+    );
+    for wanted in [
+        format!("Stack hello ({REGION})  {url}"),
+        "hello  steady".to_string(),
+        "tasks        2 running of 2 desired, 0 pending   [hello in cluster hello]".to_string(),
+        "deployment   PRIMARY COMPLETED hello-hello:".to_string(),
+        ".amazonaws.com/hello-hello:1.0.0".to_string(),
+    ] {
+        assert!(
+            up.stdout.contains(&wanted),
+            "{wanted:?} not in\n{}",
+            up.stdout
+        );
+    }
+
+    let json = ws.run(&["status", "hello", "--json"]).ok();
+    let doc: Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(doc["format"], "stackctl-status");
+    assert_eq!(doc["url"], url.as_str());
+    assert_eq!(doc["steady"], true);
+    let service = &doc["services"][0];
+    assert_eq!(service["name"], "hello");
+    assert_eq!(
+        (
+            &service["desired"],
+            &service["running"],
+            &service["pending"]
+        ),
+        (&Value::from(2), &Value::from(2), &Value::from(0))
+    );
+    assert_eq!(service["deployments"][0]["status"], "PRIMARY");
+
+    // Deleted outside stackctl: status names it and exits 2.
+    let aws = Aws::for_emulator(REGION, &emulator.endpoint).await;
+    aws.ecs
+        .delete_service()
+        .cluster(id(&state, "ecs_cluster.main"))
+        .service(id(&state, "ecs_service.hello"))
+        .force(true)
+        .send()
+        .await
+        .unwrap();
+    let gone = ws.run(&["status"]);
+    assert_eq!(gone.code, 2, "{}\n{}", gone.stdout, gone.stderr);
+    assert!(
+        gone.stdout
+            .contains("hello  NOT STEADY: recorded in the state but gone from AWS"),
+        "{}",
+        gone.stdout
+    );
+
+    let unknown = ws.run(&["status", "web"]);
+    assert_eq!(unknown.code, 1);
+    assert!(
+        unknown
+            .stderr
+            .contains("no service `web` in this stack; its services: hello"),
+        "{}",
+        unknown.stderr
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn logs_prints_what_the_services_tasks_logged_stopped_ones_included() {
+    let (emulator, _proxy, ws) = hello();
+    let not_yet = ws.run(&["logs", "hello"]);
+    assert_eq!(not_yet.code, 1);
+    assert!(
+        not_yet
+            .stderr
+            .contains("service `hello` has not been created yet"),
+        "{}",
+        not_yet.stderr
+    );
+    ws.apply(&[]).ok();
+    let aws = Aws::for_emulator(REGION, &emulator.endpoint).await;
+    // A task that crashed twenty minutes ago, one running now, and a line from
+    // before the window asked for.
+    let crashed = "0c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f";
+    let running = "3f2a9c1d7b3e4f5a8c9d0e1f2a3b4c5d";
+    log(
+        &aws,
+        crashed,
+        &[
+            (-2 * 3600 * 1000, "too old to show"),
+            (-20 * 60 * 1000, "Traceback (most recent call last):"),
+            (-20 * 60 * 1000 + 1, "KeyError: 'DATABASE_URL'"),
+        ],
+    )
+    .await;
+    log(&aws, running, &[(-1000, "GET /health 200")]).await;
+
+    let out = ws.run(&["logs", "hello", "--since", "1h"]).ok();
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    assert_eq!(lines.len(), 3, "{}", out.stdout);
+    assert!(lines[0].ends_with(" 0c1d2e3f Traceback (most recent call last):"));
+    assert!(lines[1].ends_with(" 0c1d2e3f KeyError: 'DATABASE_URL'"));
+    assert!(
+        lines[2].ends_with(" 3f2a9c1d GET /health 200"),
+        "{}",
+        lines[2]
+    );
+
+    // The default window (10 minutes) leaves out the crash; --task picks one task.
+    let recent = ws.run(&["logs", "hello"]).ok();
+    assert_eq!(recent.stdout.lines().count(), 1, "{}", recent.stdout);
+    let one = ws
+        .run(&["logs", "hello", "--since", "1h", "--task", "0c1d"])
+        .ok();
+    assert_eq!(one.stdout.lines().count(), 2, "{}", one.stdout);
+
+    let json = ws.run(&["logs", "hello", "--since", "1h", "--json"]).ok();
+    let first: Value = serde_json::from_str(json.stdout.lines().next().unwrap()).unwrap();
+    assert_eq!(first["task"], crashed);
+    assert_eq!(first["container"], "hello");
+    assert_eq!(first["message"], "Traceback (most recent call last):");
+}
+
+/// The image the service's primary deployment runs, as `status --json` reports it.
+fn running_image(ws: &Workspace) -> String {
+    let out = ws.run(&["status", "hello", "--json"]);
+    let doc: Value = serde_json::from_str(&out.stdout)
+        .unwrap_or_else(|e| panic!("status --json: {e}\n{}\n{}", out.stdout, out.stderr));
+    doc["services"][0]["deployments"][0]["image"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn rollback_returns_to_the_previous_image_and_the_next_plan_keeps_it() {
+    let (_emulator, _proxy, ws) = hello();
+    ws.apply(&[]).ok();
+    let state = ws.state();
+    let repository =
+        state.resources[&"ecr_repository.hello".parse::<Address>().unwrap()].outputs["uri"].clone();
+    let first = format!("{repository}:1.0.0");
+    assert_eq!(running_image(&ws), first);
+
+    // Nothing was deployed before the first image: nothing to go back to.
+    let nothing = ws.run(&["rollback", "hello", "--auto-approve"]);
+    assert_eq!(nothing.code, 1);
+    assert!(
+        nothing
+            .stderr
+            .contains("Name the image to go back to: `stackctl rollback hello --to IMAGE`"),
+        "{}",
+        nothing.stderr
+    );
+
+    let v2 = format!("{repository}:v2");
+    ws.push(&v2);
+    ws.run(&["apply", "--auto-approve", "--image", &format!("hello={v2}")])
+        .ok();
+    assert_eq!(running_image(&ws), v2);
+
+    let back = ws.run(&["rollback", "hello", "--auto-approve"]).ok();
+    assert!(
+        back.stdout
+            .contains("Rollback complete: 1 added, 1 changed, 1 destroyed."),
+        "{}",
+        back.stdout
+    );
+    assert_eq!(running_image(&ws), first);
+    let plan = ws.run(&["plan", "--detailed-exitcode"]);
+    assert_eq!(plan.code, 0, "{}\n{}", plan.stdout, plan.stderr);
+
+    // Forward again by revision: the one that ran v2 is still registered.
+    let family_revisions = ws.run(&["status", "hello", "--json"]);
+    let doc: Value = serde_json::from_str(&family_revisions.stdout).unwrap();
+    let running = doc["services"][0]["deployments"][0]["task_definition"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let number: i32 = running.rsplit(':').next().unwrap().parse().unwrap();
+    let forward = ws
+        .run(&[
+            "rollback",
+            "hello",
+            "--to",
+            &(number - 1).to_string(),
+            "--auto-approve",
+        ])
+        .ok();
+    assert_eq!(running_image(&ws), v2, "{running}\n{}", forward.stdout);
+    let plan = ws.run(&["plan", "--detailed-exitcode"]);
+    assert_eq!(plan.code, 0, "{}\n{}", plan.stdout, plan.stderr);
+
+    // An image nobody pushed is refused before anything changes.
+    let missing = ws.run(&[
+        "rollback",
+        "hello",
+        "--to",
+        &format!("{repository}:never-pushed"),
+        "--auto-approve",
+    ]);
+    assert_eq!(missing.code, 3, "{}\n{}", missing.stdout, missing.stderr);
+    assert_eq!(running_image(&ws), v2);
+}
