@@ -6,7 +6,7 @@ fn main() {
     let cli = Cli::parse();
     cli::logging::init(cli.verbose, cli.quiet, cli.no_color);
     let color = stackctl::output::color::wanted(cli.no_color, true);
-    let changes_things = cli.command.changes_things();
+    let interrupted = cli.command.interrupted_note();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -21,14 +21,10 @@ fn main() {
         }
     });
     let Some(result) = result else {
-        if !changes_things {
-            std::process::exit(Code::Interrupted as i32);
+        if let Some(note) = interrupted {
+            eprintln!("Interrupted. {note}");
         }
-        eprintln!(
-            "Interrupted. The state records every create this run started (one cut short is \
-             found again by its tags); run the command again to carry on from there."
-        );
-        std::process::exit(Code::Interrupted as i32);
+        std::process::exit(Code::Interrupted.value());
     };
     let code = match result {
         Ok(code) => code,
@@ -42,5 +38,5 @@ fn main() {
             Code::Error
         }
     };
-    std::process::exit(code as i32);
+    std::process::exit(code.value());
 }

@@ -20,6 +20,7 @@ pub mod plan;
 pub mod report;
 pub mod roll;
 pub mod rollback;
+pub mod run;
 pub mod session;
 pub mod state;
 pub mod status;
@@ -157,6 +158,15 @@ secrets, size) stays as stack.toml says: to undo a change there, revert it and a
         after_help = "Example: stackctl rollback web\n         stackctl rollback web --to 7 --auto-approve\n         stackctl rollback web --to 123456789012.dkr.ecr.eu-west-2.amazonaws.com/shop:v41"
     )]
     Rollback(rollback::Args),
+    /// Run a one-off task of a service (a migration, an admin job) and wait for it.
+    #[command(
+        long_about = "Run a one-off task with a service's task definition, subnets, security \
+groups and roles, and the command given after `--`. Waits for the task to stop, printing \
+its log lines, and exits with its container's exit code; --detach prints the task's id \
+and returns. The task runs on Fargate on-demand capacity, whatever the service uses.",
+        after_help = "Example: stackctl run web -- flask db upgrade\n         stackctl run web --detach --memory 2048 -- python manage.py rebuild-index"
+    )]
+    Run(run::Args),
     /// Print the stack's outputs (URL, load balancer, repositories, ...).
     #[command(after_help = "Example: stackctl output url")]
     Output(output::Args),
@@ -207,20 +217,27 @@ for B to be ready (NAT gateway available, load balancer active), not just create
 }
 
 impl Command {
-    /// Whether the command may change the stack or its state: a read-only one cut
-    /// short by Ctrl-C has nothing to carry on.
-    pub fn changes_things(&self) -> bool {
-        !matches!(
-            self,
+    /// What a person should know when Ctrl-C cut the command short; None for
+    /// commands that only read, which have nothing to carry on.
+    pub fn interrupted_note(&self) -> Option<&'static str> {
+        match self {
             Command::Plan(_)
-                | Command::Drift(_)
-                | Command::Output(_)
-                | Command::Validate
-                | Command::Status(_)
-                | Command::Logs(_)
-                | Command::Graph(_)
-                | Command::Completions(_)
-        )
+            | Command::Drift(_)
+            | Command::Output(_)
+            | Command::Validate
+            | Command::Status(_)
+            | Command::Logs(_)
+            | Command::Graph(_)
+            | Command::Completions(_) => None,
+            Command::Run(_) => Some(
+                "The one-off task keeps running: `stackctl logs SERVICE --task ID --follow` \
+                 shows its lines.",
+            ),
+            _ => Some(
+                "The state records every create this run started (one cut short is found \
+                 again by its tags); run the command again to carry on from there.",
+            ),
+        }
     }
 }
 
@@ -233,6 +250,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<exit::Code> {
         Command::Status(args) => status::run(&cli, args).await,
         Command::Logs(args) => logs::run(&cli, args).await,
         Command::Rollback(args) => rollback::run(&cli, args).await,
+        Command::Run(args) => run::run(&cli, args).await,
         Command::Output(args) => output::run(&cli, args).await,
         Command::Validate => validate::run(&cli),
         Command::Unlock => unlock::run(&cli).await,

@@ -1,7 +1,8 @@
 //! Day-two operations on a stack that is up: what its services are doing (`status`),
-//! what they log (`logs`), which image to go back to (`rollback`). Read-only, and separate from planning: they look at what
+//! what they log (`logs`), which image to go back to (`rollback`), one-off tasks (`run`). Read-only, and separate from planning: they look at what
 //! runs, not at what stack.toml wants.
 
 pub mod logs;
+pub mod one_off;
 pub mod rollback;
 pub mod status;

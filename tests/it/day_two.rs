@@ -295,3 +295,158 @@ async fn rollback_returns_to_the_previous_image_and_the_next_plan_keeps_it() {
     assert_eq!(missing.code, 3, "{}\n{}", missing.stdout, missing.stderr);
     assert_eq!(running_image(&ws), v2);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn run_starts_a_one_off_task_with_the_command_in_the_services_network() {
+    let (emulator, proxy, ws) = hello();
+    ws.apply(&[]).ok();
+    let state = ws.state();
+    let aws = Aws::for_emulator(REGION, &emulator.endpoint).await;
+    let cluster = id(&state, "ecs_cluster.main");
+
+    let bad = ws.run(&["run", "hello", "--detach", "--cpu", "300", "--", "true"]);
+    assert_eq!(bad.code, 1);
+    assert!(
+        bad.stderr
+            .contains("--cpu/--memory: 300 is not a Fargate CPU size"),
+        "{}",
+        bad.stderr
+    );
+
+    let run = ws
+        .run(&["run", "hello", "--detach", "--", "flask", "db", "upgrade"])
+        .ok();
+    let task_id = run.stdout.trim();
+    assert!(
+        run.stderr
+            .contains(&format!("stackctl logs hello --task {task_id} --follow")),
+        "{}",
+        run.stderr
+    );
+    let tasks = aws
+        .ecs
+        .describe_tasks()
+        .cluster(&cluster)
+        .tasks(task_id)
+        .send()
+        .await
+        .unwrap();
+    let task = &tasks.tasks()[0];
+    assert_eq!(task.started_by(), Some("stackctl-run"));
+    let service_td = aws
+        .ecs
+        .describe_services()
+        .cluster(&cluster)
+        .services(id(&state, "ecs_service.hello"))
+        .send()
+        .await
+        .unwrap()
+        .services()[0]
+        .task_definition()
+        .unwrap()
+        .to_string();
+    let overrides = task.overrides().unwrap().container_overrides();
+    assert_eq!(overrides[0].name(), Some("hello"));
+    assert_eq!(overrides[0].command(), ["flask", "db", "upgrade"]);
+    // In one of the service's private subnets, with the service's security group.
+    let details = task.attachments()[0].details();
+    let value = |name: &str| {
+        details
+            .iter()
+            .find(|d| d.name() == Some(name))
+            .and_then(|d| d.value())
+            .unwrap()
+            .to_string()
+    };
+    let subnets = [
+        id(&state, "subnet.private-0"),
+        id(&state, "subnet.private-1"),
+    ];
+    assert!(subnets.contains(&value("subnetId")), "{details:?}");
+    let eni = aws
+        .ec2
+        .describe_network_interfaces()
+        .network_interface_ids(value("networkInterfaceId"))
+        .send()
+        .await
+        .unwrap();
+    let groups: Vec<&str> = eni.network_interfaces()[0]
+        .groups()
+        .iter()
+        .filter_map(|g| g.group_id())
+        .collect();
+    assert_eq!(groups, [id(&state, "security_group.hello").as_str()]);
+    // The realism layer stood in for moto's RunTask, which fails on a Fargate
+    // definition without container memory; the answer names the service's own.
+    assert_eq!(proxy.realism_counts().run_tasks_stood_in, 1);
+    let through_proxy = Aws::for_emulator(REGION, &proxy.endpoint).await;
+    let seen = through_proxy
+        .ecs
+        .describe_tasks()
+        .cluster(&cluster)
+        .tasks(task_id)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        seen.tasks()[0].task_definition_arn(),
+        Some(service_td.as_str())
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn run_waits_for_its_task_printing_its_lines_and_exits_with_its_code() {
+    let (emulator, _proxy, ws) = hello();
+    ws.apply(&[]).ok();
+    let state = ws.state();
+    let aws = Aws::for_emulator(REGION, &emulator.endpoint).await;
+    let cluster = id(&state, "ecs_cluster.main");
+    let child = ws
+        .command(&["run", "hello", "--", "flask", "db", "upgrade"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The task, once stackctl has started it.
+    let mut task_arn = None;
+    for _ in 0..100 {
+        let listed = aws
+            .ecs
+            .list_tasks()
+            .cluster(&cluster)
+            .started_by("stackctl-run")
+            .send()
+            .await
+            .unwrap();
+        if let Some(arn) = listed.task_arns().first() {
+            task_arn = Some(arn.clone());
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let task_arn = task_arn.expect("stackctl started no task");
+    let task_id = task_arn.rsplit('/').next().unwrap().to_string();
+    log(&aws, &task_id, &[(0, "Running upgrade 3f2a -> 9c1d")]).await;
+    aws.ecs
+        .stop_task()
+        .cluster(&cluster)
+        .task(&task_arn)
+        .reason("Essential container in task exited")
+        .send()
+        .await
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stdout.contains(&format!(" {} Running upgrade 3f2a -> 9c1d", &task_id[..8])),
+        "{stdout}\n{stderr}"
+    );
+    // The emulator's StopTask gives the container exit code 0 (a task that never
+    // ran its command has none: `operate::one_off` unit tests).
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    assert!(
+        stderr.contains(&format!("Task {task_id} exited with code 0.")),
+        "{stderr}"
+    );
+}

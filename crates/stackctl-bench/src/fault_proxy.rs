@@ -946,6 +946,7 @@ fn call_of<'a>(head: &'a Head, request: &Exchange<'a>) -> Call<'a> {
 /// to the emulator's ETag), and passes the answer through readiness and the layer.
 fn forward(context: &Context, head: &mut Head, request: &Exchange) -> io::Result<Outcome> {
     let realism = context.realism.as_deref();
+    let mut body = request.body.to_vec();
     if let Some(realism) = realism {
         let verdict = realism
             .lock()
@@ -969,12 +970,15 @@ fn forward(context: &Context, head: &mut Head, request: &Exchange) -> io::Result
             } => head.set_header("If-Match", etag),
             Verdict::Forward { if_match: None } => {}
         }
+        if let Some(rewritten) = realism.lock().unwrap().rewrite(&call_of(head, request)) {
+            body = rewritten;
+        }
     }
     let mut raw_request = head.render(&[
-        ("Content-Length", request.body.len().to_string()),
+        ("Content-Length", body.len().to_string()),
         ("Connection", "close".to_string()),
     ]);
-    raw_request.extend_from_slice(request.body);
+    raw_request.extend_from_slice(&body);
     // An emulator that does not answer closes the client's connection too.
     let raw = exchange(context.upstream, &raw_request)?;
     let call = call_of(head, request);

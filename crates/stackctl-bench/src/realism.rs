@@ -91,6 +91,9 @@ pub struct Realism {
     /// (10) A service updated onto another task definition shows a new PRIMARY
     /// deployment running it (moto keeps showing the first deployment forever).
     pub service_deployments: bool,
+    /// (11) RunTask takes Fargate task definitions whose containers set no memory
+    /// (moto fails them with a 500): see `run_task.rs`.
+    pub run_task_memory: bool,
 }
 
 impl Realism {
@@ -115,6 +118,7 @@ impl Realism {
             deployment_alarms: true,
             pending_email: true,
             service_deployments: true,
+            run_task_memory: true,
         }
     }
 
@@ -138,6 +142,7 @@ impl Realism {
             deployment_alarms: false,
             pending_email: false,
             service_deployments: false,
+            run_task_memory: false,
             ..Realism::aws()
         }
     }
@@ -195,6 +200,8 @@ pub struct RealismCounts {
     pub pending_subscriptions: u32,
     /// (10) Services shown with the deployment their last update started.
     pub deployments_followed: u32,
+    /// (11) RunTasks sent on a stand-in task definition that reserves memory.
+    pub run_tasks_stood_in: u32,
 }
 
 impl RealismCounts {
@@ -505,6 +512,8 @@ pub struct Layer {
     settings: Realism,
     upstream: Box<dyn Upstream>,
     counts: RealismCounts,
+    /// (11) Stand-in task definitions for RunTask.
+    run_tasks: run_task::StandIns,
     /// (1) Ids from create answers that no later request has named yet.
     fresh_ids: HashMap<String, (&'static Ec2Kind, Instant)>,
     /// (2) Log groups that no later request (other than Describe*) has named yet.
@@ -550,6 +559,7 @@ impl Layer {
             settings,
             upstream,
             counts: RealismCounts::default(),
+            run_tasks: run_task::StandIns::default(),
             fresh_ids: HashMap::new(),
             fresh_log_groups: HashMap::new(),
             fresh_roles: HashMap::new(),
@@ -574,7 +584,29 @@ impl Layer {
     }
 
     pub fn counts(&self) -> RealismCounts {
-        self.counts
+        RealismCounts {
+            run_tasks_stood_in: self.run_tasks.sent,
+            ..self.counts
+        }
+    }
+
+    /// The body to forward instead of the request's own, when the layer sends the
+    /// request on something of its own (11: a stand-in task definition).
+    pub fn rewrite(&mut self, call: &Call) -> Option<Vec<u8>> {
+        if !self.settings.run_task_memory || call.service != "ecs" {
+            return None;
+        }
+        if operation(&call.request()).as_deref() != Some("RunTask") {
+            return None;
+        }
+        let upstream = &self.upstream;
+        let send = |request: &UpstreamRequest| {
+            upstream
+                .send(request)
+                .filter(|a| a.status == 200)
+                .map(|a| a.body)
+        };
+        self.run_tasks.run_task_body(call.body, call.region, &send)
     }
 
     /// Whether an object seen at `at` is still inside the window.
@@ -628,6 +660,9 @@ impl Layer {
             }
             "elasticloadbalancing" => self.track_listeners(call, &op, answer, now),
             "ecs" => {
+                if matches!(op.as_str(), "RunTask" | "DescribeTasks" | "StartTask") {
+                    self.run_tasks.restore(&mut answer.body);
+                }
                 self.ecs_after(call, &op, answer);
                 if self.settings.deployment_alarms {
                     self.deployment_alarms_after(call, &op, answer, now);
@@ -1788,3 +1823,5 @@ fn percent_decode(text: &str) -> String {
 
 #[cfg(test)]
 mod tests;
+
+pub mod run_task;
