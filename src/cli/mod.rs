@@ -7,6 +7,7 @@ pub mod confirm;
 pub mod destroy;
 pub mod drift;
 pub mod duration;
+pub mod exec;
 pub mod exit;
 pub mod graph;
 pub mod import;
@@ -167,6 +168,14 @@ and returns. The task runs on Fargate on-demand capacity, whatever the service u
         after_help = "Example: stackctl run web -- flask db upgrade\n         stackctl run web --detach --memory 2048 -- python manage.py rebuild-index"
     )]
     Run(run::Args),
+    /// Open a shell (or run a command) in a running task of a service, by ECS Exec.
+    #[command(
+        long_about = "Open a shell, or run the command given after `--`, in a running task of a \
+service through ECS Exec. The service needs `exec = true` in stack.toml (applied), and \
+this machine needs AWS's session-manager-plugin, which carries the terminal.",
+        after_help = "Example: stackctl exec web\n         stackctl exec web --task 3f2a9c1d -- flask shell"
+    )]
+    Exec(exec::Args),
     /// Print the stack's outputs (URL, load balancer, repositories, ...).
     #[command(after_help = "Example: stackctl output url")]
     Output(output::Args),
@@ -227,6 +236,7 @@ impl Command {
             | Command::Validate
             | Command::Status(_)
             | Command::Logs(_)
+            | Command::Exec(_)
             | Command::Graph(_)
             | Command::Completions(_) => None,
             Command::Run(_) => Some(
@@ -251,6 +261,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<exit::Code> {
         Command::Logs(args) => logs::run(&cli, args).await,
         Command::Rollback(args) => rollback::run(&cli, args).await,
         Command::Run(args) => run::run(&cli, args).await,
+        Command::Exec(args) => exec::run(&cli, args).await,
         Command::Output(args) => output::run(&cli, args).await,
         Command::Validate => validate::run(&cli),
         Command::Unlock => unlock::run(&cli).await,

@@ -91,6 +91,11 @@ pub fn plan(desired: &[Desired], state: &State, observed: &Observed) -> Result<P
         }
         let depends_on = d.dependencies();
         let class = classify(kind, action, &diffs, &depends_on, &classes);
+        let warning = match action {
+            Action::Replace => registry::replace_warning(kind),
+            Action::Update => registry::update_warning(kind, diffs.iter().map(|d| d.name.as_str())),
+            _ => None,
+        };
         classes.insert(address.clone(), class);
         changes.push(Change {
             address: address.clone(),
@@ -98,9 +103,7 @@ pub fn plan(desired: &[Desired], state: &State, observed: &Observed) -> Result<P
             class,
             diffs,
             reason,
-            warning: (action == Action::Replace)
-                .then(|| registry::replace_warning(kind))
-                .flatten(),
+            warning,
             spec: Some(spec),
             depends_on,
         });

@@ -71,6 +71,10 @@ pub struct EcsServiceSpec {
     /// an infrastructure apply must not undo a scale-out).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub scaled: bool,
+    /// ECS Exec (`exec = true`): ECS gives it to tasks started from then on, so a
+    /// change rolls the tasks (`update` forces a new deployment).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub execute_command: bool,
     /// CloudWatch alarms ECS watches during a deployment (`[alarms]`): one in ALARM
     /// fails the deployment, and with `rollback` ECS goes back to the last one that
     /// completed.
@@ -213,6 +217,11 @@ impl Resource for EcsService {
         "a service's name, cluster and capacity are fixed at creation: the old service's \
          tasks stop while the new service starts its own",
     );
+    const UPDATE_WARNINGS: &'static [(&'static str, &'static str)] = &[(
+        "execute_command",
+        "ECS gives ECS Exec to tasks started from now on only: the service's running \
+         tasks are replaced (a rolling deployment)",
+    )];
     /// Rolling onto a new revision is a deploy when the revision only changes the image.
     const DEPLOY_ATTRS: &'static [&'static str] = &["task_definition"];
     type Spec = EcsServiceSpec;
@@ -248,6 +257,7 @@ impl Resource for EcsService {
                 known(spec.health_check_grace_period.unwrap_or(0)),
             ),
             ("circuit_breaker".into(), known(spec.circuit_breaker)),
+            ("execute_command".into(), known(spec.execute_command)),
             (
                 "min_healthy_percent".into(),
                 known(spec.min_healthy_percent),
@@ -355,6 +365,7 @@ impl Resource for EcsService {
             .client_token(ctx.token())
             .propagate_tags(PropagateTags::Service)
             .enable_ecs_managed_tags(true)
+            .enable_execute_command(spec.execute_command)
             .set_tags(Some(tags::ecs_tags(&ctx.tags(&spec.tags))))
             .customize()
             .config_override(unknown_outcome::ecs())
@@ -497,6 +508,13 @@ impl Resource for EcsService {
             if let Some(staged) = staged_load_balancers(live, wanted) {
                 call = call.set_load_balancers(Some(staged));
             }
+        }
+        if is(&["execute_command"]) {
+            // Running tasks keep what they started with (copilot-cli #3380): only
+            // replaced tasks get the SSM agent's channel, so they are replaced now.
+            call = call
+                .enable_execute_command(spec.execute_command)
+                .force_new_deployment(true);
         }
         if is(&["health_check_grace_period"]) {
             call =
@@ -816,6 +834,10 @@ fn live(id: &CloudId, svc: &Service) -> Result<Live, AwsError> {
             ),
             ("capacity".into(), capacity),
             ("deployment_alarms".into(), live_alarms(dc)),
+            (
+                "execute_command".into(),
+                svc.enable_execute_command().into(),
+            ),
             (
                 tags::ATTR.into(),
                 tags::live_value(tags::ecs_pairs(svc.tags())),

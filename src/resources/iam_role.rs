@@ -33,6 +33,10 @@ pub struct IamRoleSpec {
     /// streams in and write to.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub writable_logs: Vec<String>,
+    /// The SSM channels ECS Exec opens from the task (a task role of a service with
+    /// `exec = true`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub exec_channels: bool,
     /// User tags (stack.toml `[stack] tags`).
     #[serde(default, skip_serializing_if = "Tags::is_empty")]
     pub tags: Tags,
@@ -42,6 +46,8 @@ pub struct IamRoleSpec {
 const SECRETS_POLICY: &str = "stackctl-read-secrets";
 /// The inline policy that grants `writable_logs`.
 const LOGS_POLICY: &str = "stackctl-write-logs";
+/// The inline policy that grants `exec_channels`.
+const EXEC_POLICY: &str = "stackctl-exec-channels";
 
 pub struct IamRole;
 
@@ -92,6 +98,7 @@ impl Resource for IamRole {
                 known(sorted(&spec.readable_secrets)),
             ),
             ("writable_logs".into(), known(sorted(&spec.writable_logs))),
+            ("exec_channels".into(), known(spec.exec_channels)),
             (tags::ATTR.into(), known(tags::value(&spec.tags))),
         ])
     }
@@ -137,6 +144,10 @@ impl Resource for IamRole {
                 ("managed_policies".into(), attached.into()),
                 ("readable_secrets".into(), readable.into()),
                 ("writable_logs".into(), writable.into()),
+                (
+                    "exec_channels".into(),
+                    inline.iter().any(|n| n == EXEC_POLICY).into(),
+                ),
                 (
                     tags::ATTR.into(),
                     tags::live_value(role.tags().iter().map(|t| (t.key(), t.value()))),
@@ -204,6 +215,9 @@ impl Resource for IamRole {
         if !spec.writable_logs.is_empty() {
             put_policy(aws, &id, LOGS_POLICY, logs_policy(&spec.writable_logs)).await?;
         }
+        if spec.exec_channels {
+            put_policy(aws, &id, EXEC_POLICY, exec_policy()).await?;
+        }
         Ok(Created {
             outputs: [("id".into(), id.to_string()), ("arn".into(), arn)].into(),
             id,
@@ -259,6 +273,12 @@ impl Resource for IamRole {
                 delete_policy(aws, id, LOGS_POLICY).await?;
             } else {
                 put_policy(aws, id, LOGS_POLICY, logs_policy(&spec.writable_logs)).await?;
+            }
+        }
+        if changed.iter().any(|c| c == "exec_channels") {
+            match spec.exec_channels {
+                true => put_policy(aws, id, EXEC_POLICY, exec_policy()).await?,
+                false => delete_policy(aws, id, EXEC_POLICY).await?,
             }
         }
         if changed.iter().any(|c| c == tags::ATTR) {
@@ -492,6 +512,23 @@ fn logs_policy(arns: &[String]) -> String {
         "Effect": "Allow",
         "Action": ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
         "Resource": sorted(arns),
+    }]})
+    .to_string()
+}
+
+/// What the SSM agent in a task needs for ECS Exec: its control and data channels
+/// (ECS developer guide, "Monitor Amazon ECS containers with ECS Exec", IAM
+/// permissions required). The channels are not resources IAM can name: `*`.
+fn exec_policy() -> String {
+    json!({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow",
+        "Action": [
+            "ssmmessages:CreateControlChannel",
+            "ssmmessages:CreateDataChannel",
+            "ssmmessages:OpenControlChannel",
+            "ssmmessages:OpenDataChannel",
+        ],
+        "Resource": "*",
     }]})
     .to_string()
 }

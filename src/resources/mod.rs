@@ -245,6 +245,9 @@ pub trait Resource {
     /// What users of the app notice when this kind is replaced; `plan` prints it as a
     /// warning. None where a replacement is invisible (created before the old goes).
     const REPLACE_WARNING: Option<&'static str> = None;
+    /// What an update of an attribute does beyond the attribute, when a person must
+    /// know it before approving (attribute, warning): shown on the planned change.
+    const UPDATE_WARNINGS: &'static [(&'static str, &'static str)] = &[];
     /// True where `wait_ready` waits for something (NAT, ALB, service, CDN). The
     /// engine runs that wait as a step of its own, so that dependents which need only
     /// the object's outputs start while it runs.

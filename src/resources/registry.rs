@@ -166,6 +166,15 @@ pub fn replace_warning(kind: Kind) -> Option<&'static str> {
     dispatch!(kind, R => R::REPLACE_WARNING)
 }
 
+/// The warning of an update that changes `changed` (see `Resource::UPDATE_WARNINGS`).
+pub fn update_warning<'a>(
+    kind: Kind,
+    mut changed: impl Iterator<Item = &'a str>,
+) -> Option<&'static str> {
+    let warnings: &[(&str, &str)] = dispatch!(kind, R => R::UPDATE_WARNINGS);
+    changed.find_map(|attr| warnings.iter().find(|(a, _)| *a == attr).map(|(_, w)| *w))
+}
+
 /// The spec with deployed settings pinned (see `Resource::keep_deployed`), if any.
 pub fn keep_deployed(
     kind: Kind,

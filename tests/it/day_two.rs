@@ -450,3 +450,74 @@ async fn run_waits_for_its_task_printing_its_lines_and_exits_with_its_code() {
         "{stderr}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn exec_on_a_service_rolls_its_tasks_grants_the_ssm_channels_and_needs_the_plugin() {
+    let (emulator, proxy, ws) = hello();
+    ws.apply(&[]).ok();
+    ws.edit(
+        "health_check = { path = \"/health\" }",
+        "health_check = { path = \"/health\" }\nexec = true",
+    );
+    let plan = ws.run(&["plan"]).ok();
+    for wanted in [
+        "+ iam_role.hello-task",
+        "execute_command",
+        "ECS gives ECS Exec to tasks started from now on only",
+    ] {
+        assert!(
+            plan.stdout.contains(wanted),
+            "{wanted:?} not in\n{}",
+            plan.stdout
+        );
+    }
+    let log = ws.dir.join("exec.calls.jsonl");
+    ws.apply(&["--api-log", log.to_str().unwrap()]).ok();
+    let calls = stackctl::aws::call_log::CallLog::read(&log).unwrap();
+    assert!(
+        calls.iter().any(|c| c.operation == "UpdateService"),
+        "no UpdateService"
+    );
+
+    let state = ws.state();
+    // Read through the layer: moto drops enableExecuteCommand (realism 12).
+    let through_proxy = Aws::for_emulator(REGION, &proxy.endpoint).await;
+    let svc = through_proxy
+        .ecs
+        .describe_services()
+        .cluster(id(&state, "ecs_cluster.main"))
+        .services(id(&state, "ecs_service.hello"))
+        .send()
+        .await
+        .unwrap();
+    assert!(svc.services()[0].enable_execute_command());
+    let aws = Aws::for_emulator(REGION, &emulator.endpoint).await;
+    let policy = aws
+        .iam
+        .get_role_policy()
+        .role_name("hello-hello-task")
+        .policy_name("stackctl-exec-channels")
+        .send()
+        .await
+        .unwrap();
+    let document = policy.policy_document().replace("%3A", ":");
+    for action in [
+        "ssmmessages:CreateControlChannel",
+        "ssmmessages:OpenDataChannel",
+    ] {
+        assert!(document.contains(action), "{document}");
+    }
+    let clean = ws.run(&["plan", "--detailed-exitcode"]);
+    assert_eq!(clean.code, 0, "{}\n{}", clean.stdout, clean.stderr);
+
+    // Without AWS's plugin on PATH: refused before anything is asked of AWS.
+    let no_plugin = ws.run_with_env(&[("PATH", "/usr/bin:/bin")], &["exec", "hello"]);
+    assert_eq!(no_plugin.code, 1, "{}", no_plugin.stderr);
+    assert!(
+        no_plugin
+            .stderr
+            .contains("hands the session to AWS's session-manager-plugin, which is not on PATH"),
+        "{}",
+        no_plugin.stderr
+    );
+}

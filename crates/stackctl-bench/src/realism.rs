@@ -94,6 +94,9 @@ pub struct Realism {
     /// (11) RunTask takes Fargate task definitions whose containers set no memory
     /// (moto fails them with a 500): see `run_task.rs`.
     pub run_task_memory: bool,
+    /// (12) A service keeps the enableExecuteCommand it was created or updated with
+    /// (moto drops it and never shows it).
+    pub execute_command: bool,
 }
 
 impl Realism {
@@ -119,6 +122,7 @@ impl Realism {
             pending_email: true,
             service_deployments: true,
             run_task_memory: true,
+            execute_command: true,
         }
     }
 
@@ -143,6 +147,7 @@ impl Realism {
             pending_email: false,
             service_deployments: false,
             run_task_memory: false,
+            execute_command: false,
             ..Realism::aws()
         }
     }
@@ -202,6 +207,8 @@ pub struct RealismCounts {
     pub deployments_followed: u32,
     /// (11) RunTasks sent on a stand-in task definition that reserves memory.
     pub run_tasks_stood_in: u32,
+    /// (12) Services shown with the enableExecuteCommand they were given.
+    pub execute_command_shown: u32,
 }
 
 impl RealismCounts {
@@ -514,6 +521,8 @@ pub struct Layer {
     counts: RealismCounts,
     /// (11) Stand-in task definitions for RunTask.
     run_tasks: run_task::StandIns,
+    /// (12) Service ARN -> the enableExecuteCommand it was last given.
+    execute_command: HashMap<String, bool>,
     /// (1) Ids from create answers that no later request has named yet.
     fresh_ids: HashMap<String, (&'static Ec2Kind, Instant)>,
     /// (2) Log groups that no later request (other than Describe*) has named yet.
@@ -560,6 +569,7 @@ impl Layer {
             upstream,
             counts: RealismCounts::default(),
             run_tasks: run_task::StandIns::default(),
+            execute_command: HashMap::new(),
             fresh_ids: HashMap::new(),
             fresh_log_groups: HashMap::new(),
             fresh_roles: HashMap::new(),
@@ -1137,7 +1147,10 @@ impl Layer {
                             .filter_map(|lb| lb["targetGroupArn"].as_str().map(str::to_string)),
                     );
                 }
-                self.service_changed(call, answer)
+                self.service_changed(call, answer);
+                if self.settings.execute_command {
+                    self.remember_execute_command(call, answer);
+                }
             }
             "RunTask" if self.settings.missing_images => {
                 let Some(doc) = json_body(call.body) else {
@@ -1151,6 +1164,9 @@ impl Layer {
                 }
             }
             "DescribeServices" => {
+                if self.settings.execute_command {
+                    self.show_execute_command(answer);
+                }
                 if self.settings.service_deployments {
                     self.follow_new_deployments(answer);
                 }
@@ -1210,6 +1226,48 @@ impl Layer {
         };
         if !self.missing_images(&definition, call.region).is_empty() {
             self.counts.tasks_on_missing_image += 1;
+        }
+    }
+
+    /// (12) ECS keeps a service's `enableExecuteCommand` (CreateService, UpdateService)
+    /// and shows it in DescribeServices
+    /// (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_Service.html).
+    /// moto 5.2 neither stores nor shows it (ecs/models.py Service), so a service
+    /// with ECS Exec would read as without it forever.
+    fn remember_execute_command(&mut self, call: &Call, answer: &mut Answer) {
+        let (Some(request), Some(mut doc)) = (json_body(call.body), json_body(&answer.body)) else {
+            return;
+        };
+        let Some(arn) = doc["service"]["serviceArn"].as_str().map(str::to_string) else {
+            return;
+        };
+        if let Some(on) = request["enableExecuteCommand"].as_bool() {
+            self.execute_command.insert(arn.clone(), on);
+        }
+        if let Some(on) = self.execute_command.get(&arn) {
+            doc["service"]["enableExecuteCommand"] = json!(on);
+            answer.body = doc.to_string().into_bytes();
+        }
+    }
+
+    fn show_execute_command(&mut self, answer: &mut Answer) {
+        let Some(mut doc) = json_body(&answer.body) else {
+            return;
+        };
+        let Some(services) = doc.get_mut("services").and_then(Value::as_array_mut) else {
+            return;
+        };
+        let mut shown = 0;
+        for service in services {
+            let arn = service["serviceArn"].as_str().unwrap_or_default();
+            if let Some(on) = self.execute_command.get(arn) {
+                service["enableExecuteCommand"] = json!(on);
+                shown += 1;
+            }
+        }
+        if shown > 0 {
+            self.counts.execute_command_shown += shown;
+            answer.body = doc.to_string().into_bytes();
         }
     }
 

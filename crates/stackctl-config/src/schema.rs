@@ -296,6 +296,11 @@ pub struct Service {
     pub max_percent: u32,
     #[serde(default)]
     pub spot: bool,
+    /// ECS Exec: `stackctl exec` may open a shell in the service's tasks. Turns on
+    /// enableExecuteCommand and lets the task role open SSM channels (a task role is
+    /// made for it if the service has none).
+    #[serde(default)]
+    pub exec: bool,
     /// Managed policy ARNs for a task role; the role exists only when this is non-empty.
     #[serde(default)]
     pub task_role_policies: Vec<String>,

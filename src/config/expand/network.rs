@@ -241,6 +241,7 @@ fn flow_logs(v: &Validated, vpc: &Address, traffic_type: &str) -> Vec<Desired> {
                     "arn:{partition}:logs:{}:*:log-group:{group_name}:*",
                     v.region
                 )],
+                exec_channels: false,
                 tags: tags.clone(),
             },
         ),

@@ -77,6 +77,7 @@ fn shared_by_all(v: &Validated) -> Vec<Desired> {
                 managed_policies: vec![execution_policy(v.partition.name)],
                 readable_secrets: secret_resources(c),
                 writable_logs: Vec::new(),
+                exec_channels: false,
                 tags: c.stack.tags.clone(),
             },
         ),
@@ -229,9 +230,10 @@ impl Service<'_> {
         )
     }
 
-    /// The role the app's own AWS calls run as; none without policies for it.
+    /// The role the app's own AWS calls run as, and ECS Exec's SSM channels; none
+    /// when neither asks for it.
     fn task_role(&self) -> Option<Desired> {
-        if self.s.task_role_policies.is_empty() {
+        if self.s.task_role_policies.is_empty() && !self.s.exec {
             return None;
         }
         let stack = &self.v.config.stack.name;
@@ -244,6 +246,7 @@ impl Service<'_> {
                 managed_policies: self.s.task_role_policies.clone(),
                 readable_secrets: Vec::new(),
                 writable_logs: Vec::new(),
+                exec_channels: self.s.exec,
                 tags: self.tags(),
             },
         ))
@@ -433,6 +436,7 @@ impl Service<'_> {
                 capacity: if s.spot { "FARGATE_SPOT" } else { "FARGATE" }.into(),
                 wait_for_steady_state: s.wait,
                 scaled: s.scaling.is_some(),
+                execute_command: s.exec,
                 deployment_alarms: self.deployment_alarms(),
                 tags: self.tags(),
             },

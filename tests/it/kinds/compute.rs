@@ -181,6 +181,7 @@ fn role_spec(name: &str) -> IamRoleSpec {
         managed_policies: vec![EXECUTION_POLICY.into()],
         readable_secrets: Vec::new(),
         writable_logs: Vec::new(),
+        exec_channels: false,
         tags: Tags::new(),
     }
 }
@@ -257,6 +258,35 @@ async fn iam_role_is_created_updated_and_deleted_with_its_policies() {
         .await;
     let live = h.assert_in_sync::<IamRole>(&created.id, &spec).await;
     assert_eq!(live.attrs["writable_logs"], json!([]));
+
+    // ECS Exec's SSM channels, granted and taken back.
+    spec.exec_channels = true;
+    h.update::<IamRole>(&address, &created.id, &spec, &["exec_channels"])
+        .await;
+    let live = h.assert_in_sync::<IamRole>(&created.id, &spec).await;
+    assert_eq!(live.attrs["exec_channels"], json!(true));
+    let policy = h
+        .aws
+        .iam
+        .get_role_policy()
+        .role_name("kindtest-execution")
+        .policy_name("stackctl-exec-channels")
+        .send()
+        .await
+        .expect("the exec policy");
+    assert!(
+        policy
+            .policy_document()
+            .contains("ssmmessages%3AOpenDataChannel")
+            || policy
+                .policy_document()
+                .contains("ssmmessages:OpenDataChannel")
+    );
+    spec.exec_channels = false;
+    h.update::<IamRole>(&address, &created.id, &spec, &["exec_channels"])
+        .await;
+    let live = h.assert_in_sync::<IamRole>(&created.id, &spec).await;
+    assert_eq!(live.attrs["exec_channels"], json!(false));
 
     // Something added by hand must not block the delete.
     h.aws
@@ -596,6 +626,7 @@ fn service_spec() -> EcsServiceSpec {
         capacity: "FARGATE".into(),
         wait_for_steady_state: true,
         scaled: false,
+        execute_command: false,
         deployment_alarms: None,
         tags: Tags::new(),
     }
@@ -624,6 +655,12 @@ async fn ecs_service_is_created_updated_and_deleted() {
         .await;
     let live = h.assert_in_sync::<EcsService>(&created.id, &spec).await;
     assert_eq!(live.attrs["desired_count"], json!(3));
+
+    spec.execute_command = true;
+    h.update::<EcsService>(&address, &created.id, &spec, &["execute_command"])
+        .await;
+    let live = h.assert_in_sync::<EcsService>(&created.id, &spec).await;
+    assert_eq!(live.attrs["execute_command"], json!(true));
 
     // A new revision, as the engine would register before pointing the service at it.
     let mut next = task_spec("v2");

@@ -338,6 +338,7 @@ async fn flow_log_writes_to_its_group_with_its_role_and_is_deleted() {
         managed_policies: Vec::new(),
         readable_secrets: Vec::new(),
         writable_logs: vec!["arn:aws:logs:eu-west-2:*:log-group:/vpc/kindtest/flow-logs:*".into()],
+        exec_channels: false,
         tags: Tags::new(),
     };
     let (role, role_created) = h.create::<IamRole>("flow_logs", &role_spec).await;
@@ -381,6 +382,7 @@ async fn a_flow_log_that_cannot_deliver_fails_its_ready_step() {
         managed_policies: Vec::new(),
         readable_secrets: Vec::new(),
         writable_logs: Vec::new(),
+        exec_channels: false,
         tags: Tags::new(),
     };
     let (role, _) = h.create::<IamRole>("flow_logs", &role_spec).await;
