@@ -75,6 +75,7 @@ pub async fn run(cli: &Cli, args: &Args) -> anyhow::Result<Code> {
     if !plan.has_work() {
         // Everything waits for an image: nothing to ask about.
         report.held(&plan, &session.state, &session.config.region);
+        deploy_hint(&session.config, &plan);
         return Ok(Code::ImageMissing);
     }
     if !confirm("apply these changes", args.auto_approve).await? {
@@ -129,6 +130,27 @@ async fn deploy(cli: &Cli, args: &Args, report: &Report) -> anyhow::Result<Code>
     super::roll::images(session, &observed, &images, &roll, report).await
 }
 
+/// Held services that stack.toml says how to build: `stackctl deploy` does the
+/// build, the push and the apply in one step.
+fn deploy_hint(config: &crate::config::Validated, plan: &Plan) {
+    let services = &config.config.services;
+    let buildable: Vec<&str> = plan
+        .held
+        .iter()
+        .map(|h| h.address())
+        .filter(|a| a.kind() == crate::address::Kind::EcsService)
+        .map(|a| a.name())
+        .filter(|name| services.get(*name).is_some_and(|s| s.build.is_some()))
+        .collect();
+    if !buildable.is_empty() {
+        eprintln!(
+            "Or let stackctl do it: `stackctl deploy {}` builds the image from `build`, pushes \
+             it and creates the service on it.",
+            buildable.join(" ")
+        );
+    }
+}
+
 /// Runs a plan and reports; shared by apply and destroy.
 pub async fn walk(
     session: Session,
@@ -148,6 +170,7 @@ pub async fn walk(
     match result {
         Ok(()) if !plan.held.is_empty() => {
             report.held(plan, &state, &session.config.region);
+            deploy_hint(&session.config, plan);
             Ok(Code::ImageMissing)
         }
         Ok(()) => {

@@ -4,6 +4,7 @@ pub mod adopt;
 pub mod apply;
 pub mod completions;
 pub mod confirm;
+pub mod deploy;
 pub mod destroy;
 pub mod drift;
 pub mod duration;
@@ -147,6 +148,16 @@ stopped tasks with their reasons, and the stack's URL. Read-only.",
         after_help = "Example: stackctl logs web --since 1h\n         stackctl logs web --follow --task 3f2a9c1d"
     )]
     Logs(logs::Args),
+    /// Build the services' images, push them, and roll the services onto them.
+    #[command(
+        long_about = "Build each service's image with the local builder (docker, podman, or \
+STACKCTL_BUILDER) from its `build` in stack.toml, tag it with the git commit (or --tag), \
+log in to ECR, push it, and roll the service onto the pushed digest as `apply --image` \
+does. A stack not applied yet is applied first, then its services are created on the \
+pushed images.",
+        after_help = "Example: stackctl deploy\n         stackctl deploy web --tag v42 --auto-approve"
+    )]
+    Deploy(deploy::Args),
     /// Roll a service back to the image it ran before, and wait for the rollout.
     #[command(
         long_about = "Roll a service back to the image it ran before: the newest earlier \
@@ -259,6 +270,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<exit::Code> {
         Command::Drift(args) => drift::run(&cli, args).await,
         Command::Status(args) => status::run(&cli, args).await,
         Command::Logs(args) => logs::run(&cli, args).await,
+        Command::Deploy(args) => deploy::run(&cli, args).await,
         Command::Rollback(args) => rollback::run(&cli, args).await,
         Command::Run(args) => run::run(&cli, args).await,
         Command::Exec(args) => exec::run(&cli, args).await,

@@ -521,3 +521,155 @@ async fn exec_on_a_service_rolls_its_tasks_grants_the_ssm_channels_and_needs_the
         no_plugin.stderr
     );
 }
+
+/// A builder for STACKCTL_BUILDER: the stand-in for docker's CLI in
+/// fixtures/builder_stand_in.py, run by the emulator's Python (which has boto3).
+fn builder_stand_in(ws: &Workspace) -> (std::path::PathBuf, std::path::PathBuf) {
+    let python = crate::support::emulator::moto_server().with_file_name("python");
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/it/fixtures/builder_stand_in.py");
+    let program = ws.dir.join("docker-stand-in");
+    std::fs::write(
+        &program,
+        format!(
+            "#!/bin/sh\nexec {} {} \"$@\"\n",
+            python.display(),
+            script.display()
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&program, std::fs::Permissions::from_mode(0o755)).unwrap();
+    (program, ws.dir.join("builder.jsonl"))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn deploy_builds_pushes_and_rolls_the_service_onto_the_pushed_digest_from_nothing() {
+    let (emulator, _proxy, ws) = hello();
+    std::fs::create_dir_all(ws.dir.join("app")).unwrap();
+    std::fs::write(ws.dir.join("app/Dockerfile"), "FROM python:3.12-slim\n").unwrap();
+    ws.edit(
+        "health_check = { path = \"/health\" }",
+        "health_check = { path = \"/health\" }\nbuild = \"app\"",
+    );
+    let (program, log) = builder_stand_in(&ws);
+    let env = [
+        ("STACKCTL_BUILDER", program.to_str().unwrap()),
+        ("STAND_IN_LOG", log.to_str().unwrap()),
+    ];
+
+    // Nothing exists: deploy applies the stack, builds, pushes and creates the
+    // service on the pushed digest.
+    let first = ws.run_with_env(&env, &["deploy", "--tag", "v1", "--auto-approve"]);
+    assert_eq!(first.code, 0, "{}\n{}", first.stdout, first.stderr);
+    let state = ws.state();
+    let repository =
+        state.resources[&"ecr_repository.hello".parse::<Address>().unwrap()].outputs["uri"].clone();
+    let calls: Vec<Value> = std::fs::read_to_string(&log)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let args: Vec<Vec<String>> = calls
+        .iter()
+        .map(|c| serde_json::from_value(c["args"].clone()).unwrap())
+        .collect();
+    assert_eq!(
+        args[0][..5],
+        [
+            "build",
+            "--platform",
+            "linux/arm64",
+            "--tag",
+            &format!("{repository}:v1")
+        ]
+    );
+    assert!(args[0].last().unwrap().ends_with("/app"), "{args:?}");
+    assert_eq!(
+        args[1][..4],
+        ["login", "--username", "AWS", "--password-stdin"]
+    );
+    assert_eq!(calls[1]["password_on_stdin"], true);
+    assert_eq!(args[2], ["push", &format!("{repository}:v1")]);
+
+    let aws = Aws::for_emulator(REGION, &emulator.endpoint).await;
+    let described = aws
+        .ecr
+        .describe_images()
+        .repository_name("hello-hello")
+        .image_ids(
+            aws_sdk_ecr::types::ImageIdentifier::builder()
+                .image_tag("v1")
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let digest = described.image_details()[0]
+        .image_digest()
+        .unwrap()
+        .to_string();
+    assert_eq!(running_image(&ws), format!("{repository}@{digest}"));
+    let plan = ws.run(&["plan", "--detailed-exitcode"]);
+    assert_eq!(plan.code, 0, "{}\n{}", plan.stdout, plan.stderr);
+
+    // The next deploy of an existing service rolls only it, onto the new digest.
+    let second = ws
+        .run_with_env(&env, &["deploy", "hello", "--tag", "v2", "--auto-approve"])
+        .ok();
+    assert!(second.stdout.contains("(deploy-only)"), "{}", second.stdout);
+    let image = running_image(&ws);
+    assert!(
+        image.starts_with(&format!("{repository}@sha256:")),
+        "{image}"
+    );
+    assert_ne!(image, format!("{repository}@{digest}"));
+    let plan = ws.run(&["plan", "--detailed-exitcode"]);
+    assert_eq!(plan.code, 0, "{}\n{}", plan.stdout, plan.stderr);
+
+    // A build that fails stops the deploy with the builder's words.
+    std::fs::remove_file(ws.dir.join("app/Dockerfile")).unwrap();
+    let broken = ws.run_with_env(&env, &["deploy", "--tag", "v3", "--auto-approve"]);
+    assert_eq!(broken.code, 1);
+    assert!(
+        broken.stderr.contains("failed to read dockerfile"),
+        "{}",
+        broken.stderr
+    );
+    assert!(
+        broken.stderr.contains("build --platform` failed"),
+        "{}",
+        broken.stderr
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_apply_holding_a_service_with_build_points_at_deploy_which_creates_it() {
+    let (_emulator, _proxy, ws) = hello();
+    std::fs::create_dir_all(ws.dir.join("app")).unwrap();
+    std::fs::write(ws.dir.join("app/Dockerfile"), "FROM python:3.12-slim\n").unwrap();
+    ws.edit(
+        "health_check = { path = \"/health\" }",
+        "health_check = { path = \"/health\" }\nbuild = \"app\"",
+    );
+    let held = ws.run(&["apply", "--auto-approve"]);
+    assert_eq!(held.code, 3, "{}", held.stderr);
+    assert!(
+        held.stderr
+            .contains("`stackctl deploy hello` builds the image from `build`"),
+        "{}",
+        held.stderr
+    );
+    let (program, log) = builder_stand_in(&ws);
+    ws.run_with_env(
+        &[
+            ("STACKCTL_BUILDER", program.to_str().unwrap()),
+            ("STAND_IN_LOG", log.to_str().unwrap()),
+        ],
+        &["deploy", "--tag", "v1", "--auto-approve"],
+    )
+    .ok();
+    assert!(running_image(&ws).contains("/hello-hello@sha256:"));
+    let status = ws.run(&["status"]).ok();
+    assert!(status.stdout.contains("hello  steady"), "{}", status.stdout);
+}

@@ -543,13 +543,21 @@ async fn a_run_whose_lock_is_taken_over_stops_and_keeps_its_state() {
         .stderr(std::process::Stdio::piped());
     let run = cmd.spawn().unwrap();
     // As soon as the run holds its lock, another run takes it (as after a network
-    // outage long enough for the lock to expire).
+    // outage long enough for the lock to expire). The run holds it once it renews it
+    // (every TTL/4): a lock taken between its write and its read-back would be a
+    // race the run rightly loses at the start.
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    while object(&s3, &lock_key).await.is_none() {
+    let mut first = None;
+    loop {
         assert!(
             std::time::Instant::now() < deadline,
-            "the run never took its lock"
+            "the run never took and renewed its lock"
         );
+        match (object(&s3, &lock_key).await, &first) {
+            (Some(body), None) => first = Some(body),
+            (Some(body), Some(seen)) if body != *seen => break,
+            _ => {}
+        }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let thief = foreign_holder();

@@ -183,6 +183,47 @@ impl Default for Network {
     }
 }
 
+/// `build = "./app"`, or the full table.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
+#[serde(untagged)]
+pub enum Build {
+    Context(String),
+    Table(BuildTable),
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct BuildTable {
+    /// The build context, relative to stack.toml.
+    pub context: String,
+    /// The Dockerfile, relative to stack.toml [default: `Dockerfile` in the context].
+    pub dockerfile: Option<String>,
+    /// The stage of a multi-stage Dockerfile to build.
+    pub target: Option<String>,
+    /// Build arguments (`--build-arg NAME=VALUE`).
+    #[serde(default)]
+    pub args: BTreeMap<String, String>,
+    /// The platform to build for [default: the service's `arch`: `linux/amd64` or
+    /// `linux/arm64`].
+    pub platform: Option<String>,
+}
+
+impl Build {
+    /// The settings, with the short form's defaults.
+    pub fn table(&self) -> BuildTable {
+        match self {
+            Build::Context(context) => BuildTable {
+                context: context.clone(),
+                dockerfile: None,
+                target: None,
+                args: BTreeMap::new(),
+                platform: None,
+            },
+            Build::Table(table) => table.clone(),
+        }
+    }
+}
+
 /// A count picks `{region}a`, `{region}b`, ...; names are used as given.
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema, PartialEq)]
 #[serde(untagged)]
@@ -296,6 +337,10 @@ pub struct Service {
     pub max_percent: u32,
     #[serde(default)]
     pub spot: bool,
+    /// How `stackctl deploy` builds the service's image: a directory (the build
+    /// context, relative to stack.toml), or a table. The image must be in one of the
+    /// stack's repositories.
+    pub build: Option<Build>,
     /// ECS Exec: `stackctl exec` may open a shell in the service's tasks. Turns on
     /// enableExecuteCommand and lets the task role open SSM channels (a task role is
     /// made for it if the service has none).

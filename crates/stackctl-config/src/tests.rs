@@ -124,6 +124,43 @@ fn private_tasks_without_nat_are_refused() {
 }
 
 #[test]
+fn build_needs_an_image_in_a_stack_repository_and_takes_both_forms() {
+    let short = MINIMAL.replace("port = 5000", "port = 5000\nbuild = \"./app\"");
+    let config = parse_str(&short).unwrap();
+    assert_eq!(
+        config.config.services["web"]
+            .build
+            .as_ref()
+            .unwrap()
+            .table()
+            .context,
+        "./app"
+    );
+    let table = MINIMAL.replace(
+        "port = 5000",
+        "port = 5000\nbuild = { context = \"app\", target = \"runtime\", args = { A = \"1\" } }",
+    );
+    let built = parse_str(&table).unwrap().config.services["web"]
+        .build
+        .as_ref()
+        .unwrap()
+        .table();
+    assert_eq!(
+        (built.target.as_deref(), built.args["A"].as_str()),
+        (Some("runtime"), "1")
+    );
+    let elsewhere = short.replace("image = \"app:v1\"", "image = \"public.ecr.aws/nginx/nginx:1.27\"");
+    let p = problems(&elsewhere);
+    assert_eq!(p.len(), 1);
+    assert_eq!(p[0].key, "services.web.build");
+    assert!(
+        p[0].message.contains("stack's repositories"),
+        "{}",
+        p[0].message
+    );
+}
+
+#[test]
 fn several_path_routed_services_need_priorities_and_distinct_paths() {
     let text = format!(
         "{MINIMAL}\n[services.api]\nimage = \"app:v1\"\nport = 8000\nroutes = [\"/api/*\"]\n\n[services.admin]\nimage = \"app:v1\"\nport = 8001\nroutes = [\"/api/*\"]\n"

@@ -16,7 +16,7 @@ pub struct Emulator {
 
 /// Where moto_server is: `STACKCTL_MOTO_SERVER`, else the repository's `.venv`
 /// (which `scripts/test` creates).
-fn moto_server() -> PathBuf {
+pub fn moto_server() -> PathBuf {
     if let Some(p) = std::env::var_os("STACKCTL_MOTO_SERVER") {
         return PathBuf::from(p);
     }

@@ -43,6 +43,15 @@ pub(super) fn check(
         }
         match parse_image(&s.image, repositories) {
             Ok(image) => {
+                if s.build.is_some() && matches!(image, Image::Uri(_)) {
+                    problems.push(
+                        &key(name, "build"),
+                        "`stackctl deploy` pushes what it builds to one of the stack's \
+                         repositories: name one in `image` (e.g. image = \"REPOSITORY:TAG\", \
+                         with [repositories.REPOSITORY])"
+                            .to_string(),
+                    );
+                }
                 images.insert(name.clone(), image);
             }
             Err(message) => problems.push(&key(name, "image"), message),
