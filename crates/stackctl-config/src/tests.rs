@@ -149,7 +149,10 @@ fn build_needs_an_image_in_a_stack_repository_and_takes_both_forms() {
         (built.target.as_deref(), built.args["A"].as_str()),
         (Some("runtime"), "1")
     );
-    let elsewhere = short.replace("image = \"app:v1\"", "image = \"public.ecr.aws/nginx/nginx:1.27\"");
+    let elsewhere = short.replace(
+        "image = \"app:v1\"",
+        "image = \"public.ecr.aws/nginx/nginx:1.27\"",
+    );
     let p = problems(&elsewhere);
     assert_eq!(p.len(), 1);
     assert_eq!(p[0].key, "services.web.build");
