@@ -134,19 +134,26 @@ async fn deploy(cli: &Cli, args: &Args, report: &Report) -> anyhow::Result<Code>
 /// build, the push and the apply in one step.
 fn deploy_hint(config: &crate::config::Validated, plan: &Plan) {
     let services = &config.config.services;
-    let buildable: Vec<&str> = plan
+    let (buildable, not): (Vec<&str>, Vec<&str>) = plan
         .held
         .iter()
         .map(|h| h.address())
         .filter(|a| a.kind() == crate::address::Kind::EcsService)
         .map(|a| a.name())
-        .filter(|name| services.get(*name).is_some_and(|s| s.build.is_some()))
-        .collect();
+        .partition(|name| services.get(*name).is_some_and(|s| s.build.is_some()));
     if !buildable.is_empty() {
         eprintln!(
             "Or let stackctl do it: `stackctl deploy {}` builds the image from `build`, pushes \
              it and creates the service on it.",
             buildable.join(" ")
+        );
+    }
+    if !not.is_empty() {
+        eprintln!(
+            "Or let stackctl do it: with `build = \"DIR\"` (the directory with the \
+             Dockerfile) in [services.{}], `stackctl deploy` builds the image, pushes it and \
+             creates the service on it.",
+            not[0]
         );
     }
 }

@@ -37,14 +37,24 @@ pub async fn run(cli: &Cli, args: &Args) -> anyhow::Result<Code> {
     let now = now_ms();
     let start = now - i64::try_from(args.since.0.as_millis()).unwrap_or(i64::MAX / 2);
     let mut follow = Follower::new(start);
+    let mut shown = 0;
     loop {
         let lines = logs::read(&session.aws, &source, args.task.as_deref(), follow.since())
             .await
             .map_err(|e| anyhow::anyhow!("cannot read log group {}: {e}", source.group))?;
         for line in follow.fresh(lines) {
             print_line(&line, args.json);
+            shown += 1;
         }
         if !args.follow {
+            if shown == 0 && !cli.quiet {
+                eprintln!(
+                    "No lines in {} (stream {}*) in the last {}: --since goes further back.",
+                    source.group,
+                    source.stream_prefix(args.task.as_deref()),
+                    humantime::format_duration(args.since.0)
+                );
+            }
             return Ok(Code::Ok);
         }
         tokio::time::sleep(POLL_EVERY).await;

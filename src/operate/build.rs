@@ -108,7 +108,8 @@ pub async fn git_tag(dir: &Path) -> Result<String, BuildError> {
             .stderr(Stdio::null())
             .output()
     };
-    let no_commit = || BuildError::NoCommit(dir.display().to_string());
+    let shown = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
+    let no_commit = || BuildError::NoCommit(shown.display().to_string());
     let head = git(&["rev-parse", "--short=12", "HEAD"])
         .await
         .map_err(|_| no_commit())?;

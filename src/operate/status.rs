@@ -265,8 +265,9 @@ pub fn not_steady(s: &ServiceStatus) -> Vec<String> {
     match s.status.as_str() {
         "NOT_CREATED" => {
             return vec![
-                "not created yet: apply holds a service back until its image is pushed \
-                 (push it, then run `stackctl apply`)"
+                "not created yet: `stackctl apply` creates it once its image is in its \
+                 repository (`stackctl deploy` builds and pushes the image of a service \
+                 with `build`)"
                     .into(),
             ];
         }

@@ -171,6 +171,15 @@ async fn logs_prints_what_the_services_tasks_logged_stopped_ones_included() {
         not_yet.stderr
     );
     ws.apply(&[]).ok();
+    let quiet = ws.run(&["logs", "hello"]).ok();
+    assert!(quiet.stdout.is_empty(), "{}", quiet.stdout);
+    assert!(
+        quiet
+            .stderr
+            .contains("No lines in /ecs/hello/hello (stream hello/hello/*) in the last 10m"),
+        "{}",
+        quiet.stderr
+    );
     let aws = Aws::for_emulator(REGION, &emulator.endpoint).await;
     // A task that crashed twenty minutes ago, one running now, and a line from
     // before the window asked for.
